@@ -1,0 +1,123 @@
+package dev.mpt.examples;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The options every example takes. */
+public final class CommonOptions {
+
+    /** Numeric precision of a run. */
+    public enum PrecisionOption {
+        /** Everything in FP32. */
+        fp32,
+        /** FP16 weights, activations and gradients; FP32 masters; dynamic loss scaling. */
+        mixed_fp16,
+        /** BF16 weights, activations and gradients; FP32 masters; no loss scaling needed. */
+        mixed_bf16;
+
+        /** The command-line spelling, e.g. {@code mixed-fp16}. */
+        public String cliName() {
+            return name().replace('_', '-');
+        }
+
+        static PrecisionOption parse(String s) {
+            for (PrecisionOption p : values()) {
+                if (p.cliName().equalsIgnoreCase(s)) {
+                    return p;
+                }
+            }
+            throw new IllegalArgumentException("unknown precision '" + s + "': use fp32, mixed-fp16 or mixed-bf16");
+        }
+    }
+
+    @Option(names = "--precision", paramLabel = "P", converter = PrecisionConverter.class,
+            description = "fp32, mixed-fp16 or mixed-bf16 (default: ${DEFAULT-VALUE})", defaultValue = "mixed-fp16")
+    PrecisionOption precision = PrecisionOption.mixed_fp16;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "training epochs (default: example's own)")
+    Integer epochs;
+
+    @Option(names = "--seed", paramLabel = "S", description = "random seed (default: ${DEFAULT-VALUE})", defaultValue = "1")
+    long seed = 1;
+
+    @Option(names = "--threads", paramLabel = "T", description = "kernel threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "directory for the CSV, PNG and table (default: ${DEFAULT-VALUE})",
+            defaultValue = "runs")
+    Path out = Path.of("runs");
+
+    @Option(names = "--compare", description = "run fp32 and the chosen mixed precision with the same seed and print one table")
+    boolean compare;
+
+    @Option(names = "--limit", paramLabel = "N", hidden = true,
+            description = "use at most N training and N test samples (smoke tests)")
+    Integer limit;
+
+    @Option(names = "--max-steps", paramLabel = "N", hidden = true,
+            description = "stop each epoch after N steps (smoke tests)")
+    Integer maxSteps;
+
+    /** The chosen precision. */
+    public PrecisionOption precision() {
+        return precision;
+    }
+
+    /** Epochs, or {@code fallback} when none was given. */
+    public int epochs(int fallback) {
+        return epochs == null ? fallback : epochs;
+    }
+
+    /** The random seed. */
+    public long seed() {
+        return seed;
+    }
+
+    /** Kernel threads, or {@code null} for the default. */
+    public Integer threads() {
+        return threads;
+    }
+
+    /** The output directory. */
+    public Path out() {
+        return out;
+    }
+
+    /** Whether to run FP32 and mixed precision side by side. */
+    public boolean compare() {
+        return compare;
+    }
+
+    /** Sample limit for smoke runs, or {@code Integer.MAX_VALUE}. */
+    public int limit() {
+        return limit == null ? Integer.MAX_VALUE : limit;
+    }
+
+    /** Step limit per epoch for smoke runs, or {@code Integer.MAX_VALUE}. */
+    public int maxSteps() {
+        return maxSteps == null ? Integer.MAX_VALUE : maxSteps;
+    }
+
+    void validate() {
+        if (epochs != null && epochs < 1) {
+            throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
+        }
+        if (threads != null && threads < 1) {
+            throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+        }
+        if (limit != null && limit < 1) {
+            throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
+        }
+        if (maxSteps != null && maxSteps < 1) {
+            throw new IllegalArgumentException("--max-steps must be >= 1, got " + maxSteps);
+        }
+    }
+
+    /** Parses {@code fp32|mixed-fp16|mixed-bf16}. */
+    public static final class PrecisionConverter implements picocli.CommandLine.ITypeConverter<PrecisionOption> {
+        @Override
+        public PrecisionOption convert(String value) {
+            return PrecisionOption.parse(value);
+        }
+    }
+}
