@@ -1,0 +1,178 @@
+package dev.mpt.core;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reverse-mode autograd: recording ops and walking the graph backward.
+ *
+ * <p>Gradients flow as FP32 tensors. When the gradient of a 16-bit non-leaf tensor is complete
+ * (all its consumers summed in FP32) it is rounded once to that tensor's dtype before its op's
+ * rule runs (the paper's FP16 backward pass: every activation gradient is an FP16 value, so tiny
+ * ones underflow without loss scaling). A leaf's gradient is stored in the leaf's dtype: the
+ * FP32 sum of this walk's contributions and the existing gradient, rounded once.
+ */
+final class Autograd {
+
+    private Autograd() {
+    }
+
+    /**
+     * Attaches {@code backward} to {@code out} when grad mode is on and an input requires grad.
+     * Returns {@code out}.
+     */
+    static Tensor record(Tensor out, String op, Node.Backward backward, Tensor... inputs) {
+        if (!NoGrad.isGradEnabled()) {
+            return out;
+        }
+        for (Tensor in : inputs) {
+            if (in != null && in.requiresGrad) {
+                out.node = new Node(op, inputs, backward);
+                out.requiresGrad = true;
+                return out;
+            }
+        }
+        return out;
+    }
+
+    /** Whether the gradient of input {@code i} of the op that made {@code out} is needed. */
+    static boolean needs(Tensor in) {
+        return in != null && in.requiresGrad;
+    }
+
+    /** Accumulated FP32 gradient; {@code owned} when its storage is private to the walk. */
+    private static final class Acc {
+        Tensor g;
+        boolean owned;
+    }
+
+    static void backward(Tensor root, Tensor seed, boolean retainGraph) {
+        if (!root.requiresGrad) {
+            throw new IllegalStateException("backward: this tensor does not require grad; call requiresGrad(true) on a "
+                    + "leaf it depends on before computing it (and outside a NoGrad scope)");
+        }
+        if (!Arrays.equals(seed.shape, root.shape)) {
+            throw new IllegalArgumentException("backward: seed shape " + Arrays.toString(seed.shape)
+                    + " differs from tensor shape " + Arrays.toString(root.shape));
+        }
+        if (root.node != null && root.node.released()) {
+            throw released(root.node);
+        }
+        List<Tensor> order = topologicalOrder(root);
+        Map<Tensor, Acc> grads = new IdentityHashMap<>();
+        try (NoGrad scope = NoGrad.enter()) {
+            accumulate(grads, root, Ops.f32(seed));
+            for (int i = order.size() - 1; i >= 0; i--) {
+                Tensor t = order.get(i);
+                Acc acc = grads.remove(t);
+                if (acc == null) {
+                    continue;
+                }
+                Tensor g = acc.g;
+                Node node = t.node;
+                if (node == null) {
+                    storeLeafGrad(t, g);
+                    continue;
+                }
+                if (t.dtype != DType.FP32) {
+                    g = acc.owned ? Ops.roundInPlace(g, t.dtype) : Ops.roundCopy(g, t.dtype);
+                }
+                if (node.released()) {
+                    throw released(node);
+                }
+                Tensor[] inGrads = node.backward.apply(g);
+                Tensor[] inputs = node.inputs;
+                for (int k = 0; k < inputs.length; k++) {
+                    Tensor in = inputs[k];
+                    if (needs(in) && inGrads[k] != null) {
+                        if (!Arrays.equals(inGrads[k].shape, in.shape)) {
+                            throw new IllegalStateException("backward of " + node.op + ": gradient shape "
+                                    + Arrays.toString(inGrads[k].shape) + " for input " + k + " of shape "
+                                    + Arrays.toString(in.shape));
+                        }
+                        accumulate(grads, in, inGrads[k]);
+                    }
+                }
+                if (!retainGraph) {
+                    node.release();
+                }
+            }
+        }
+    }
+
+    private static IllegalStateException released(Node node) {
+        return new IllegalStateException("backward: the graph through '" + node.op + "' was already released by an "
+                + "earlier backward; pass retainGraph=true to the first backward to walk it twice");
+    }
+
+    private static void accumulate(Map<Tensor, Acc> grads, Tensor t, Tensor g) {
+        Tensor g32 = Ops.f32(g);
+        Acc acc = grads.get(t);
+        if (acc == null) {
+            acc = new Acc();
+            if (g32.isContiguous()) {
+                acc.g = g32;
+                acc.owned = g32 != g && g.dtype != DType.FP32;
+            } else {
+                acc.g = g32.contiguous();
+                acc.owned = true;
+            }
+            grads.put(t, acc);
+            return;
+        }
+        if (acc.owned) {
+            Ops.addInto(acc.g, g32);
+        } else {
+            acc.g = acc.g.add(g32);
+            acc.owned = true;
+        }
+    }
+
+    private static void storeLeafGrad(Tensor leaf, Tensor g) {
+        if (!leaf.requiresGrad) {
+            return;
+        }
+        if (leaf.grad == null) {
+            Tensor stored = Tensor.zeros(leaf.dtype, leaf.shape);
+            stored.copy_(g);
+            leaf.grad = stored;
+        } else if (leaf.grad.dtype == DType.FP32 && leaf.grad.isContiguous()) {
+            Ops.addInto(leaf.grad, g);
+        } else {
+            Tensor sum = leaf.grad.to(DType.FP32).add(g);
+            leaf.grad.copy_(sum);
+        }
+    }
+
+    /** Reverse post-order of the graph above {@code root} (root last), iterative. */
+    private static List<Tensor> topologicalOrder(Tensor root) {
+        List<Tensor> order = new ArrayList<>();
+        Map<Tensor, Boolean> seen = new IdentityHashMap<>();
+        ArrayDeque<Tensor> stack = new ArrayDeque<>();
+        ArrayDeque<Integer> next = new ArrayDeque<>();
+        stack.push(root);
+        next.push(0);
+        seen.put(root, Boolean.TRUE);
+        while (!stack.isEmpty()) {
+            Tensor t = stack.peek();
+            int i = next.pop();
+            Tensor[] inputs = t.node == null || t.node.released() ? null : t.node.inputs;
+            if (inputs != null && i < inputs.length) {
+                next.push(i + 1);
+                Tensor in = inputs[i];
+                if (needs(in) && seen.put(in, Boolean.TRUE) == null) {
+                    stack.push(in);
+                    next.push(0);
+                }
+            } else {
+                stack.pop();
+                order.add(t);
+            }
+        }
+        return order;
+    }
+}

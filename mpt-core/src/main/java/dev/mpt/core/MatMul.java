@@ -1,0 +1,127 @@
+package dev.mpt.core;
+
+import dev.mpt.core.kernel.Gemm;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Matrix products on top of {@link Gemm}: 2-D and batched (broadcast batch dims), with
+ * transposed views handed to the kernel as {@code transA}/{@code transB} instead of copied.
+ */
+final class MatMul {
+
+    private MatMul() {
+    }
+
+    /** How the last two dims of an operand are passed to GEMM. */
+    private record Layout(Tensor t, boolean trans, int ld) {
+    }
+
+    static Tensor matmul(Tensor a, Tensor b) {
+        Objects.requireNonNull(a, "matmul");
+        Objects.requireNonNull(b, "matmul: other");
+        Ops.sameDtype("matmul", a, b);
+        Tensor out = mm(a, b, false);
+        return Autograd.record(out, "matmul", g -> {
+            // g holds values of the output dtype (rounded by the walk), so this conversion is exact
+            Tensor gIn = g.to(a.dtype);
+            Tensor ga = null;
+            Tensor gb = null;
+            if (Autograd.needs(a)) {
+                ga = Reduce.sumTo(mm(gIn, b.transpose(-1, -2), true), a.shape);
+            }
+            if (Autograd.needs(b)) {
+                gb = Reduce.sumTo(mm(a.transpose(-1, -2), gIn, true), b.shape);
+            }
+            return new Tensor[] {ga, gb};
+        }, a, b);
+    }
+
+    /**
+     * {@code a @ b} (same dtype, rank >= 2, batch dims broadcast), not recorded. The result has the
+     * operands' dtype, or FP32 when {@code fp32Out}.
+     */
+    static Tensor mm(Tensor a, Tensor b, boolean fp32Out) {
+        if (a.shape.length < 2 || b.shape.length < 2) {
+            throw new IllegalArgumentException("matmul: needs operands of rank >= 2, got shapes "
+                    + Arrays.toString(a.shape) + " and " + Arrays.toString(b.shape)
+                    + " (use unsqueeze or reshape for vectors)");
+        }
+        int ra = a.shape.length;
+        int rb = b.shape.length;
+        int m = a.shape[ra - 2];
+        int k = a.shape[ra - 1];
+        int n = b.shape[rb - 1];
+        if (b.shape[rb - 2] != k) {
+            throw new IllegalArgumentException("matmul: inner dimensions differ: " + Arrays.toString(a.shape) + " @ "
+                    + Arrays.toString(b.shape) + " (" + k + " vs " + b.shape[rb - 2] + ")");
+        }
+        int[] batchA = Arrays.copyOf(a.shape, ra - 2);
+        int[] batchB = Arrays.copyOf(b.shape, rb - 2);
+        int[] batch = Strided.broadcast("matmul", batchA, batchB);
+        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
+        outShape[batch.length] = m;
+        outShape[batch.length + 1] = n;
+        DType outType = fp32Out ? DType.FP32 : a.dtype;
+        Tensor out = Tensor.zeros(outType, outShape);
+        Layout la = layout(a);
+        Layout lb = layout(b);
+        int[] sa = batchStrides(la.t, batch);
+        int[] sb = batchStrides(lb.t, batch);
+        int nb = Strided.numel("matmul", batch);
+        int[] idx = new int[batch.length];
+        for (int bi = 0; bi < nb; bi++) {
+            int rem = bi;
+            int offA = la.t.offset;
+            int offB = lb.t.offset;
+            for (int d = batch.length - 1; d >= 0; d--) {
+                idx[d] = rem % batch[d];
+                rem /= batch[d];
+                offA += idx[d] * sa[d];
+                offB += idx[d] * sb[d];
+            }
+            int offC = bi * m * n;
+            if (a.dtype == DType.FP32) {
+                Gemm.sgemm(la.trans, lb.trans, m, n, k, la.t.f, offA, la.ld, lb.t.f, offB, lb.ld, 0f, out.f, offC, n);
+            } else if (fp32Out) {
+                Gemm.gemm16(a.dtype, la.trans, lb.trans, m, n, k, la.t.h, offA, la.ld, lb.t.h, offB, lb.ld,
+                        0f, out.f, offC, n);
+            } else {
+                Gemm.gemm16(a.dtype, la.trans, lb.trans, m, n, k, la.t.h, offA, la.ld, lb.t.h, offB, lb.ld,
+                        0f, out.h, offC, n);
+            }
+        }
+        return out;
+    }
+
+    /** Strides of {@code t}'s batch dims aligned to the broadcast {@code batch} (0 where broadcast). */
+    private static int[] batchStrides(Tensor t, int[] batch) {
+        int rb = t.shape.length - 2;
+        int[] s = new int[batch.length];
+        for (int i = 0; i < batch.length; i++) {
+            int d = i - (batch.length - rb);
+            s[i] = d < 0 || t.shape[d] == 1 ? 0 : t.strides[d];
+        }
+        return s;
+    }
+
+    /**
+     * Row-major ({@code trans=false}, ld = row stride) or column-major ({@code trans=true}, ld =
+     * column stride) view of the last two dims, else a contiguous copy.
+     */
+    private static Layout layout(Tensor t) {
+        int r = t.shape.length;
+        int rows = t.shape[r - 2];
+        int cols = t.shape[r - 1];
+        int s0 = t.strides[r - 2];
+        int s1 = t.strides[r - 1];
+        if ((cols == 1 || s1 == 1) && (rows == 1 || s0 >= Math.max(cols, 1))) {
+            return new Layout(t, false, rows == 1 ? Math.max(cols, 1) : s0);
+        }
+        if ((rows == 1 || s0 == 1) && (cols == 1 || s1 >= Math.max(rows, 1))) {
+            return new Layout(t, true, cols == 1 ? Math.max(rows, 1) : s1);
+        }
+        Tensor c = Views.copy(t.detach());
+        return new Layout(c, false, Math.max(cols, 1));
+    }
+}

@@ -1,0 +1,38 @@
+package dev.mpt.core;
+
+/**
+ * One recorded operation of the autograd graph: the inputs of the op and the rule that maps the
+ * gradient of its output to the gradients of its inputs.
+ */
+final class Node {
+
+    /** Gradient rule of one op: FP32 gradient of the output in, FP32 gradients of the inputs out. */
+    @FunctionalInterface
+    interface Backward {
+        /**
+         * Returns the gradients of the op's inputs, aligned with {@link Node#inputs}; an entry may
+         * be null when that input needs no gradient. Each returned gradient has the shape of its
+         * input and dtype FP32. {@code grad} is FP32, contiguous and has the output's shape.
+         */
+        Tensor[] apply(Tensor grad);
+    }
+
+    final String op;
+    Tensor[] inputs;
+    Backward backward;
+
+    Node(String op, Tensor[] inputs, Backward backward) {
+        this.op = op;
+        this.inputs = inputs;
+        this.backward = backward;
+    }
+
+    boolean released() {
+        return backward == null;
+    }
+
+    void release() {
+        inputs = null;
+        backward = null;
+    }
+}

@@ -1,0 +1,261 @@
+package dev.mpt.core;
+
+/**
+ * Point-wise unary ops: each constant holds its forward kernel and, next to it, its gradient
+ * rule. Kernels run over contiguous FP32 arrays (16-bit inputs are widened exactly first); the
+ * caller rounds the FP32 result once to the output dtype. Transcendentals are evaluated in double
+ * and rounded to FP32. {@code p} and {@code q} are the op's constant parameters.
+ */
+enum Unary {
+    NEG {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = -x[i];
+            }
+        }
+
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                gx[i] = -g[i];
+            }
+        }
+    },
+    ADD_SCALAR {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = x[i] + p;
+            }
+        }
+
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            System.arraycopy(g, 0, gx, 0, g.length);
+        }
+    },
+    MUL_SCALAR {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = x[i] * p;
+            }
+        }
+
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                gx[i] = g[i] * p;
+            }
+        }
+    },
+    DIV_SCALAR {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = x[i] / p;
+            }
+        }
+
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                gx[i] = g[i] / p;
+            }
+        }
+    },
+    EXP {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = (float) Math.exp(x[i]);
+            }
+        }
+
+        /** d e^x = e^x (the stored output). */
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                gx[i] = g[i] * y[i];
+            }
+        }
+    },
+    LOG {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = (float) Math.log(x[i]);
+            }
+        }
+
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                gx[i] = g[i] / x[i];
+            }
+        }
+    },
+    SQRT {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = (float) Math.sqrt(x[i]);
+            }
+        }
+
+        /** d sqrt(x) = 1 / (2 sqrt(x)). */
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                gx[i] = (float) (g[i] * 0.5 / Math.sqrt(x[i]));
+            }
+        }
+    },
+    POW {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = (float) Math.pow(x[i], p);
+            }
+        }
+
+        /** d x^p = p x^(p-1). */
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                gx[i] = p == 0f ? 0f : (float) (g[i] * p * Math.pow(x[i], p - 1.0));
+            }
+        }
+    },
+    ABS {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = Math.abs(x[i]);
+            }
+        }
+
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                gx[i] = x[i] > 0 ? g[i] : x[i] < 0 ? -g[i] : 0f;
+            }
+        }
+    },
+    RELU {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = Math.max(x[i], 0f);
+            }
+        }
+
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                gx[i] = x[i] > 0 ? g[i] : 0f;
+            }
+        }
+    },
+    LEAKY_RELU {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = x[i] > 0 ? x[i] : x[i] * p;
+            }
+        }
+
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                gx[i] = x[i] > 0 ? g[i] : g[i] * p;
+            }
+        }
+    },
+    SIGMOID {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = (float) (1.0 / (1.0 + Math.exp(-x[i])));
+            }
+        }
+
+        /** d s(x) = s(x) (1 - s(x)), with s recomputed in double from x. */
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                double s = 1.0 / (1.0 + Math.exp(-x[i]));
+                gx[i] = (float) (g[i] * s * (1.0 - s));
+            }
+        }
+    },
+    TANH {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = (float) Math.tanh(x[i]);
+            }
+        }
+
+        /** d tanh(x) = 1 - tanh(x)^2, with tanh recomputed in double from x. */
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                double t = Math.tanh(x[i]);
+                gx[i] = (float) (g[i] * (1.0 - t * t));
+            }
+        }
+    },
+    GELU {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                double v = x[i];
+                y[i] = (float) (0.5 * v * (1.0 + Math.tanh(GELU_C * (v + GELU_A * v * v * v))));
+            }
+        }
+
+        /** d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2), t = tanh(c (x + a x^3)). */
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                double v = x[i];
+                double t = Math.tanh(GELU_C * (v + GELU_A * v * v * v));
+                double d = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * GELU_A * v * v);
+                gx[i] = (float) (g[i] * d);
+            }
+        }
+    },
+    CLAMP {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = Math.min(Math.max(x[i], p), q);
+            }
+        }
+
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                gx[i] = x[i] >= p && x[i] <= q ? g[i] : 0f;
+            }
+        }
+    };
+
+    /** sqrt(2 / pi), the GELU tanh-approximation scale. */
+    static final double GELU_C = Math.sqrt(2.0 / Math.PI);
+    /** The cubic coefficient of the GELU tanh approximation. */
+    static final double GELU_A = 0.044715;
+
+    /** {@code y[i] = op(x[i])} for {@code from <= i < to}. */
+    abstract void forward(float[] x, float[] y, int from, int to, float p, float q);
+
+    /** {@code gx[i] = g[i] * op'(x[i])}; {@code y} is the op's stored output. */
+    abstract void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q);
+
+    /** Lower-case name for messages and graph printing. */
+    String opName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

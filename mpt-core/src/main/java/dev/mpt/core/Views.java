@@ -1,0 +1,132 @@
+package dev.mpt.core;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/** View operations (shared storage, new shape/strides/offset) and their gradient rules. */
+final class Views {
+
+    private Views() {
+    }
+
+    /** A contiguous copy in the same dtype. Gradient: identity. */
+    static Tensor copy(Tensor x) {
+        int[] s = x.shape.clone();
+        Tensor out = Tensor.zeros(x.dtype, s);
+        if (x.dtype == DType.FP32) {
+            Strided.gather(x.f, x.offset, x.shape, x.strides, out.f, 0);
+        } else {
+            Strided.gather(x.h, x.offset, x.shape, x.strides, out.h, 0);
+        }
+        return Autograd.record(out, "contiguous", g -> new Tensor[] {g}, x);
+    }
+
+    static Tensor reshape(Tensor x, int[] newShape) {
+        Objects.requireNonNull(newShape, "reshape: shape");
+        int[] s = newShape.clone();
+        int infer = -1;
+        long known = 1;
+        for (int i = 0; i < s.length; i++) {
+            if (s[i] == -1 && infer < 0) {
+                infer = i;
+            } else if (s[i] < 0) {
+                throw new IllegalArgumentException("reshape: bad size " + s[i] + " in " + Arrays.toString(newShape)
+                        + " (only one -1 allowed)");
+            } else {
+                known *= s[i];
+            }
+        }
+        if (infer >= 0) {
+            if (known == 0 || x.numel % known != 0) {
+                throw new IllegalArgumentException("reshape: cannot infer -1 in " + Arrays.toString(newShape)
+                        + " for " + x.numel + " elements (shape " + Arrays.toString(x.shape) + ")");
+            }
+            s[infer] = (int) (x.numel / known);
+            known *= s[infer];
+        }
+        if (known != x.numel) {
+            throw new IllegalArgumentException("reshape: shape " + Arrays.toString(newShape) + " has " + known
+                    + " elements, tensor of shape " + Arrays.toString(x.shape) + " has " + x.numel);
+        }
+        Tensor src = x.isContiguous() ? x : copy(x);
+        Tensor out = new Tensor(src.dtype, src.f, src.h, src.offset, s, Strided.contiguousStrides(s));
+        int[] inShape = x.shape;
+        return Autograd.record(out, "reshape", g -> new Tensor[] {g.reshape(inShape)}, src);
+    }
+
+    static Tensor permute(Tensor x, int[] dims) {
+        Objects.requireNonNull(dims, "permute: dims");
+        int r = x.shape.length;
+        if (dims.length != r) {
+            throw new IllegalArgumentException("permute: " + Arrays.toString(dims) + " for a tensor of rank " + r);
+        }
+        int[] inverse = new int[r];
+        boolean[] used = new boolean[r];
+        int[] s = new int[r];
+        int[] st = new int[r];
+        for (int i = 0; i < r; i++) {
+            int d = Strided.dim("permute", dims[i], r);
+            if (used[d]) {
+                throw new IllegalArgumentException("permute: " + Arrays.toString(dims) + " is not a permutation");
+            }
+            used[d] = true;
+            inverse[d] = i;
+            s[i] = x.shape[d];
+            st[i] = x.strides[d];
+        }
+        Tensor out = new Tensor(x.dtype, x.f, x.h, x.offset, s, st);
+        return Autograd.record(out, "permute", g -> new Tensor[] {g.permute(inverse)}, x);
+    }
+
+    static Tensor narrow(Tensor x, int dim, int start, int length) {
+        int d = Strided.dim("narrow", dim, x.shape.length);
+        if (start < 0 || length < 0 || start > x.shape[d] - length) {
+            throw new IllegalArgumentException("narrow: start " + start + " length " + length + " out of range for dim "
+                    + dim + " of size " + x.shape[d] + " (shape " + Arrays.toString(x.shape) + ")");
+        }
+        int[] s = x.shape.clone();
+        s[d] = length;
+        Tensor out = new Tensor(x.dtype, x.f, x.h, x.offset + start * x.strides[d], s, x.strides.clone());
+        int[] inShape = x.shape;
+        return Autograd.record(out, "narrow", g -> {
+            Tensor gx = Tensor.zeros(inShape);
+            gx.narrow(d, start, length).copy_(g);
+            return new Tensor[] {gx};
+        }, x);
+    }
+
+    static Tensor expand(Tensor x, int[] newShape) {
+        Objects.requireNonNull(newShape, "expand: shape");
+        int r = newShape.length;
+        int lead = r - x.shape.length;
+        if (lead < 0) {
+            throw new IllegalArgumentException("expand: cannot expand shape " + Arrays.toString(x.shape) + " to "
+                    + Arrays.toString(newShape) + " (fewer dims)");
+        }
+        int[] s = new int[r];
+        int[] st = new int[r];
+        for (int i = 0; i < r; i++) {
+            int d = i - lead;
+            int want = newShape[i];
+            if (d < 0) {
+                if (want < 0) {
+                    throw new IllegalArgumentException("expand: bad size " + want + " in " + Arrays.toString(newShape));
+                }
+                s[i] = want;
+                st[i] = 0;
+            } else if (want == -1 || want == x.shape[d]) {
+                s[i] = x.shape[d];
+                st[i] = x.strides[d];
+            } else if (x.shape[d] == 1 && want >= 0) {
+                s[i] = want;
+                st[i] = 0;
+            } else {
+                throw new IllegalArgumentException("expand: cannot expand shape " + Arrays.toString(x.shape) + " to "
+                        + Arrays.toString(newShape) + " (dim " + i + ")");
+            }
+        }
+        Tensor out = new Tensor(x.dtype, x.f, x.h, x.offset, s, st);
+        int[] inShape = x.shape;
+        return Autograd.record(out, "expand", g -> new Tensor[] {Reduce.sumTo(g, inShape)}, x);
+    }
+}

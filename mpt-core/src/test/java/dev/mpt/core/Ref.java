@@ -1,0 +1,84 @@
+package dev.mpt.core;
+
+import java.util.function.DoubleBinaryOperator;
+
+/** Double-precision reference computations for tests, on row-major arrays. */
+final class Ref {
+
+    /** FP32 unit roundoff. */
+    static final double U32 = 0x1p-24;
+    /** FP16 unit roundoff. */
+    static final double U16 = 0x1p-11;
+    /** BF16 unit roundoff. */
+    static final double UBF = 0x1p-8;
+    /** Smallest FP16 subnormal spacing, half of it bounds the absolute rounding error there. */
+    static final double FP16_SUB = 0x1p-25;
+
+    private Ref() {
+    }
+
+    static double unitRoundoff(DType t) {
+        return switch (t) {
+            case FP32 -> U32;
+            case FP16 -> U16;
+            case BF16 -> UBF;
+        };
+    }
+
+    /** Absolute error of one rounding to {@code t} near zero (half the subnormal spacing). */
+    static double absFloor(DType t) {
+        return switch (t) {
+            case FP32 -> 0x1p-150;
+            case FP16 -> FP16_SUB;
+            case BF16 -> 0x1p-134;
+        };
+    }
+
+    /** Value of {@code x} rounded to {@code t}, as double. */
+    static double round(DType t, double x) {
+        return Tensor.of(new float[] {(float) x}).to(t).item();
+    }
+
+    static double[] toDouble(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+
+    /** Row-major index -> multi-index of {@code shape}. */
+    static int[] unravel(int i, int[] shape) {
+        int[] idx = new int[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            idx[d] = i % shape[d];
+            i /= shape[d];
+        }
+        return idx;
+    }
+
+    /** Row-major offset in {@code shape} of the broadcast multi-index {@code outIdx}. */
+    static int broadcastOffset(int[] outIdx, int[] shape) {
+        int lead = outIdx.length - shape.length;
+        int p = 0;
+        for (int d = 0; d < shape.length; d++) {
+            int k = shape[d] == 1 ? 0 : outIdx[d + lead];
+            p = p * shape[d] + k;
+        }
+        return p;
+    }
+
+    /** {@code op(a, b)} with numpy broadcasting, in double. */
+    static double[] broadcast(double[] a, int[] as, double[] b, int[] bs, int[] out, DoubleBinaryOperator op) {
+        int n = 1;
+        for (int s : out) {
+            n *= s;
+        }
+        double[] r = new double[n];
+        for (int i = 0; i < n; i++) {
+            int[] idx = unravel(i, out);
+            r[i] = op.applyAsDouble(a[broadcastOffset(idx, as)], b[broadcastOffset(idx, bs)]);
+        }
+        return r;
+    }
+}
