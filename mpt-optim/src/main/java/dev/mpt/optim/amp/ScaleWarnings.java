@@ -17,7 +17,7 @@ final class ScaleWarnings {
                         + "skipped and so will be every step until the gradients are finite again "
                         + "({} steps skipped so far). The model may be diverging, or its unscaled "
                         + "gradients exceed the FP16 range: lower the learning rate, check the loss, "
-                        + "or allow a smaller minimum scale. Scaler: {}",
+                        + "or allow a smaller (minimum) scale. Scaler: {}",
                 scaler.scale(), skippedSteps, scaler);
     }
 }
