@@ -317,12 +317,15 @@ public final class BFloat16 extends Number implements Comparable<BFloat16> {
 
     /** Compares as {@link Float#compare(float, float)}: -0 < +0, NaN above everything. */
     public static int compare(BFloat16 a, BFloat16 b) {
+        Objects.requireNonNull(a, "BFloat16.compare: a is null");
+        Objects.requireNonNull(b, "BFloat16.compare: b is null");
         return Float.compare(a.floatValue(), b.floatValue());
     }
 
     @Override
     public int compareTo(BFloat16 other) {
-        return compare(this, Objects.requireNonNull(other, "BFloat16.compareTo: the argument is null"));
+        Objects.requireNonNull(other, "BFloat16.compareTo: the argument is null");
+        return Float.compare(floatValue(), other.floatValue());
     }
 
     /** The smaller of {@code a} and {@code b} as {@link Math#min(float, float)}: NaN if either is NaN, -0 < +0. */
@@ -367,7 +370,7 @@ public final class BFloat16 extends Number implements Comparable<BFloat16> {
     /**
      * The shortest decimal that {@link #valueOf(String)} reads back as this bfloat16 (the nearest to
      * this value among equally short ones), laid out as {@link Float#toString(float)} does:
-     * {@code "1.0"}, {@code "0.1"}, {@code "3.39E38"}, {@code "9.2E-41"}, {@code "-0.0"},
+     * {@code "1.0"}, {@code "0.1"}, {@code "3.39E38"}, {@code "9.0E-41"}, {@code "-0.0"},
      * {@code "NaN"}, {@code "Infinity"}.
      */
     @Override

@@ -302,12 +302,15 @@ public final class Half extends Number implements Comparable<Half> {
 
     /** Compares as {@link Float#compare(float, float)}: -0 < +0, NaN above everything. */
     public static int compare(Half a, Half b) {
+        Objects.requireNonNull(a, "Half.compare: a is null");
+        Objects.requireNonNull(b, "Half.compare: b is null");
         return Float.compare(a.floatValue(), b.floatValue());
     }
 
     @Override
     public int compareTo(Half other) {
-        return compare(this, Objects.requireNonNull(other, "Half.compareTo: the argument is null"));
+        Objects.requireNonNull(other, "Half.compareTo: the argument is null");
+        return Float.compare(floatValue(), other.floatValue());
     }
 
     /** The smaller of {@code a} and {@code b} as {@link Math#min(float, float)}: NaN if either is NaN, -0 < +0. */

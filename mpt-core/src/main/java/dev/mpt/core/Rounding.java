@@ -137,17 +137,17 @@ final class Rounding {
         }
         BigDecimal exact = new BigDecimal(v);
         for (int digits = 1; ; digits++) {
-            BigDecimal best = null;
-            for (RoundingMode mode : new RoundingMode[] {RoundingMode.HALF_EVEN, RoundingMode.FLOOR, RoundingMode.CEILING}) {
-                BigDecimal candidate = exact.round(new MathContext(digits, mode));
-                if (roundTrips.test(toDoubleOdd(candidate, candidate.doubleValue()))) {
-                    if (best == null || candidate.subtract(exact).abs().compareTo(best.subtract(exact).abs()) < 0) {
-                        best = candidate;
-                    }
-                }
+            // the nearest decimal of this length; if it does not read back, the only other
+            // candidate of this length inside the (convex) rounding interval is its neighbour on
+            // the other side of v
+            BigDecimal nearest = exact.round(new MathContext(digits, RoundingMode.HALF_EVEN));
+            if (roundTrips.test(toDoubleOdd(nearest, nearest.doubleValue()))) {
+                return layout(nearest.stripTrailingZeros());
             }
-            if (best != null) {
-                return layout(best.stripTrailingZeros());
+            RoundingMode other = nearest.compareTo(exact) < 0 ? RoundingMode.CEILING : RoundingMode.FLOOR;
+            BigDecimal second = exact.round(new MathContext(digits, other));
+            if (roundTrips.test(toDoubleOdd(second, second.doubleValue()))) {
+                return layout(second.stripTrailingZeros());
             }
         }
     }
