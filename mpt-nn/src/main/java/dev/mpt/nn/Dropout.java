@@ -1,0 +1,49 @@
+package dev.mpt.nn;
+
+import dev.mpt.core.DType;
+import dev.mpt.core.Tensor;
+import java.util.random.RandomGenerator;
+
+/**
+ * Inverted dropout: in training mode each element is zeroed with probability {@code p} and the
+ * survivors are scaled by {@code 1 / (1 - p)}, so the expectation is unchanged; in evaluation mode
+ * (and when {@code p == 0}) it is the identity. The keep mask is drawn from the generator given to
+ * the constructor (one {@code nextFloat()} per element, row-major), so seeded runs repeat exactly.
+ * The output has the input's dtype.
+ */
+public final class Dropout extends Module {
+
+    private final double p;
+    private final RandomGenerator rng;
+
+    /** Drops with probability {@code p} in {@code [0, 1)}, drawing masks from {@code rng}. */
+    public Dropout(double p, RandomGenerator rng) {
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("Dropout: p must be in [0, 1), got " + p);
+        }
+        this.p = p;
+        this.rng = Checks.rng("Dropout", rng);
+    }
+
+    /** The drop probability. */
+    public double p() {
+        return p;
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        Checks.input("Dropout", x);
+        if (!isTraining() || p == 0) {
+            return x;
+        }
+        Tensor keep = Tensor.rand(rng, DType.FP32, x.shape()).ge(Tensor.scalar((float) p));
+        // mask values are 0 and 1/(1-p): one rounding to the input dtype, then one product rounding
+        Tensor mask = keep.mul((float) (1.0 / (1.0 - p))).to(x.dtype());
+        return x.mul(mask);
+    }
+
+    @Override
+    public String toString() {
+        return "Dropout(p=" + p + ")";
+    }
+}
