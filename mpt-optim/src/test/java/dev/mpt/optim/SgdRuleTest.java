@@ -68,6 +68,26 @@ class SgdRuleTest {
     }
 
     @Test
+    void derivedBoundIsTightEnoughToCatchAnUpdateOffBy2ToTheMinus12() {
+        var rnd = new Random(42);
+        float[] p = gaussian(rnd, N, 1);
+        float[] g = gaussian(rnd, N, 0.1);
+        float[] p0 = p.clone();
+        double lr = 0.1;
+        SgdRule.of(0).apply(lr * (1 + 0x1p-12), 1, p, g, null, 0, N);
+        var lrB = Fp32Bound.rounded(lr);
+        int caught = 0;
+        for (int i = 0; i < N; i++) {
+            try {
+                Fp32Bound.exact(p0[i]).minus(lrB.times(Fp32Bound.exact(g[i]))).check(p[i], "p[" + i + "]");
+            } catch (AssertionError expected) {
+                caught++;
+            }
+        }
+        assertTrue(caught > N / 2, "only " + caught + " of " + N + " wrong updates caught");
+    }
+
+    @Test
     void momentumAccumulatesAsClosedForm() {
         // constant gradient 1, momentum 0.5, lr 1/8: buf = 1, 1.5, 1.75 (all exact in FP32)
         var rule = SgdRule.of(0.5);
