@@ -779,6 +779,46 @@ public final class Tensor {
         return d;
     }
 
+    // ---------------------------------------------------------------- indexing and joining
+
+    /**
+     * The entries {@code index} of dimension {@code dim} (repeats allowed), copied exactly, e.g.
+     * an embedding lookup {@code table.indexSelect(0, tokens)}. The gradient is scatter-added.
+     */
+    public Tensor indexSelect(int dim, int... index) {
+        return Index.indexSelect(this, dim, index);
+    }
+
+    /**
+     * {@code out[i][j]... = this[..., index[i][j]..., ...]} with the index value taking the place
+     * of dimension {@code dim} (PyTorch's {@code gather}); {@code index} has this tensor's rank,
+     * sizes no larger than this tensor's off {@code dim}, and integral values in any dtype
+     * (FP32 holds integers exactly up to 2^24). E.g. the log-probabilities of the labels:
+     * {@code logp.gather(1, labels.reshape(-1, 1))}. The gradient is scatter-added.
+     */
+    public Tensor gather(int dim, Tensor index) {
+        return Index.gather(this, dim, index);
+    }
+
+    /** Concatenation along {@code dim} of tensors of one dtype whose other sizes agree. */
+    public static Tensor cat(int dim, Tensor... tensors) {
+        return Concat.cat(dim, tensors);
+    }
+
+    /** Stacks equal-shaped tensors along a new dimension {@code dim}. */
+    public static Tensor stack(int dim, Tensor... tensors) {
+        return Concat.stack(dim, tensors);
+    }
+
+    /**
+     * Inverted dropout for training: each element is zeroed with probability {@code p} (drawn
+     * from {@code rng}) and the others multiplied by {@code 1/(1-p)}, in FP32 and rounded once to
+     * this dtype; the mask is kept for the gradient. Returns this tensor when {@code p == 0}.
+     */
+    public Tensor dropout(double p, RandomGenerator rng) {
+        return Dropout.dropout(this, p, rng);
+    }
+
     // ---------------------------------------------------------------- matmul
 
     /**
