@@ -831,6 +831,42 @@ public final class Tensor {
         return MatMul.matmul(this, other);
     }
 
+    // ---------------------------------------------------------------- convolution and pooling
+
+    /**
+     * 2-D convolution (cross-correlation, as in PyTorch) of this NCHW input with {@code weight}
+     * of shape {@code [outChannels, inChannels / groups, kh, kw]} plus an optional {@code bias}
+     * ({@code [outChannels]} or null). All operands share one dtype; the lowering to GEMM keeps
+     * 16-bit inputs, accumulates in FP32, adds the bias in FP32 and rounds each output once.
+     */
+    public Tensor conv2d(Tensor weight, Tensor bias, Conv2dSpec spec) {
+        return Convolution.conv2d(this, weight, bias, spec);
+    }
+
+    /**
+     * 2-D transposed convolution (the gradient of {@link #conv2d} with respect to its input) of
+     * this NCHW input with {@code weight} of shape {@code [inChannels, outChannels / groups, kh,
+     * kw]} and optional {@code bias} ({@code [outChannels]}). Output size per spatial dim:
+     * {@code (in - 1) stride - 2 pad + dilation (k - 1) + outputPadding + 1}. Precision as
+     * {@link #conv2d}.
+     */
+    public Tensor convTranspose2d(Tensor weight, Tensor bias, Conv2dSpec spec, int outputPadding) {
+        return Convolution.convTranspose2d(this, weight, bias, spec, outputPadding);
+    }
+
+    /** Max pooling of this NCHW tensor over square windows (padding never wins); this dtype. */
+    public Tensor maxPool2d(int kernel, int stride, int padding) {
+        return Pooling.maxPool2d(this, kernel, stride, padding);
+    }
+
+    /**
+     * Average pooling of this NCHW tensor over square windows, padding counted as zeros in the
+     * divisor {@code kernel^2}; summed in FP32 and rounded once to this dtype.
+     */
+    public Tensor avgPool2d(int kernel, int stride, int padding) {
+        return Pooling.avgPool2d(this, kernel, stride, padding);
+    }
+
     // ---------------------------------------------------------------- autograd
 
     /**
