@@ -1,0 +1,461 @@
+package dev.mpt.optim.amp;
+
+import dev.mpt.core.DType;
+import dev.mpt.core.Tensor;
+import dev.mpt.nn.Module;
+import dev.mpt.nn.Parameter;
+import dev.mpt.nn.checkpoint.NamedTensor;
+import dev.mpt.nn.checkpoint.SafetensorsFile;
+import dev.mpt.optim.GradientClipping;
+import dev.mpt.optim.Optimizer;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A mixed-precision optimizer for custom training loops: it owns the FP32 master weights
+ * ({@link MasterWeights}), the optimizer state and the loss scale (Micikevicius et al., ICLR 2018,
+ * Figure 1). One iteration:
+ *
+ * <pre>{@code
+ * var opt = AmpOptimizer.builder(model, new Sgd(0.01, 0.9))
+ *         .precision(Precision.MIXED_FP16)            // converts the model to FP16
+ *         .build();
+ * for (Batch b : batches) {
+ *     opt.zeroGrad();
+ *     Tensor loss = Losses.crossEntropy(model.forward(inputs(b)), b.labels());
+ *     opt.scale(loss).backward();                      // FP16 gradients of loss * scale
+ *     StepOutcome o = opt.step();                       // unscale + check + clip + update, or skip
+ * }
+ * }</pre>
+ *
+ * <p>Gradient accumulation: call {@code scale(loss_i).backward()} for each micro-batch (dividing
+ * each loss by the number of micro-batches for a mean), then one {@code step()}. The scale stays
+ * the same until the step.
+ *
+ * <p>{@link #step()}: divides the gradients by the scale into FP32 and checks them for inf/NaN
+ * in one pass; on overflow the step is skipped (weights, masters, optimizer state and the
+ * learning-rate schedule stay as they were), the scale backs off, and {@link StepOutcome#skipped()}
+ * says so. Otherwise it clips by global norm when asked (on the unscaled gradients), applies the
+ * optimizer's rule to the FP32 masters, and rounds them into the model's 16-bit weights.
+ *
+ * <p>The order of calls is checked, as PyTorch's GradScaler does: {@code step()} needs a
+ * {@code scale(loss).backward()} since the last {@code zeroGrad()}, may run once per backward
+ * round, and a new {@code scale()} after a {@code step()} needs a {@code zeroGrad()} first;
+ * each violation is an {@link IllegalStateException} that says what to do. Two optimizers (a GAN)
+ * may share one scale: see {@link LossScaling}.
+ */
+public final class AmpOptimizer {
+
+    private enum Phase { CLEAN, SCALED, UNSCALED, STEPPED }
+
+    private final Map<String, Parameter> params;
+    private final Optimizer optimizer;
+    private final Precision precision;
+    private final LossScaling scaling;
+    private final MasterWeights masters;
+    private final double clipNorm;
+    private final boolean collectStats;
+
+    private Phase phase = Phase.CLEAN;
+    private double scaleUsed;
+    private long scaleGeneration;
+    private long lastStepGeneration = -1;
+    private boolean finite;
+    private long attempted;
+    private long applied;
+
+    private AmpOptimizer(Builder b, Map<String, Parameter> params, LossScaling scaling) {
+        this.params = params;
+        this.optimizer = b.optimizer;
+        this.precision = b.precision;
+        this.scaling = scaling;
+        this.clipNorm = b.clipNorm;
+        this.collectStats = b.collectStats;
+        this.masters = MasterWeights.create(params, precision.usesMasterWeights(), optimizer);
+    }
+
+    /**
+     * A builder for an optimizer over all parameters of {@code model}; {@link Builder#build()}
+     * converts the model to the precision's dtype.
+     */
+    public static Builder builder(Module model, Optimizer optimizer) {
+        Objects.requireNonNull(model, "AmpOptimizer.builder: model is null");
+        return new Builder(model, null, optimizer);
+    }
+
+    /**
+     * A builder for an optimizer over the given named parameters (e.g. one part of a model); they
+     * must already have the precision's dtype (or be FP32 parameters kept FP32).
+     */
+    public static Builder builder(Map<String, Parameter> params, Optimizer optimizer) {
+        Objects.requireNonNull(params, "AmpOptimizer.builder: params is null");
+        return new Builder(null, new LinkedHashMap<>(params), optimizer);
+    }
+
+    /** The optimizer (rule, hyper-parameters, schedule). */
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    /** The precision. */
+    public Precision precision() {
+        return precision;
+    }
+
+    /** The loss scaling (owned, or shared with other optimizers). */
+    public LossScaling lossScaling() {
+        return scaling;
+    }
+
+    /** The FP32 masters, unscaled gradients and optimizer state. */
+    public MasterWeights masterWeights() {
+        return masters;
+    }
+
+    /** The loss scale the next {@link #scale(Tensor)} will use. */
+    public double lossScale() {
+        return scaling.scale();
+    }
+
+    /** Step attempts so far, skipped ones included. */
+    public long attemptedSteps() {
+        return attempted;
+    }
+
+    /** Applied (not skipped) steps so far. */
+    public long appliedSteps() {
+        return applied;
+    }
+
+    /** The learning rate the next applied step will use. */
+    public double learningRate() {
+        return optimizer.schedule().at(applied);
+    }
+
+    /**
+     * The loss multiplied by the current scale, in FP32, to call {@code backward()} on. May be
+     * called several times before one {@link #step()} (gradient accumulation).
+     *
+     * @throws NullPointerException     if {@code loss} is null
+     * @throws IllegalArgumentException if {@code loss} has more than one element or does not
+     *                                  require a gradient
+     * @throws IllegalStateException    if called after {@link #step()} without {@link #zeroGrad()},
+     *                                  after {@link #unscale()}, or when the scale changed since the
+     *                                  previous {@code scale()} of this step
+     */
+    public Tensor scale(Tensor loss) {
+        Objects.requireNonNull(loss, "AmpOptimizer.scale: loss is null");
+        switch (phase) {
+            case STEPPED -> throw new IllegalStateException("AmpOptimizer.scale: called after step() without "
+                    + "zeroGrad(); the new gradients would be added to the old ones. Call zeroGrad() after each step()");
+            case UNSCALED -> throw new IllegalStateException("AmpOptimizer.scale: called after unscale(); this step's "
+                    + "gradients are already unscaled. Call step() (then zeroGrad()) before scaling a new loss");
+            case SCALED -> {
+                if (scaling.generation() != scaleGeneration) {
+                    throw new IllegalStateException("AmpOptimizer.scale: the loss scale changed since the previous "
+                            + "scale() of this step (LossScaling.update() ran in between); update a shared scaling "
+                            + "once per iteration, after every optimizer sharing it has stepped");
+                }
+            }
+            case CLEAN -> {
+                if (scaling.isShared() && lastStepGeneration == scaling.generation()) {
+                    throw new IllegalStateException("AmpOptimizer.scale: this optimizer already stepped with the "
+                            + "current scale of its shared LossScaling; call scaling.update() once per iteration, "
+                            + "after every optimizer sharing it has stepped");
+                }
+            }
+        }
+        if (loss.numel() != 1) {
+            throw new IllegalArgumentException("AmpOptimizer.scale: loss must have one element, got shape "
+                    + java.util.Arrays.toString(loss.shape()) + "; reduce it (mean or sum) first");
+        }
+        if (!loss.requiresGrad()) {
+            throw new IllegalArgumentException("AmpOptimizer.scale: loss does not require a gradient; compute it "
+                    + "from the model's parameters outside a NoGrad scope");
+        }
+        scaleUsed = scaling.scale();
+        scaleGeneration = scaling.generation();
+        phase = Phase.SCALED;
+        return loss.to(DType.FP32).mul((float) scaleUsed);
+    }
+
+    /**
+     * Divides this step's gradients by the scale into FP32 and checks them for inf/NaN (done by
+     * {@link #step()} when not called before). Call it explicitly to read the unscaled gradients
+     * ({@link MasterWeights#gradient}) before stepping, or on two optimizers sharing a scaling so
+     * that an overflow in either skips both.
+     *
+     * @return true when all gradients are finite
+     * @throws IllegalStateException if no {@code scale(loss).backward()} came before it in this step,
+     *                               if called twice, or if no parameter has a gradient
+     */
+    public boolean unscale() {
+        switch (phase) {
+            case CLEAN -> throw new IllegalStateException("AmpOptimizer.unscale: no scaled loss since zeroGrad(); "
+                    + "call scale(loss).backward() first");
+            case UNSCALED -> throw new IllegalStateException("AmpOptimizer.unscale: called twice for one step; "
+                    + "call step() next");
+            case STEPPED -> throw new IllegalStateException("AmpOptimizer.unscale: called after step(); call "
+                    + "zeroGrad(), then scale(loss).backward(), before the next step");
+            case SCALED -> {
+            }
+        }
+        if (scaling.generation() != scaleGeneration) {
+            throw new IllegalStateException("AmpOptimizer.unscale: the loss scale changed between scale() and this "
+                    + "call (LossScaling.update() ran in between); update a shared scaling only after every optimizer "
+                    + "sharing it has stepped");
+        }
+        finite = masters.unscaleGradients(scaleUsed);
+        if (masters.gradientCount() == 0) {
+            throw new IllegalStateException("AmpOptimizer.unscale: no parameter has a gradient; call backward() on "
+                    + "the tensor scale(loss) returned before step()");
+        }
+        if (!finite) {
+            scaling.recordOverflow();
+        }
+        phase = Phase.UNSCALED;
+        return finite;
+    }
+
+    /**
+     * Unscales and checks the gradients (unless {@link #unscale()} already did), then skips the
+     * step on overflow or clips and applies the update; updates an owned scaling.
+     *
+     * @throws IllegalStateException if no {@code scale(loss).backward()} came since the last
+     *                               {@code zeroGrad()}, or if called twice in a row
+     */
+    public StepOutcome step() {
+        switch (phase) {
+            case CLEAN -> throw new IllegalStateException("AmpOptimizer.step: no scaled loss since zeroGrad(); call "
+                    + "scale(loss).backward() before step()");
+            case STEPPED -> throw new IllegalStateException("AmpOptimizer.step: called twice without a new backward; "
+                    + "call zeroGrad() and scale(loss).backward() before the next step()");
+            case SCALED -> unscale();
+            case UNSCALED -> {
+            }
+        }
+        attempted++;
+        boolean skip = !finite || scaling.overflowSinceUpdate();
+        Map<String, GradientStats> stats = collectStats ? masters.gradientStats(scaleUsed) : Map.of();
+        double norm = masters.gradientNorm();
+        double lr = optimizer.schedule().at(applied);
+        if (!skip) {
+            if (clipNorm > 0) {
+                double c = GradientClipping.clipCoefficient(norm, clipNorm);
+                if (c < 1) {
+                    masters.scaleGradients((float) c);
+                }
+            }
+            masters.update(lr, applied + 1);
+            applied++;
+        }
+        double next;
+        boolean atMinimum;
+        if (scaling.isShared()) {
+            next = scaling.scale();
+            atMinimum = skip && scaleUsed <= scaling.scaler().minScale();
+        } else {
+            ScaleUpdate u = scaling.adjust();
+            next = u.nextScale();
+            atMinimum = u.atMinimumAndOverflowing();
+        }
+        lastStepGeneration = scaleGeneration;
+        phase = Phase.STEPPED;
+        return new StepOutcome(attempted, applied, skip, scaleUsed, next, norm, lr, atMinimum, stats);
+    }
+
+    /** Clears every parameter's gradient and starts a new step. */
+    public void zeroGrad() {
+        for (Parameter p : params.values()) {
+            p.value().zeroGrad();
+        }
+        phase = Phase.CLEAN;
+    }
+
+    /**
+     * Adds this optimizer's checkpoint state: masters and optimizer state as tensors named
+     * {@code prefix + ...} ({@link MasterWeights#tensors}), and the step counters and the loss
+     * scaler's state as metadata {@code prefix + "appliedSteps"}, {@code prefix + "attemptedSteps"},
+     * {@code prefix + "scaler." + key} ({@link LossScaleState#toMap()}), {@code prefix + "optimizer"}
+     * and {@code prefix + "precision"}.
+     */
+    public void writeState(String prefix, List<NamedTensor> tensors, Map<String, String> metadata) {
+        Objects.requireNonNull(prefix, "AmpOptimizer.writeState: prefix is null");
+        Objects.requireNonNull(tensors, "AmpOptimizer.writeState: tensors is null");
+        Objects.requireNonNull(metadata, "AmpOptimizer.writeState: metadata is null");
+        tensors.addAll(masters.tensors(prefix));
+        metadata.put(prefix + "appliedSteps", Long.toString(applied));
+        metadata.put(prefix + "attemptedSteps", Long.toString(attempted));
+        metadata.put(prefix + "optimizer", optimizer.toString());
+        metadata.put(prefix + "precision", precision.name());
+        scaling.scaler().state().toMap().forEach((k, v) -> metadata.put(prefix + "scaler." + k, v));
+    }
+
+    /**
+     * Restores what {@link #writeState} wrote, after the model's parameters were restored; clears
+     * the gradients and starts a new step.
+     *
+     * @throws IllegalArgumentException if the checkpoint was written with another precision or
+     *                                  misses a tensor or key
+     */
+    public void readState(String prefix, SafetensorsFile file) {
+        Objects.requireNonNull(prefix, "AmpOptimizer.readState: prefix is null");
+        Objects.requireNonNull(file, "AmpOptimizer.readState: file is null");
+        Map<String, String> meta = file.metadata();
+        String p = meta(meta, prefix + "precision");
+        if (!p.equals(precision.name())) {
+            throw new IllegalArgumentException("AmpOptimizer.readState: checkpoint precision " + p
+                    + " differs from this optimizer's " + precision);
+        }
+        long a = parseCount(meta, prefix + "appliedSteps");
+        long t = parseCount(meta, prefix + "attemptedSteps");
+        if (a > t) {
+            throw new IllegalArgumentException("AmpOptimizer.readState: appliedSteps " + a + " > attemptedSteps " + t);
+        }
+        Map<String, String> s = new LinkedHashMap<>();
+        String sp = prefix + "scaler.";
+        meta.forEach((k, v) -> {
+            if (k.startsWith(sp)) {
+                s.put(k.substring(sp.length()), v);
+            }
+        });
+        LossScaleState state = LossScaleState.fromMap(s);
+        masters.restore(file, prefix);
+        scaling.restore(state);
+        applied = a;
+        attempted = t;
+        lastStepGeneration = -1;
+        zeroGrad();
+    }
+
+    private static String meta(Map<String, String> meta, String key) {
+        String v = meta.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("AmpOptimizer.readState: metadata key '" + key + "' is missing");
+        }
+        return v;
+    }
+
+    private static long parseCount(Map<String, String> meta, String key) {
+        String v = meta(meta, key);
+        try {
+            long n = Long.parseLong(v);
+            if (n < 0) {
+                throw new IllegalArgumentException("AmpOptimizer.readState: " + key + " must be >= 0, got " + n);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("AmpOptimizer.readState: " + key + " is not a count: '" + v + "'", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AmpOptimizer[precision=" + precision + ", optimizer=" + optimizer + ", " + scaling
+                + ", clipGradNorm=" + (clipNorm > 0 ? Double.toString(clipNorm) : "off")
+                + ", gradientStats=" + collectStats + ", appliedSteps=" + applied + ", attemptedSteps=" + attempted + "]";
+    }
+
+    /** Settings of an {@link AmpOptimizer}; {@link #build()} validates them. */
+    public static final class Builder {
+        private final Module model;
+        private final Map<String, Parameter> params;
+        private final Optimizer optimizer;
+        private Precision precision = Precision.FP32;
+        private LossScaler scaler;
+        private LossScaling shared;
+        private double clipNorm;
+        private boolean collectStats;
+
+        private Builder(Module model, Map<String, Parameter> params, Optimizer optimizer) {
+            this.model = model;
+            this.params = params;
+            this.optimizer = Objects.requireNonNull(optimizer, "AmpOptimizer.builder: optimizer is null");
+        }
+
+        /** The precision (default {@link Precision#FP32}). */
+        public Builder precision(Precision p) {
+            precision = Objects.requireNonNull(p, "AmpOptimizer.Builder.precision: precision is null");
+            return this;
+        }
+
+        /** A scaler owned by this optimizer (default: {@link Precision#defaultScaler()}). */
+        public Builder lossScaler(LossScaler s) {
+            scaler = Objects.requireNonNull(s, "AmpOptimizer.Builder.lossScaler: scaler is null");
+            return this;
+        }
+
+        /** A scaling shared with other optimizers, updated by the caller ({@link LossScaling#update()}). */
+        public Builder lossScaling(LossScaling s) {
+            shared = Objects.requireNonNull(s, "AmpOptimizer.Builder.lossScaling: scaling is null");
+            return this;
+        }
+
+        /** Clips the unscaled gradients to global L2 norm {@code maxNorm} (finite, {@code > 0}) before each update. */
+        public Builder clipGradNorm(double maxNorm) {
+            clipNorm = maxNorm;
+            if (!(maxNorm > 0) || !Double.isFinite(maxNorm)) {
+                throw new IllegalArgumentException("AmpOptimizer.Builder.clipGradNorm: maxNorm must be finite and > 0, "
+                        + "got " + maxNorm);
+            }
+            return this;
+        }
+
+        /** Whether each step reports per-parameter {@link GradientStats} (default false: it costs a pass). */
+        public Builder collectGradientStats(boolean on) {
+            collectStats = on;
+            return this;
+        }
+
+        /**
+         * Validates the settings, converts the model (when built from one) to the precision's dtype,
+         * and creates the FP32 masters.
+         *
+         * @throws IllegalArgumentException if both a scaler and a shared scaling are set, if the
+         *                                  precision does not scale the loss but a scale other than 1
+         *                                  is set, if there are no parameters, or if a parameter has
+         *                                  the wrong dtype
+         */
+        public AmpOptimizer build() {
+            if (scaler != null && shared != null) {
+                throw new IllegalArgumentException("AmpOptimizer.Builder: set either lossScaler (owned) or lossScaling "
+                        + "(shared), not both");
+            }
+            LossScaler s = shared != null ? shared.scaler() : scaler;
+            checkScaler(precision, s, "AmpOptimizer.Builder");
+            Map<String, Parameter> ps;
+            if (model != null) {
+                model.to(precision.modelDtype());
+                ps = new LinkedHashMap<>(model.namedParameters());
+            } else {
+                ps = params;
+                ps.forEach((n, p) -> {
+                    Objects.requireNonNull(p, () -> "AmpOptimizer.Builder: parameter '" + n + "' is null");
+                    DType want = p.keepsFp32() ? DType.FP32 : precision.modelDtype();
+                    if (p.dtype() != want) {
+                        throw new IllegalArgumentException("AmpOptimizer.Builder: parameter '" + n + "' is " + p.dtype()
+                                + " but precision " + precision + " needs " + want + "; call model.to(DType."
+                                + want + ") first, or build from the Module");
+                    }
+                });
+            }
+            if (ps.isEmpty()) {
+                throw new IllegalArgumentException("AmpOptimizer.Builder: there are no parameters to optimize");
+            }
+            LossScaling scaling = shared != null ? shared
+                    : LossScaling.owned(scaler != null ? scaler : precision.defaultScaler());
+            return new AmpOptimizer(this, ps, scaling);
+        }
+    }
+
+    /** Refuses a scaler that the precision does not allow (a scale other than a fixed 1). */
+    static void checkScaler(Precision precision, LossScaler s, String op) {
+        if (s != null && !precision.allowsLossScaling() && !(s instanceof FixedLossScaler && s.scale() == 1)) {
+            throw new IllegalArgumentException(op + ": precision " + precision + " does not scale the loss, but "
+                    + s + " was set; drop the scaler or use LossScaler.fixed(1)");
+        }
+    }
+}

@@ -1,0 +1,356 @@
+package dev.mpt.optim.amp;
+
+import dev.mpt.core.DType;
+import dev.mpt.core.Tensor;
+import dev.mpt.nn.Parameter;
+import dev.mpt.nn.checkpoint.NamedTensor;
+import dev.mpt.nn.checkpoint.SafetensorsFile;
+import dev.mpt.optim.GradientClipping;
+import dev.mpt.optim.Optimizer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * FP32 master weights and the FP32 side of an update (Micikevicius et al., ICLR 2018, section
+ * 3.1 and Figure 1), over a model's named parameters:
+ * <ol>
+ *   <li>{@link #unscaleGradients(double)}: each parameter's gradient (FP16, BF16 or FP32, scaled)
+ *       is divided by the loss scale into an FP32 buffer, in one fused pass that also detects
+ *       inf/NaN ({@link Unscale});</li>
+ *   <li>{@link #update(double, long)}: the optimizer's rule runs in FP32 on the FP32 master copy
+ *       of each FP16/BF16 parameter, which is then rounded to nearest even into the parameter's
+ *       16-bit storage ({@link MasterArrays}); FP32 parameters (normalization layers) are updated
+ *       in place.</li>
+ * </ol>
+ * Without masters (the {@link Precision#FP16_NO_MASTER} ablation) a 16-bit parameter is widened
+ * to FP32, updated, and rounded back each step, so an update below half an ulp of the weight is
+ * lost. Optimizer state (momentum, moments) is FP32 in both cases.
+ *
+ * <p>A parameter without a gradient in a step (it took no part in the loss) is neither checked
+ * nor updated, and its optimizer state does not change (PyTorch's behaviour). An FP32 parameter
+ * whose tensor does not own its whole storage from offset 0 (a view) is replaced by a private
+ * copy at creation, so the update can run on its storage array directly. The parameters must not
+ * be replaced ({@link Parameter#set}) or converted afterwards; a step that finds a replaced
+ * tensor throws.
+ */
+public final class MasterWeights {
+
+    private final Optimizer optimizer;
+    private final boolean keepMasters;
+    private final List<Slot> slots = new ArrayList<>();
+
+    private MasterWeights(Map<String, Parameter> params, boolean keepMasters, Optimizer optimizer) {
+        this.optimizer = optimizer;
+        this.keepMasters = keepMasters;
+        int states = optimizer.stateNames().size();
+        params.forEach((name, p) -> {
+            Objects.requireNonNull(name, "MasterWeights: a parameter name is null");
+            Objects.requireNonNull(p, () -> "MasterWeights: parameter '" + name + "' is null");
+            slots.add(new Slot(name, p, keepMasters, states));
+        });
+    }
+
+    /**
+     * Masters and optimizer state for {@code params} (names are those of
+     * {@link dev.mpt.nn.Module#namedParameters()}).
+     *
+     * @param keepMasters false for the no-master ablation (16-bit parameters updated in 16 bits)
+     * @throws IllegalArgumentException if {@code params} is empty
+     */
+    public static MasterWeights create(Map<String, Parameter> params, boolean keepMasters, Optimizer optimizer) {
+        Objects.requireNonNull(params, "MasterWeights.create: params is null");
+        Objects.requireNonNull(optimizer, "MasterWeights.create: optimizer is null");
+        if (params.isEmpty()) {
+            throw new IllegalArgumentException("MasterWeights.create: no parameters to optimize");
+        }
+        return new MasterWeights(params, keepMasters, optimizer);
+    }
+
+    /** Whether FP32 masters are kept for the 16-bit parameters. */
+    public boolean keepsMasters() {
+        return keepMasters;
+    }
+
+    /** The optimizer whose rule and state this holds. */
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    /** The parameter names, in order. */
+    public List<String> names() {
+        return slots.stream().map(s -> s.name).toList();
+    }
+
+    /**
+     * A copy of the FP32 master of parameter {@code name}; for an FP32 parameter, a copy of its
+     * values (it is its own master).
+     *
+     * @throws IllegalArgumentException if there is no such parameter, or it is a 16-bit one
+     *                                  without a master (no-master ablation)
+     */
+    public float[] master(String name) {
+        Slot s = slot("MasterWeights.master", name);
+        if (s.dtype == DType.FP32) {
+            return s.param.value().toFloatArray();
+        }
+        if (!keepMasters) {
+            throw new IllegalArgumentException("MasterWeights.master: parameter '" + name
+                    + "' has no FP32 master (masters are off)");
+        }
+        return s.work.clone();
+    }
+
+    /** A copy of the unscaled FP32 gradient of {@code name} from the latest {@link #unscaleGradients}. */
+    public float[] gradient(String name) {
+        return slot("MasterWeights.gradient", name).grad.clone();
+    }
+
+    /** A copy of state array {@code stateName} (one of {@link Optimizer#stateNames()}) of {@code name}. */
+    public float[] state(String name, String stateName) {
+        Slot s = slot("MasterWeights.state", name);
+        int k = optimizer.stateNames().indexOf(stateName);
+        if (k < 0) {
+            throw new IllegalArgumentException("MasterWeights.state: " + optimizer + " has no state '" + stateName
+                    + "'; it has " + optimizer.stateNames());
+        }
+        return s.state[k].clone();
+    }
+
+    private Slot slot(String op, String name) {
+        for (Slot s : slots) {
+            if (s.name.equals(name)) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException(op + ": no parameter '" + name + "'; there are " + names());
+    }
+
+    /**
+     * Divides every present gradient by {@code scale} into the FP32 buffers and reports whether all
+     * results are finite. Parameters without a gradient are marked as not taking part in this step.
+     *
+     * @return true when every unscaled value is finite
+     * @throws IllegalStateException if a parameter was replaced or converted after creation
+     */
+    public boolean unscaleGradients(double scale) {
+        boolean finite = true;
+        for (Slot s : slots) {
+            s.checkBound();
+            Tensor g = s.param.grad();
+            s.hasGrad = g != null;
+            if (g == null) {
+                continue;
+            }
+            Tensor c = g.contiguous();
+            boolean ok = c.dtype() == DType.FP32
+                    ? Unscale.unscale(c.floatData(), c.storageOffset(), s.grad, 0, s.n, scale)
+                    : Unscale.unscale(c.dtype(), c.shortData(), c.storageOffset(), s.grad, 0, s.n, scale);
+            finite &= ok;
+        }
+        return finite;
+    }
+
+    /** How many parameters had a gradient at the latest {@link #unscaleGradients}. */
+    public int gradientCount() {
+        int k = 0;
+        for (Slot s : slots) {
+            k += s.hasGrad ? 1 : 0;
+        }
+        return k;
+    }
+
+    /** The global L2 norm of the unscaled gradients ({@link GradientClipping#globalNorm}). */
+    public double gradientNorm() {
+        return GradientClipping.globalNorm(presentGradients());
+    }
+
+    /** Multiplies the unscaled gradients by {@code coefficient} in FP32 (one rounding each), for clipping. */
+    void scaleGradients(float coefficient) {
+        for (float[] g : presentGradients()) {
+            for (int i = 0; i < g.length; i++) {
+                g[i] *= coefficient;
+            }
+        }
+    }
+
+    private List<float[]> presentGradients() {
+        List<float[]> out = new ArrayList<>();
+        for (Slot s : slots) {
+            if (s.hasGrad) {
+                out.add(s.grad);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Per-parameter statistics of this step's gradients: for an FP16 gradient those of the stored
+     * (scaled) FP16 values ({@link GradientStats#ofHalf}), otherwise of the unscaled FP32 values
+     * classified at {@code scaleUsed} ({@link GradientStats#of}).
+     */
+    Map<String, GradientStats> gradientStats(double scaleUsed) {
+        Map<String, GradientStats> out = new LinkedHashMap<>();
+        for (Slot s : slots) {
+            if (!s.hasGrad) {
+                continue;
+            }
+            Tensor g = s.param.grad().contiguous();
+            out.put(s.name, g.dtype() == DType.FP16
+                    ? GradientStats.ofHalf(g.shortData(), g.storageOffset(), s.n, scaleUsed)
+                    : GradientStats.of(s.grad, 0, s.n, scaleUsed));
+        }
+        return out;
+    }
+
+    /**
+     * Applies the optimizer's rule with rate {@code lr} as applied step {@code step} (1-based) to
+     * every parameter that had a gradient, from the unscaled FP32 gradients, and writes the result
+     * into the model's parameters (rounded to nearest even for 16-bit ones).
+     */
+    public void update(double lr, long step) {
+        for (Slot s : slots) {
+            s.checkBound();
+            if (!s.hasGrad) {
+                continue;
+            }
+            Tensor v = s.param.value();
+            if (s.dtype == DType.FP32) {
+                optimizer.apply(lr, step, v.floatData(), s.grad, s.state, 0, s.n);
+                continue;
+            }
+            if (!keepMasters) {
+                MasterArrays.initFromModel(s.dtype, v.shortData(), v.storageOffset(), s.work, 0, s.n);
+            }
+            optimizer.apply(lr, step, s.work, s.grad, s.state, 0, s.n);
+            MasterArrays.roundToModel(s.dtype, s.work, 0, v.shortData(), v.storageOffset(), s.n);
+        }
+    }
+
+    /**
+     * The masters and optimizer state as checkpoint tensors: {@code prefix + "master." + name}
+     * (16-bit parameters with masters only) and {@code prefix + "state." + name + "." + stateName}.
+     * The arrays are copies.
+     */
+    public List<NamedTensor> tensors(String prefix) {
+        Objects.requireNonNull(prefix, "MasterWeights.tensors: prefix is null");
+        List<NamedTensor> out = new ArrayList<>();
+        List<String> names = optimizer.stateNames();
+        for (Slot s : slots) {
+            int[] shape = s.param.shape();
+            if (keepMasters && s.dtype != DType.FP32) {
+                out.add(NamedTensor.ofFloats(prefix + "master." + s.name, shape, s.work.clone()));
+            }
+            for (int k = 0; k < names.size(); k++) {
+                out.add(NamedTensor.ofFloats(prefix + "state." + s.name + "." + names.get(k), shape, s.state[k].clone()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Restores what {@link #tensors(String)} wrote, after the model's parameters were restored.
+     *
+     * @throws IllegalArgumentException if a tensor is missing or has the wrong dtype or shape
+     */
+    public void restore(SafetensorsFile file, String prefix) {
+        Objects.requireNonNull(file, "MasterWeights.restore: file is null");
+        Objects.requireNonNull(prefix, "MasterWeights.restore: prefix is null");
+        List<String> names = optimizer.stateNames();
+        for (Slot s : slots) {
+            s.checkBound();
+            int[] shape = s.param.shape();
+            if (keepMasters && s.dtype != DType.FP32) {
+                copyInto(file.tensor(prefix + "master." + s.name), shape, s.work);
+            } else if (!keepMasters && s.dtype != DType.FP32) {
+                Arrays.fill(s.work, 0f);
+            }
+            for (int k = 0; k < names.size(); k++) {
+                copyInto(file.tensor(prefix + "state." + s.name + "." + names.get(k)), shape, s.state[k]);
+            }
+            Arrays.fill(s.grad, 0f);
+            s.hasGrad = false;
+        }
+    }
+
+    private static void copyInto(NamedTensor t, int[] shape, float[] dst) {
+        if (t.dtype() != DType.FP32 || !Arrays.equals(t.shape(), shape)) {
+            throw new IllegalArgumentException("MasterWeights.restore: tensor '" + t.name() + "' is " + t.dtype()
+                    + Arrays.toString(t.shape()) + ", expected FP32" + Arrays.toString(shape));
+        }
+        System.arraycopy(t.floats(), 0, dst, 0, dst.length);
+    }
+
+    /**
+     * Re-reads every FP32 master from the model's current 16-bit weights (exact widening), e.g.
+     * after weights were loaded into the model by other means.
+     */
+    public void resyncFromModel() {
+        for (Slot s : slots) {
+            s.checkBound();
+            if (keepMasters && s.dtype != DType.FP32) {
+                Tensor v = s.param.value();
+                MasterArrays.initFromModel(s.dtype, v.shortData(), v.storageOffset(), s.work, 0, s.n);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        long masters = 0;
+        for (Slot s : slots) {
+            masters += keepMasters && s.dtype != DType.FP32 ? s.n : 0;
+        }
+        return "MasterWeights[parameters=" + slots.size() + ", fp32MasterValues=" + masters + ", optimizer="
+                + optimizer + "]";
+    }
+
+    /** One parameter: its FP32 working copy (master or scratch), unscaled gradient and state. */
+    private static final class Slot {
+        final String name;
+        final Parameter param;
+        final DType dtype;
+        final int n;
+        /** FP32 master (masters on), scratch (masters off) or unused (FP32 parameter). */
+        final float[] work;
+        final float[] grad;
+        final float[][] state;
+        Tensor bound;
+        boolean hasGrad;
+
+        Slot(String name, Parameter param, boolean keepMasters, int states) {
+            this.name = name;
+            this.param = param;
+            Tensor v = param.value();
+            this.dtype = v.dtype();
+            this.n = v.numel();
+            if (dtype == DType.FP32 && (!v.isContiguous() || v.storageOffset() != 0 || v.floatData().length != n)) {
+                param.set(Tensor.of(v.toFloatArray(), v.shape()));
+                v = param.value();
+            }
+            if (dtype == DType.FP32) {
+                work = null;
+            } else {
+                work = new float[n];
+                if (keepMasters) {
+                    MasterArrays.initFromModel(dtype, v.shortData(), v.storageOffset(), work, 0, n);
+                }
+            }
+            this.grad = new float[n];
+            this.state = new float[states][n];
+            this.bound = v;
+        }
+
+        void checkBound() {
+            if (param.value() != bound) {
+                throw new IllegalStateException("MasterWeights: parameter '" + name + "' was replaced (now "
+                        + param.value().dtype() + ", was " + dtype + ") after its optimizer was created; create the "
+                        + "optimizer after model.to(...) and load weights through its checkpoint methods");
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package dev.mpt.optim.amp;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What one {@link AmpOptimizer#step()} did.
+ *
+ * @param step           the number of this step attempt, 1-based (skipped steps count)
+ * @param appliedSteps   the number of applied (not skipped) steps after this one; the learning-rate
+ *                       schedule and Adam's bias corrections count these
+ * @param skipped        true when the gradients held an inf or NaN (or a sharing optimizer's did):
+ *                       weights, masters and optimizer state were left untouched
+ * @param scale          the loss scale this step's gradients were computed with
+ * @param nextScale      the scale for the next step (equal to {@code scale} for a shared scaling
+ *                       until its update)
+ * @param gradNorm       the global L2 norm of the unscaled gradients before clipping (inf or NaN
+ *                       when skipped)
+ * @param learningRate   the learning rate applied (or that would have been, when skipped)
+ * @param atMinimumScale true when the gradients overflowed although the scale is at its minimum:
+ *                       backing off cannot help (also logged as a warning)
+ * @param gradientStats  per-parameter gradient statistics when collection is on, else empty
+ */
+public record StepOutcome(long step, long appliedSteps, boolean skipped, double scale, double nextScale,
+                          double gradNorm, double learningRate, boolean atMinimumScale,
+                          Map<String, GradientStats> gradientStats) {
+
+    /** Copies the statistics map (keeping its order). */
+    public StepOutcome {
+        gradientStats = Collections.unmodifiableMap(new LinkedHashMap<>(
+                Objects.requireNonNull(gradientStats, "StepOutcome: gradientStats is null")));
+    }
+}
