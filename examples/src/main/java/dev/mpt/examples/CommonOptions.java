@@ -1,19 +1,32 @@
 package dev.mpt.examples;
 
+import dev.mpt.optim.amp.Precision;
 import java.nio.file.Path;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
-/** The options every example takes. */
+/** The options every example takes (a picocli mixin). */
 public final class CommonOptions {
 
-    /** Numeric precision of a run. */
+    /** Numeric precision of a run, as spelled on the command line. */
     public enum PrecisionOption {
         /** Everything in FP32. */
-        fp32,
+        fp32(Precision.FP32),
         /** FP16 weights, activations and gradients; FP32 masters; dynamic loss scaling. */
-        mixed_fp16,
+        mixed_fp16(Precision.MIXED_FP16),
         /** BF16 weights, activations and gradients; FP32 masters; no loss scaling needed. */
-        mixed_bf16;
+        mixed_bf16(Precision.MIXED_BF16);
+
+        private final Precision precision;
+
+        PrecisionOption(Precision precision) {
+            this.precision = precision;
+        }
+
+        /** The library's precision for this option. */
+        public Precision precision() {
+            return precision;
+        }
 
         /** The command-line spelling, e.g. {@code mixed-fp16}. */
         public String cliName() {
@@ -26,7 +39,8 @@ public final class CommonOptions {
                     return p;
                 }
             }
-            throw new IllegalArgumentException("unknown precision '" + s + "': use fp32, mixed-fp16 or mixed-bf16");
+            throw new CommandLine.TypeConversionException(
+                    "unknown precision '" + s + "': use fp32, mixed-fp16 or mixed-bf16");
         }
     }
 
@@ -34,20 +48,23 @@ public final class CommonOptions {
             description = "fp32, mixed-fp16 or mixed-bf16 (default: ${DEFAULT-VALUE})", defaultValue = "mixed-fp16")
     PrecisionOption precision = PrecisionOption.mixed_fp16;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "training epochs (default: example's own)")
+    @Option(names = "--epochs", paramLabel = "N", description = "training epochs (default: the example's own)")
     Integer epochs;
 
-    @Option(names = "--seed", paramLabel = "S", description = "random seed (default: ${DEFAULT-VALUE})", defaultValue = "1")
+    @Option(names = "--seed", paramLabel = "S", description = "random seed (default: ${DEFAULT-VALUE})",
+            defaultValue = "1")
     long seed = 1;
 
     @Option(names = "--threads", paramLabel = "T", description = "kernel threads (default: all cores)")
     Integer threads;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "directory for the CSV, PNG and table (default: ${DEFAULT-VALUE})",
-            defaultValue = "runs")
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "directory for the CSV, PNG and table files (default: ${DEFAULT-VALUE})", defaultValue = "runs")
     Path out = Path.of("runs");
 
-    @Option(names = "--compare", description = "run fp32 and the chosen mixed precision with the same seed and print one table")
+    @Option(names = "--compare",
+            description = "run fp32 and the chosen mixed precision (mixed-fp16 when --precision is fp32) with the "
+                    + "same seed, back to back, and print one table")
     boolean compare;
 
     @Option(names = "--limit", paramLabel = "N", hidden = true,
@@ -98,23 +115,31 @@ public final class CommonOptions {
         return maxSteps == null ? Integer.MAX_VALUE : maxSteps;
     }
 
-    void validate() {
-        if (epochs != null && epochs < 1) {
-            throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
+    /** The precisions to run: the chosen one, or FP32 and a mixed one with {@code --compare}. */
+    public java.util.List<PrecisionOption> runs() {
+        if (!compare) {
+            return java.util.List.of(precision);
         }
-        if (threads != null && threads < 1) {
-            throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
-        }
-        if (limit != null && limit < 1) {
-            throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
-        }
-        if (maxSteps != null && maxSteps < 1) {
-            throw new IllegalArgumentException("--max-steps must be >= 1, got " + maxSteps);
+        return java.util.List.of(PrecisionOption.fp32,
+                precision == PrecisionOption.fp32 ? PrecisionOption.mixed_fp16 : precision);
+    }
+
+    /** Checks the ranges; a violation is a usage error (picocli prints the usage, exit code 2). */
+    void validate(CommandLine cmd) {
+        positive(cmd, "--epochs", epochs);
+        positive(cmd, "--threads", threads);
+        positive(cmd, "--limit", limit);
+        positive(cmd, "--max-steps", maxSteps);
+    }
+
+    static void positive(CommandLine cmd, String name, Number value) {
+        if (value != null && value.doubleValue() < 1) {
+            throw new CommandLine.ParameterException(cmd, name + " must be >= 1, got " + value);
         }
     }
 
     /** Parses {@code fp32|mixed-fp16|mixed-bf16}. */
-    public static final class PrecisionConverter implements picocli.CommandLine.ITypeConverter<PrecisionOption> {
+    public static final class PrecisionConverter implements CommandLine.ITypeConverter<PrecisionOption> {
         @Override
         public PrecisionOption convert(String value) {
             return PrecisionOption.parse(value);

@@ -1,0 +1,103 @@
+package dev.mpt.examples;
+
+import dev.mpt.core.Tensor;
+import dev.mpt.examples.CommonOptions.PrecisionOption;
+import dev.mpt.nn.Module;
+import dev.mpt.nn.data.Batch;
+import dev.mpt.nn.data.TrainTest;
+import dev.mpt.nn.loss.Losses;
+import dev.mpt.optim.Optimizer;
+import dev.mpt.optim.amp.Evaluation;
+import dev.mpt.optim.amp.StepResult;
+import dev.mpt.optim.amp.Trainer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.slf4j.Logger;
+
+/**
+ * The training loop the classifier examples share: a {@link Trainer} in the run's precision,
+ * cross-entropy loss, shuffled batches, a progress line every few seconds, evaluation on the test
+ * split after each epoch, and two CSV files ({@code <precision>-steps.csv},
+ * {@code <precision>-epochs.csv}).
+ */
+final class ClassifierTraining {
+
+    /** How often a progress line is logged. */
+    static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(10);
+
+    /**
+     * What to train.
+     *
+     * @param model     the model, freshly initialised (in FP32; the trainer converts it)
+     * @param optimizer the optimizer
+     * @param data      training and test splits
+     * @param batchSize samples per step
+     * @param epochs    passes over the training split
+     */
+    record Setup(Module model, Optimizer optimizer, TrainTest data, int batchSize, int epochs) {
+    }
+
+    private ClassifierTraining() {
+    }
+
+    static RunResult run(Setup s, PrecisionOption p, CommonOptions common, Path dir, Logger log) {
+        Trainer trainer = Trainer.builder(s.model()).precision(p.precision()).optimizer(s.optimizer())
+                .loss(Losses::crossEntropy).seed(common.seed()).logEvery(0).build();
+        String label = p.cliName();
+        log.info("{}: {} parameters, {}, batch {}, {} epochs, {} training samples", label,
+                s.model().parameterCount(), s.optimizer(), s.batchSize(), s.epochs(), s.data().train().size());
+        int perEpoch = Math.min(common.maxSteps(), s.data().train().batches(s.batchSize()).count());
+        long total = (long) perEpoch * s.epochs();
+        var progress = new Progress(log, label, total, PROGRESS_INTERVAL);
+        double[] steps = new double[(int) total];
+        double[] losses = new double[(int) total];
+        int k = 0;
+        long skipped = 0;
+        double trainNanos = 0;
+        double scale = 1;
+        Evaluation eval = null;
+        try (var stepCsv = new MetricsCsv(dir.resolve(label + "-steps.csv"),
+                List.of("step", "epoch", "loss", "scale", "skipped"));
+             var epochCsv = new MetricsCsv(dir.resolve(label + "-epochs.csv"),
+                     List.of("epoch", "train_loss", "test_loss", "test_accuracy", "train_seconds"))) {
+            for (int epoch = 1; epoch <= s.epochs(); epoch++) {
+                long t0 = System.nanoTime();
+                double lossSum = 0;
+                int n = 0;
+                for (Batch b : s.data().train().batches(s.batchSize(), trainer.random())) {
+                    if (n == perEpoch) {
+                        break;
+                    }
+                    StepResult r = trainer.step(b);
+                    skipped += r.skipped() ? 1 : 0;
+                    scale = trainer.optimizer().lossScale();
+                    steps[k] = r.step();
+                    losses[k++] = r.loss();
+                    if (Double.isFinite(r.loss())) {
+                        lossSum += r.loss();
+                        n++;
+                    } else {
+                        n++;
+                    }
+                    stepCsv.row(r.step(), epoch, r.loss(), r.scale(), r.skipped() ? 1 : 0);
+                    progress.step(k, b.size(), r.loss(), r.scale(), skipped);
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                trainNanos += seconds;
+                eval = trainer.evaluate(s.data().test());
+                epochCsv.row(epoch, lossSum / n, eval.meanLoss(), eval.accuracy(), seconds);
+                log.info(String.format(java.util.Locale.ROOT,
+                        "%s epoch %d/%d: train loss %.4f, test loss %.4f, test accuracy %.4f, %.1f s",
+                        label, epoch, s.epochs(), lossSum / n, eval.meanLoss(), eval.accuracy(), seconds));
+            }
+        }
+        Batch probe = s.data().test().batches(s.batchSize()).iterator().next();
+        Tensor input = probe.inputs().to(p.precision().modelDtype());
+        return new RunResult(label, "test accuracy", eval.accuracy(), trainNanos / s.epochs(),
+                Memory.weights(s.model()), Memory.masters(trainer.optimizer().masterWeights()),
+                Memory.activations(s.model(), input), k, skipped, scale,
+                new double[][] {Arrays.copyOf(steps, k), Arrays.copyOf(losses, k)});
+    }
+}

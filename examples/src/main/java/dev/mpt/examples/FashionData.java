@@ -1,0 +1,39 @@
+package dev.mpt.examples;
+
+import dev.mpt.nn.data.Dataset;
+import dev.mpt.nn.data.FashionMnist;
+import dev.mpt.nn.data.TrainTest;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.stream.IntStream;
+import picocli.CommandLine.Option;
+
+/** The {@code --data} option of the Fashion-MNIST examples, and the loading it controls. */
+public final class FashionData {
+
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "directory of the Fashion-MNIST IDX files (default: ${DEFAULT-VALUE}, from "
+                    + "'apt-get install dataset-fashion-mnist')",
+            defaultValue = "/usr/share/datasets/fashion-mnist")
+    Path dir = FashionMnist.DEFAULT_DIR;
+
+    private TrainTest cached;
+    private int cachedLimit;
+
+    /**
+     * The training and test splits, each cut to its first {@code limit} samples, pixels in
+     * {@code [0, 1]}; loaded once per command.
+     */
+    public TrainTest load(int limit) throws IOException {
+        if (cached == null || cachedLimit != limit) {
+            TrainTest all = FashionMnist.load(dir);
+            cached = new TrainTest(first(all.train(), limit), first(all.test(), limit));
+            cachedLimit = limit;
+        }
+        return cached;
+    }
+
+    private static Dataset first(Dataset d, int n) {
+        return n >= d.size() ? d : d.subset(IntStream.range(0, n).toArray());
+    }
+}

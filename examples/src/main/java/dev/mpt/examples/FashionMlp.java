@@ -1,0 +1,67 @@
+package dev.mpt.examples;
+
+import dev.mpt.examples.CommonOptions.PrecisionOption;
+import dev.mpt.nn.Flatten;
+import dev.mpt.nn.Linear;
+import dev.mpt.nn.ReLU;
+import dev.mpt.nn.Sequential;
+import dev.mpt.optim.Sgd;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The main example: a multi-layer perceptron 784-1024-1024-10 on Fashion-MNIST, trained with SGD
+ * and momentum. {@code --compare} trains it in FP32 and in mixed precision from the same initial
+ * weights and shuffling, and tabulates accuracy, time and memory side by side.
+ */
+@Command(name = "fashion-mlp", mixinStandardHelpOptions = true,
+        description = "MLP 784-1024-1024-10 on Fashion-MNIST (the main example).")
+public final class FashionMlp extends TrainingExample {
+
+    @Mixin
+    FashionData data;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "256", description = "batch size (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--lr", paramLabel = "LR", defaultValue = "0.05", description = "learning rate (default: ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--momentum", paramLabel = "M", defaultValue = "0.9", description = "SGD momentum (default: ${DEFAULT-VALUE})")
+    double momentum;
+
+    /** Default epochs: a few minutes on two cores. */
+    static final int DEFAULT_EPOCHS = 3;
+
+    /** The model, initialised from {@code seed}: the same weights for every precision. */
+    static Sequential model(long seed) {
+        var rng = new SplittableRandom(seed);
+        return new Sequential(new Flatten(),
+                new Linear(784, 1024, rng), new ReLU(),
+                new Linear(1024, 1024, rng), new ReLU(),
+                new Linear(1024, 10, rng));
+    }
+
+    @Override
+    protected void validate() {
+        CommonOptions.positive(spec.commandLine(), "--batch", batch);
+        if (!(lr > 0) || !(momentum >= 0 && momentum < 1)) {
+            throw usageError("--lr must be > 0 and --momentum in [0, 1), got " + lr + " and " + momentum);
+        }
+    }
+
+    @Override
+    protected String title() {
+        return "fashion-mlp";
+    }
+
+    @Override
+    protected RunResult train(PrecisionOption p, Path dir) throws Exception {
+        var setup = new ClassifierTraining.Setup(model(common.seed()), new Sgd(lr, momentum),
+                data.load(common.limit()), batch, common.epochs(DEFAULT_EPOCHS));
+        return ClassifierTraining.run(setup, p, common, dir, log);
+    }
+}
