@@ -149,7 +149,7 @@ public final class LossScaling extends Example {
         report(outcomes, dir);
     }
 
-    private static Dataset first(Dataset d, int n) {
+    static Dataset first(Dataset d, int n) {
         return n >= d.size() ? d : d.subset(java.util.stream.IntStream.range(0, n).toArray());
     }
 
