@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ICLR 2018) fixes, shown at model level: updates lost without FP32 master weights (section
  * 3.1) and gradients flushed to zero without loss scaling (section 3.2).
  */
-class PaperFailuresTest {
+class ModelLevelFailuresTest {
 
     private static final int STEPS = 40;
     private static final double LR = 1e-4;
