@@ -779,6 +779,46 @@ public final class Tensor {
         return d;
     }
 
+    // ---------------------------------------------------------------- indexing and joining
+
+    /**
+     * The entries {@code index} of dimension {@code dim} (repeats allowed), copied exactly, e.g.
+     * an embedding lookup {@code table.indexSelect(0, tokens)}. The gradient is scatter-added.
+     */
+    public Tensor indexSelect(int dim, int... index) {
+        return Index.indexSelect(this, dim, index);
+    }
+
+    /**
+     * {@code out[i][j]... = this[..., index[i][j]..., ...]} with the index value taking the place
+     * of dimension {@code dim} (PyTorch's {@code gather}); {@code index} has this tensor's rank,
+     * sizes no larger than this tensor's off {@code dim}, and integral values in any dtype
+     * (FP32 holds integers exactly up to 2^24). E.g. the log-probabilities of the labels:
+     * {@code logp.gather(1, labels.reshape(-1, 1))}. The gradient is scatter-added.
+     */
+    public Tensor gather(int dim, Tensor index) {
+        return Index.gather(this, dim, index);
+    }
+
+    /** Concatenation along {@code dim} of tensors of one dtype whose other sizes agree. */
+    public static Tensor cat(int dim, Tensor... tensors) {
+        return Concat.cat(dim, tensors);
+    }
+
+    /** Stacks equal-shaped tensors along a new dimension {@code dim}. */
+    public static Tensor stack(int dim, Tensor... tensors) {
+        return Concat.stack(dim, tensors);
+    }
+
+    /**
+     * Inverted dropout for training: each element is zeroed with probability {@code p} (drawn
+     * from {@code rng}) and the others multiplied by {@code 1/(1-p)}, in FP32 and rounded once to
+     * this dtype; the mask is kept for the gradient. Returns this tensor when {@code p == 0}.
+     */
+    public Tensor dropout(double p, RandomGenerator rng) {
+        return Dropout.dropout(this, p, rng);
+    }
+
     // ---------------------------------------------------------------- matmul
 
     /**
@@ -789,6 +829,42 @@ public final class Tensor {
      */
     public Tensor matmul(Tensor other) {
         return MatMul.matmul(this, other);
+    }
+
+    // ---------------------------------------------------------------- convolution and pooling
+
+    /**
+     * 2-D convolution (cross-correlation, as in PyTorch) of this NCHW input with {@code weight}
+     * of shape {@code [outChannels, inChannels / groups, kh, kw]} plus an optional {@code bias}
+     * ({@code [outChannels]} or null). All operands share one dtype; the lowering to GEMM keeps
+     * 16-bit inputs, accumulates in FP32, adds the bias in FP32 and rounds each output once.
+     */
+    public Tensor conv2d(Tensor weight, Tensor bias, Conv2dSpec spec) {
+        return Convolution.conv2d(this, weight, bias, spec);
+    }
+
+    /**
+     * 2-D transposed convolution (the gradient of {@link #conv2d} with respect to its input) of
+     * this NCHW input with {@code weight} of shape {@code [inChannels, outChannels / groups, kh,
+     * kw]} and optional {@code bias} ({@code [outChannels]}). Output size per spatial dim:
+     * {@code (in - 1) stride - 2 pad + dilation (k - 1) + outputPadding + 1}. Precision as
+     * {@link #conv2d}.
+     */
+    public Tensor convTranspose2d(Tensor weight, Tensor bias, Conv2dSpec spec, int outputPadding) {
+        return Convolution.convTranspose2d(this, weight, bias, spec, outputPadding);
+    }
+
+    /** Max pooling of this NCHW tensor over square windows (padding never wins); this dtype. */
+    public Tensor maxPool2d(int kernel, int stride, int padding) {
+        return Pooling.maxPool2d(this, kernel, stride, padding);
+    }
+
+    /**
+     * Average pooling of this NCHW tensor over square windows, padding counted as zeros in the
+     * divisor {@code kernel^2}; summed in FP32 and rounded once to this dtype.
+     */
+    public Tensor avgPool2d(int kernel, int stride, int padding) {
+        return Pooling.avgPool2d(this, kernel, stride, padding);
     }
 
     // ---------------------------------------------------------------- autograd

@@ -48,10 +48,51 @@ final class Views {
             throw new IllegalArgumentException("reshape: shape " + Arrays.toString(newShape) + " has " + known
                     + " elements, tensor of shape " + Arrays.toString(x.shape) + " has " + x.numel);
         }
-        Tensor src = x.isContiguous() ? x : copy(x);
-        Tensor out = new Tensor(src.dtype, src.f, src.h, src.offset, s, Strided.contiguousStrides(s));
+        int[] st = viewStrides(x.shape, x.strides, s);
+        Tensor src = st != null ? x : copy(x);
+        Tensor out = new Tensor(src.dtype, src.f, src.h, src.offset, s, st != null ? st : Strided.contiguousStrides(s));
         int[] inShape = x.shape;
         return Autograd.record(out, "reshape", g -> new Tensor[] {g.reshape(inShape)}, src);
+    }
+
+    /**
+     * Strides that present storage laid out as ({@code shape}, {@code strides}) with shape
+     * {@code newShape} in the same row-major element order, or null when no view can (the rule of
+     * PyTorch's {@code computeStride}: each run of dims that is contiguous in memory may be
+     * re-split freely).
+     */
+    static int[] viewStrides(int[] shape, int[] strides, int[] newShape) {
+        int[] ns = new int[newShape.length];
+        int numel = 1;
+        for (int v : shape) {
+            numel *= v;
+        }
+        if (numel == 0 || shape.length == 0) {
+            return Strided.contiguousStrides(newShape);
+        }
+        int viewD = newShape.length - 1;
+        int chunkBase = strides[shape.length - 1];
+        long tensorNumel = 1;
+        long viewNumel = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            tensorNumel *= shape[d];
+            if (d == 0 || (shape[d - 1] != 1 && strides[d - 1] != tensorNumel * chunkBase)) {
+                while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] == 1)) {
+                    ns[viewD] = (int) (viewNumel * chunkBase);
+                    viewNumel *= newShape[viewD];
+                    viewD--;
+                }
+                if (viewNumel != tensorNumel) {
+                    return null;
+                }
+                if (d > 0) {
+                    chunkBase = strides[d - 1];
+                    tensorNumel = 1;
+                    viewNumel = 1;
+                }
+            }
+        }
+        return viewD == -1 ? ns : null;
     }
 
     static Tensor permute(Tensor x, int[] dims) {

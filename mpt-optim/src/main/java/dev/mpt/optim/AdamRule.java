@@ -100,16 +100,25 @@ public record AdamRule(double beta1, double beta2, double eps, double weightDeca
     }
 
     static void kernel(Coefficients c, float[] p, float[] g, float[] m, float[] v, int off, int len) {
+        float decay = c.decay;
+        float l2 = c.l2;
+        float b1 = c.b1;
+        float omb1 = c.oneMinusB1;
+        float b2 = c.b2;
+        float omb2 = c.oneMinusB2;
+        float sqrtBc2 = c.sqrtBc2;
+        float eps = c.eps;
+        float stepSize = c.stepSize;
         int end = off + len;
         for (int i = off; i < end; i++) {
-            float pi = c.decay != 1f ? p[i] * c.decay : p[i];
-            float gi = c.l2 != 0f ? g[i] + c.l2 * pi : g[i];
-            float mi = c.b1 * m[i] + c.oneMinusB1 * gi;
-            float vi = c.b2 * v[i] + c.oneMinusB2 * (gi * gi);
+            float pi = decay != 1f ? p[i] * decay : p[i];
+            float gi = l2 != 0f ? g[i] + l2 * pi : g[i];
+            float mi = b1 * m[i] + omb1 * gi;
+            float vi = b2 * v[i] + omb2 * (gi * gi);
             m[i] = mi;
             v[i] = vi;
-            float denom = (float) Math.sqrt(vi) / c.sqrtBc2 + c.eps;
-            p[i] = pi - c.stepSize * (mi / denom);
+            float denom = (float) Math.sqrt(vi) / sqrtBc2 + eps;
+            p[i] = pi - stepSize * (mi / denom);
         }
     }
 }

@@ -1,55 +1,100 @@
 package dev.mpt.core.kernel;
 
-import java.util.Objects;
-
 /**
  * Bulk conversions between FP32 ({@code float[]}) and the 16-bit formats stored as {@code short[]}
  * bit patterns. Every conversion to a 16-bit format rounds to nearest even, keeps subnormals and
- * signed zeros, and maps NaN to NaN.
+ * signed zeros, and maps NaN to NaN, element by element exactly as {@link dev.mpt.core.Half#fromFloat}
+ * and {@link dev.mpt.core.BFloat16#fromFloat} do; the widening conversions are exact.
+ *
+ * <p>Each method converts {@code len} elements, {@code src[srcOff .. srcOff+len)} into
+ * {@code dst[dstOff .. dstOff+len)}, and modifies only that range of {@code dst}. The loops are
+ * the Vector API ones when {@link Simd#VECTOR_ENABLED} (chosen once), else plain loops that C2
+ * vectorizes where it can; arrays of at least {@link #PARALLEL_GRAIN} * 2 elements are split into
+ * contiguous chunks on {@link Parallel}'s threads. Each element's result is the same on every path.
  */
 public final class Convert {
+
+    /**
+     * The fewest elements per parallel chunk, so conversions of fewer than twice as many run on
+     * the calling thread: 2^18 elements (1 MiB of floats). Handing a chunk to a pool thread costs
+     * a few microseconds; a chunk this size takes 30 to 150 microseconds at the 2 to 8 G elements/s
+     * one core converts, so the hand-off stays below 10%. Measured on the shared 2-core build
+     * machine (floatToHalf, 2^16 .. 2^22 elements, serial against two chunks), the second thread
+     * gave no gain at any size because the other core was busy; this value rests on the cost
+     * estimate above and is to be re-measured with {@code dev.mpt.bench.ConvertBenchmark} on a
+     * quiet machine.
+     */
+    public static final int PARALLEL_GRAIN = 1 << 18;
+
+    private static final ConvertKernel KERNEL =
+            Simd.select(ConvertKernel.class, "dev.mpt.core.kernel.VectorConvert", ScalarConvert::new);
 
     private Convert() {
     }
 
     /** {@code dst[dstOff+i] = fp16(src[srcOff+i])} for {@code i < len}, rounded to nearest even. */
     public static void floatToHalf(float[] src, int srcOff, short[] dst, int dstOff, int len) {
-        Objects.checkFromIndexSize(srcOff, len, src.length);
-        Objects.checkFromIndexSize(dstOff, len, dst.length);
-        for (int i = 0; i < len; i++) {
-            dst[dstOff + i] = Float.floatToFloat16(src[srcOff + i]);
+        check("floatToHalf", src, srcOff, dst, dstOff, len);
+        if (len < 2 * PARALLEL_GRAIN) {
+            KERNEL.floatToHalf(src, srcOff, dst, dstOff, len);
+        } else {
+            Parallel.forRange(len, PARALLEL_GRAIN,
+                    (from, to) -> KERNEL.floatToHalf(src, srcOff + from, dst, dstOff + from, to - from));
         }
     }
 
     /** {@code dst[dstOff+i] = (float) fp16 src[srcOff+i]} for {@code i < len} (exact). */
     public static void halfToFloat(short[] src, int srcOff, float[] dst, int dstOff, int len) {
-        Objects.checkFromIndexSize(srcOff, len, src.length);
-        Objects.checkFromIndexSize(dstOff, len, dst.length);
-        for (int i = 0; i < len; i++) {
-            dst[dstOff + i] = Float.float16ToFloat(src[srcOff + i]);
+        check("halfToFloat", src, srcOff, dst, dstOff, len);
+        if (len < 2 * PARALLEL_GRAIN) {
+            KERNEL.halfToFloat(src, srcOff, dst, dstOff, len);
+        } else {
+            Parallel.forRange(len, PARALLEL_GRAIN,
+                    (from, to) -> KERNEL.halfToFloat(src, srcOff + from, dst, dstOff + from, to - from));
         }
     }
 
     /** {@code dst[dstOff+i] = bf16(src[srcOff+i])} for {@code i < len}, rounded to nearest even. */
     public static void floatToBFloat16(float[] src, int srcOff, short[] dst, int dstOff, int len) {
-        Objects.checkFromIndexSize(srcOff, len, src.length);
-        Objects.checkFromIndexSize(dstOff, len, dst.length);
-        for (int i = 0; i < len; i++) {
-            int bits = Float.floatToRawIntBits(src[srcOff + i]);
-            if ((bits & 0x7fffffff) > 0x7f800000) {
-                dst[dstOff + i] = (short) ((bits >>> 16) | 0x0040); // quiet NaN, sign and payload top kept
-            } else {
-                dst[dstOff + i] = (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
-            }
+        check("floatToBFloat16", src, srcOff, dst, dstOff, len);
+        if (len < 2 * PARALLEL_GRAIN) {
+            KERNEL.floatToBFloat16(src, srcOff, dst, dstOff, len);
+        } else {
+            Parallel.forRange(len, PARALLEL_GRAIN,
+                    (from, to) -> KERNEL.floatToBFloat16(src, srcOff + from, dst, dstOff + from, to - from));
         }
     }
 
     /** {@code dst[dstOff+i] = (float) bf16 src[srcOff+i]} for {@code i < len} (exact). */
     public static void bfloat16ToFloat(short[] src, int srcOff, float[] dst, int dstOff, int len) {
-        Objects.checkFromIndexSize(srcOff, len, src.length);
-        Objects.checkFromIndexSize(dstOff, len, dst.length);
-        for (int i = 0; i < len; i++) {
-            dst[dstOff + i] = Float.intBitsToFloat(src[srcOff + i] << 16);
+        check("bfloat16ToFloat", src, srcOff, dst, dstOff, len);
+        if (len < 2 * PARALLEL_GRAIN) {
+            KERNEL.bfloat16ToFloat(src, srcOff, dst, dstOff, len);
+        } else {
+            Parallel.forRange(len, PARALLEL_GRAIN,
+                    (from, to) -> KERNEL.bfloat16ToFloat(src, srcOff + from, dst, dstOff + from, to - from));
+        }
+    }
+
+    private static void check(String op, Object src, int srcOff, Object dst, int dstOff, int len) {
+        if (src == null) {
+            throw new NullPointerException("Convert." + op + ": src is null");
+        }
+        if (dst == null) {
+            throw new NullPointerException("Convert." + op + ": dst is null");
+        }
+        int srcLength = src instanceof float[] f ? f.length : ((short[]) src).length;
+        int dstLength = dst instanceof float[] f ? f.length : ((short[]) dst).length;
+        if (len < 0) {
+            throw new IllegalArgumentException("Convert." + op + ": len must be >= 0, got " + len);
+        }
+        if (srcOff < 0 || srcOff > srcLength - len) {
+            throw new IndexOutOfBoundsException("Convert." + op + ": src range [" + srcOff + ", " + srcOff
+                    + " + " + len + ") is outside src of length " + srcLength);
+        }
+        if (dstOff < 0 || dstOff > dstLength - len) {
+            throw new IndexOutOfBoundsException("Convert." + op + ": dst range [" + dstOff + ", " + dstOff
+                    + " + " + len + ") is outside dst of length " + dstLength);
         }
     }
 }

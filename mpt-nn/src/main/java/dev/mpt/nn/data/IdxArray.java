@@ -89,6 +89,12 @@ public record IdxArray(IdxType type, int[] shape, byte[] data) {
     public float[] toFloats(double scale) {
         int n = size();
         float[] out = new float[n];
+        if (type == IdxType.UBYTE) { // the common case (images), without the per-element type switch
+            for (int i = 0; i < n; i++) {
+                out[i] = (float) ((data[i] & 0xff) * scale);
+            }
+            return out;
+        }
         ByteBuffer b = ByteBuffer.wrap(data);
         for (int i = 0; i < n; i++) {
             out[i] = (float) (element(b, i) * scale);

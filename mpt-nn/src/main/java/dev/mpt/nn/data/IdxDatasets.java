@@ -6,9 +6,13 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Loads the four IDX files of an MNIST-style dataset (images {@code [n, rows, cols]} and labels). */
 final class IdxDatasets {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IdxDatasets.class);
 
     private IdxDatasets() {
     }
@@ -28,6 +32,8 @@ final class IdxDatasets {
         }
         Dataset train = split(dir, "train", name, howToGet, numClasses);
         Dataset test = split(dir, "t10k", name, howToGet, numClasses);
+        LOG.debug("Loaded {} from {}: {} training and {} test samples of shape {}", name, dir, train.size(),
+                test.size(), Arrays.toString(train.featureShape()));
         return new TrainTest(train, test);
     }
 

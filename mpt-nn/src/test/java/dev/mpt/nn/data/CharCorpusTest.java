@@ -133,6 +133,17 @@ class CharCorpusTest {
     }
 
     @Test
+    void readsTheMobyDickTextShippedForTheExamples() throws IOException {
+        Path moby = Path.of("../examples/src/main/resources/dev/mpt/examples/data/moby-dick.txt.gz");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(moby), "run from the mpt-nn module directory");
+        CharCorpus c = CharCorpus.read(moby);
+        assertTrue(c.length() > 1_000_000, "length " + c.length());
+        assertTrue(c.vocabSize() < 200, "vocabSize " + c.vocabSize());
+        assertTrue(c.decode(c.ids(), 0, 200).contains("Call me Ishmael."), c.decode(c.ids(), 0, 200));
+        assertEquals("Call me Ishmael.", c.decode(c.encode("Call me Ishmael.")));
+    }
+
+    @Test
     void rejectsBadSizes() {
         CharCorpus c = CharCorpus.of(TEXT);
         assertThrows(IllegalArgumentException.class, () -> c.sample(0, 5, new SplittableRandom(0)));

@@ -55,7 +55,10 @@ public sealed interface LossScaler permits FixedLossScaler, DynamicLossScaler {
         return DynamicLossScaler.builder();
     }
 
-    /** The scale to multiply this step's loss by. */
+    /**
+     * The scale to multiply this step's loss by. Multiply the FP32 loss by {@code (float) scale()},
+     * the same FP32 value {@link Unscale} divides by, so that unscaling inverts the scaling.
+     */
     double scale();
 
     /** The smallest scale this scaler can reach (the scale itself for a fixed scaler). */
