@@ -7,13 +7,20 @@ import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
 import dev.mpt.nn.Module;
 import dev.mpt.nn.Parameter;
+import dev.mpt.nn.checkpoint.NamedTensor;
+import dev.mpt.nn.checkpoint.Safetensors;
+import dev.mpt.nn.checkpoint.SafetensorsFile;
+import dev.mpt.optim.Adam;
 import dev.mpt.optim.Optimizer;
 import dev.mpt.optim.Sgd;
 import dev.mpt.optim.SgdRule;
 import dev.mpt.optim.schedule.LearningRateSchedule;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -416,6 +423,75 @@ class AmpOptimizerTest {
                 .build().masterWeights().names().size());
         assertThrows(IllegalArgumentException.class, () -> opt.masterWeights().master("nope"));
         assertTrue(opt.toString().contains("MIXED_FP16") && opt.toString().contains("Sgd[lr=0.01"), opt.toString());
+    }
+
+    /**
+     * Two optimizers (a GAN's) save into one safetensors file under their own prefixes; fresh
+     * optimizers over fresh models restore it and then take the same next step bit for bit.
+     */
+    @Test
+    void twoOptimizersCheckpointUnderPrefixesAndResumeIdentically(@TempDir Path dir) throws IOException {
+        Module g1 = TestModels.mlp(IN, 6, CLASSES, 20);
+        Module d1 = TestModels.mlp(IN, 5, CLASSES, 21);
+        AmpOptimizer go1 = AmpOptimizer.builder(g1, new Adam(1e-2)).precision(Precision.MIXED_FP16).build();
+        AmpOptimizer do1 = AmpOptimizer.builder(d1, new Sgd(0.1, 0.9)).precision(Precision.MIXED_FP16).build();
+        for (int i = 0; i < 3; i++) {
+            iterate(g1, go1, i);
+            iterate(d1, do1, 10 + i);
+        }
+        List<NamedTensor> tensors = new ArrayList<>();
+        Map<String, String> meta = new LinkedHashMap<>();
+        g1.namedParameters().forEach((n, p) -> tensors.add(NamedTensor.ofBits("g.model." + n, DType.FP16, p.shape(),
+                p.value().shortData().clone())));
+        d1.namedParameters().forEach((n, p) -> tensors.add(NamedTensor.ofBits("d.model." + n, DType.FP16, p.shape(),
+                p.value().shortData().clone())));
+        go1.writeState("g.", tensors, meta);
+        do1.writeState("d.", tensors, meta);
+        Path file = dir.resolve("gan.safetensors");
+        Safetensors.write(file, tensors, meta);
+
+        Module g2 = TestModels.mlp(IN, 6, CLASSES, 30);
+        Module d2 = TestModels.mlp(IN, 5, CLASSES, 31);
+        AmpOptimizer go2 = AmpOptimizer.builder(g2, new Adam(1e-2)).precision(Precision.MIXED_FP16).build();
+        AmpOptimizer do2 = AmpOptimizer.builder(d2, new Sgd(0.1, 0.9)).precision(Precision.MIXED_FP16).build();
+        SafetensorsFile f = Safetensors.read(file);
+        g2.namedParameters().forEach((n, p) -> System.arraycopy(f.tensor("g.model." + n).bits(), 0,
+                p.value().shortData(), p.value().storageOffset(), p.value().numel()));
+        d2.namedParameters().forEach((n, p) -> System.arraycopy(f.tensor("d.model." + n).bits(), 0,
+                p.value().shortData(), p.value().storageOffset(), p.value().numel()));
+        go2.readState("g.", f);
+        do2.readState("d.", f);
+        assertEquals(3, go2.appliedSteps());
+        assertEquals(go1.lossScaling().scaler(), go2.lossScaling().scaler());
+
+        iterate(g1, go1, 7);
+        iterate(g2, go2, 7);
+        iterate(d1, do1, 8);
+        iterate(d2, do2, 8);
+        assertSame(snapshot(g1, go1), snapshot(g2, go2));
+        assertSame(snapshot(d1, do1), snapshot(d2, do2));
+
+        var e = assertThrows(IllegalArgumentException.class, () -> AmpOptimizer.builder(TestModels.mlp(IN, 6, CLASSES, 1),
+                new Adam(1e-2)).precision(Precision.MIXED_BF16).build().readState("g.", f));
+        assertTrue(e.getMessage().contains("precision MIXED_FP16"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> go2.readState("x.", f));
+        assertTrue(e.getMessage().contains("x.precision"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> AmpOptimizer.builder(TestModels.mlp(IN, 6, CLASSES, 1),
+                new Sgd(0.1, 0.9)).precision(Precision.MIXED_FP16).build().readState("g.", f));
+        assertTrue(e.getMessage().contains("momentum"), e.getMessage());
+    }
+
+    @Test
+    void masterWeightsValidateTheirArguments() {
+        Module m = TestModels.mlp(IN, 6, CLASSES, 1);
+        assertThrows(NullPointerException.class, () -> MasterWeights.create(null, true, new Sgd(0.1)));
+        assertThrows(NullPointerException.class, () -> MasterWeights.create(m.namedParameters(), true, null));
+        assertThrows(IllegalArgumentException.class, () -> MasterWeights.create(Map.of(), true, new Sgd(0.1)));
+        MasterWeights mw = MasterWeights.create(m.namedParameters(), true, new Sgd(0.1, 0.9));
+        var e = assertThrows(IllegalArgumentException.class, () -> mw.state("1.weight", "exp_avg"));
+        assertTrue(e.getMessage().contains("has no state 'exp_avg'"), e.getMessage());
+        assertArrayEquals(m.namedParameters().get("1.weight").value().toFloatArray(), mw.master("1.weight"),
+                "an FP32 parameter is its own master");
     }
 
     @Test

@@ -235,6 +235,16 @@ class TrainerTest {
                 .optimizer(new Adam(1e-3)).loss(TestModels::crossEntropy).build();
         e = assertThrows(IllegalArgumentException.class, () -> other.restore(file));
         assertTrue(e.getMessage().contains("1.weight"), e.getMessage());
+        Trainer sgd = Trainer.builder(TestModels.mlp(64, 32, 10, 6)).precision(Precision.MIXED_FP16)
+                .optimizer(new Sgd(0.1, 0.9)).loss(TestModels::crossEntropy).build();
+        List<int[]> before = snapshot(sgd);
+        e = assertThrows(IllegalArgumentException.class, () -> sgd.restore(file));
+        assertTrue(e.getMessage().contains("momentum"), e.getMessage());
+        List<int[]> after = snapshot(sgd);
+        for (int i = 0; i < before.size(); i++) {
+            assertArrayEquals(before.get(i), after.get(i), "a failed restore changes nothing: array " + i);
+        }
+        assertEquals(0, sgd.optimizer().appliedSteps());
         Path foreign = dir.resolve("f.safetensors");
         dev.mpt.nn.checkpoint.Safetensors.write(foreign, List.of(), Map.of("format", "something else"));
         e = assertThrows(IllegalArgumentException.class, () -> a.restore(foreign));
