@@ -1,6 +1,5 @@
 package dev.mpt.nn;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
 import java.util.random.RandomGenerator;
 
@@ -8,8 +7,8 @@ import java.util.random.RandomGenerator;
  * Inverted dropout: in training mode each element is zeroed with probability {@code p} and the
  * survivors are scaled by {@code 1 / (1 - p)}, so the expectation is unchanged; in evaluation mode
  * (and when {@code p == 0}) it is the identity. The keep mask is drawn from the generator given to
- * the constructor (one {@code nextFloat()} per element, row-major), so seeded runs repeat exactly.
- * The output has the input's dtype.
+ * the constructor by {@link Tensor#dropout}, so seeded runs repeat exactly. The output has the
+ * input's dtype (mask and scale applied in FP32, rounded once).
  */
 public final class Dropout extends Module {
 
@@ -36,10 +35,7 @@ public final class Dropout extends Module {
         if (!isTraining() || p == 0) {
             return x;
         }
-        Tensor keep = Tensor.rand(rng, DType.FP32, x.shape()).ge(Tensor.scalar((float) p));
-        // mask values are 0 and 1/(1-p): one rounding to the input dtype, then one product rounding
-        Tensor mask = keep.mul((float) (1.0 / (1.0 - p))).to(x.dtype());
-        return x.mul(mask);
+        return x.dropout(p, rng);
     }
 
     @Override

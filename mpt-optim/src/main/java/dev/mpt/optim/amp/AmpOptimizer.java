@@ -296,7 +296,7 @@ public final class AmpOptimizer {
 
     /**
      * Restores what {@link #writeState} wrote, after the model's parameters were restored; clears
-     * the gradients and starts a new step.
+     * the gradients and starts a new step. Nothing changes when the checkpoint does not match.
      *
      * @throws IllegalArgumentException if the checkpoint was written with another precision or
      *                                  misses a tensor or key
@@ -323,6 +323,7 @@ public final class AmpOptimizer {
             }
         });
         LossScaleState state = LossScaleState.fromMap(s);
+        scaling.scaler().restore(state);                 // validates before anything changes
         masters.restore(file, prefix);
         scaling.restore(state);
         applied = a;

@@ -254,6 +254,7 @@ public final class MasterWeights {
 
     /**
      * Restores what {@link #tensors(String)} wrote, after the model's parameters were restored.
+     * Nothing changes when a tensor is missing or wrong.
      *
      * @throws IllegalArgumentException if a tensor is missing or has the wrong dtype or shape
      */
@@ -261,28 +262,35 @@ public final class MasterWeights {
         Objects.requireNonNull(file, "MasterWeights.restore: file is null");
         Objects.requireNonNull(prefix, "MasterWeights.restore: prefix is null");
         List<String> names = optimizer.stateNames();
-        for (Slot s : slots) {
+        List<NamedTensor> sources = new ArrayList<>();
+        List<float[]> targets = new ArrayList<>();
+        for (Slot s : slots) {                       // check everything before changing anything
             s.checkBound();
             int[] shape = s.param.shape();
             if (keepMasters && s.dtype != DType.FP32) {
-                copyInto(file.tensor(prefix + "master." + s.name), shape, s.work);
-            } else if (!keepMasters && s.dtype != DType.FP32) {
-                Arrays.fill(s.work, 0f);
+                sources.add(checked(file.tensor(prefix + "master." + s.name), shape));
+                targets.add(s.work);
             }
             for (int k = 0; k < names.size(); k++) {
-                copyInto(file.tensor(prefix + "state." + s.name + "." + names.get(k)), shape, s.state[k]);
+                sources.add(checked(file.tensor(prefix + "state." + s.name + "." + names.get(k)), shape));
+                targets.add(s.state[k]);
             }
+        }
+        for (int i = 0; i < sources.size(); i++) {
+            System.arraycopy(sources.get(i).floats(), 0, targets.get(i), 0, targets.get(i).length);
+        }
+        for (Slot s : slots) {
             Arrays.fill(s.grad, 0f);
             s.hasGrad = false;
         }
     }
 
-    private static void copyInto(NamedTensor t, int[] shape, float[] dst) {
+    private static NamedTensor checked(NamedTensor t, int[] shape) {
         if (t.dtype() != DType.FP32 || !Arrays.equals(t.shape(), shape)) {
             throw new IllegalArgumentException("MasterWeights.restore: tensor '" + t.name() + "' is " + t.dtype()
                     + Arrays.toString(t.shape()) + ", expected FP32" + Arrays.toString(shape));
         }
-        System.arraycopy(t.floats(), 0, dst, 0, dst.length);
+        return t;
     }
 
     /**

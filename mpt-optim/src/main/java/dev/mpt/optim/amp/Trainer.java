@@ -282,7 +282,8 @@ public final class Trainer {
 
     /**
      * Restores a checkpoint written by {@link #save} into this trainer, whose model must have the
-     * same structure and whose precision must be the same.
+     * same structure and whose precision must be the same. Nothing changes when the file does not
+     * match.
      *
      * @throws IOException              if the file cannot be read or is not a safetensors file
      * @throws IllegalArgumentException if it is not a trainer checkpoint, or does not match this
@@ -307,15 +308,20 @@ public final class Trainer {
             throw new IllegalArgumentException("Trainer.restore: rng.state is missing or not a long: "
                     + meta.get("rng.state"), e);
         }
+        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {   // check before changing
+            check(f.tensor(MODEL + e.getKey()), e.getValue().value());
+        }
+        for (Map.Entry<String, Buffer> e : model.namedBuffers().entrySet()) {
+            check(f.tensor(MODEL + e.getKey()), e.getValue().value());
+        }
+        amp.readState(OPTIM, f);                                                      // checks, then restores
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
             copyInto(f.tensor(MODEL + e.getKey()), e.getValue().value());
         }
         for (Map.Entry<String, Buffer> e : model.namedBuffers().entrySet()) {
             NamedTensor t = f.tensor(MODEL + e.getKey());
-            check(t, e.getValue().value());
             e.getValue().set(Tensor.of(t.toFloats(), t.shape()));
         }
-        amp.readState(OPTIM, f);
         random.setState(rng);
     }
 
@@ -326,9 +332,8 @@ public final class Trainer {
         }
     }
 
-    /** Copies a checkpoint tensor into a parameter's storage, keeping the tensor object. */
+    /** Copies a checked checkpoint tensor into a parameter's storage, keeping the tensor object. */
     private static void copyInto(NamedTensor t, Tensor target) {
-        check(t, target);
         int off = target.storageOffset();
         if (t.dtype() == DType.FP32) {
             System.arraycopy(t.floats(), 0, target.floatData(), off, t.numel());
