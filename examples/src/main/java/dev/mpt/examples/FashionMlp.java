@@ -13,7 +13,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The main example: a multi-layer perceptron 784-1024-1024-10 on Fashion-MNIST, trained with SGD
+ * The main example: a multi-layer perceptron 784-1024-1024-10 ({@code --hidden} changes the width) on Fashion-MNIST, trained with SGD
  * and momentum. {@code --compare} trains it in FP32 and in mixed precision from the same initial
  * weights and shuffling, and tabulates accuracy, time and memory side by side.
  */
@@ -27,6 +27,10 @@ public final class FashionMlp extends TrainingExample {
     @Option(names = "--batch", paramLabel = "B", defaultValue = "256", description = "batch size (default: ${DEFAULT-VALUE})")
     int batch;
 
+    @Option(names = "--hidden", paramLabel = "H", defaultValue = "1024",
+            description = "width of the two hidden layers (default: ${DEFAULT-VALUE})")
+    int hidden;
+
     @Option(names = "--lr", paramLabel = "LR", defaultValue = "0.05", description = "learning rate (default: ${DEFAULT-VALUE})")
     double lr;
 
@@ -37,17 +41,18 @@ public final class FashionMlp extends TrainingExample {
     static final int DEFAULT_EPOCHS = 3;
 
     /** The model, initialised from {@code seed}: the same weights for every precision. */
-    static Sequential model(long seed) {
+    static Sequential model(long seed, int hidden) {
         var rng = new SplittableRandom(seed);
         return new Sequential(new Flatten(),
-                new Linear(784, 1024, rng), new ReLU(),
-                new Linear(1024, 1024, rng), new ReLU(),
-                new Linear(1024, 10, rng));
+                new Linear(784, hidden, rng), new ReLU(),
+                new Linear(hidden, hidden, rng), new ReLU(),
+                new Linear(hidden, 10, rng));
     }
 
     @Override
     protected void validate() {
         CommonOptions.positive(spec.commandLine(), "--batch", batch);
+        CommonOptions.positive(spec.commandLine(), "--hidden", hidden);
         if (!(lr > 0) || !(momentum >= 0 && momentum < 1)) {
             throw usageError("--lr must be > 0 and --momentum in [0, 1), got " + lr + " and " + momentum);
         }
@@ -60,7 +65,7 @@ public final class FashionMlp extends TrainingExample {
 
     @Override
     protected RunResult train(PrecisionOption p, Path dir) throws Exception {
-        var setup = new ClassifierTraining.Setup(model(common.seed()), new Sgd(lr, momentum),
+        var setup = new ClassifierTraining.Setup(model(common.seed(), hidden), new Sgd(lr, momentum),
                 data.load(common.limit()), batch, common.epochs(DEFAULT_EPOCHS));
         return ClassifierTraining.run(setup, p, common, dir, log);
     }

@@ -1,0 +1,54 @@
+package dev.mpt.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FashionMlpTest {
+
+    @Test
+    void compareRunsFp32AndMixedAndWritesTheirFiles(@TempDir Path tmp) throws Exception {
+        Path data = Outputs.syntheticFashion(Files.createDirectory(tmp.resolve("data")), 200, 100, 7);
+        Cli r = Cli.run("fashion-mlp", "--data", data.toString(), "--out", tmp.toString(), "--compare",
+                "--epochs", "2", "--max-steps", "3", "--batch", "32", "--hidden", "32", "--limit", "200");
+        assertEquals(0, r.exitCode(), r.err());
+        Path dir = tmp.resolve("fashion-mlp");
+        for (String run : List.of("fp32", "mixed-fp16")) {
+            double[] loss = Outputs.column(dir.resolve(run + "-steps.csv"), "loss");
+            assertEquals(6, loss.length, "2 epochs of 3 steps");
+            Outputs.assertFinite(loss, run + " loss");
+            double[] acc = Outputs.column(dir.resolve(run + "-epochs.csv"), "test_accuracy");
+            assertEquals(2, acc.length);
+            for (double a : acc) {
+                assertTrue(a >= 0 && a <= 1, run + " accuracy " + a);
+            }
+        }
+        Outputs.assertPng(dir.resolve("loss.png"));
+        String table = Files.readString(dir.resolve("comparison.md"));
+        List<List<String>> rows = Outputs.tableRows(table);
+        assertEquals(2, rows.size(), table);
+        assertEquals("fp32", rows.get(0).get(0));
+        assertEquals("mixed-fp16", rows.get(1).get(0));
+        assertTrue(rows.get(0).get(3).startsWith("FP32"), table);
+        assertTrue(rows.get(1).get(3).startsWith("FP16"), "mixed weights are FP16: " + table);
+        assertTrue(rows.get(1).get(5).startsWith("FP16"), "mixed activations are FP16: " + table);
+        assertTrue(r.out().contains("| fp32"), r.out());
+    }
+
+    @Test
+    void singleBf16RunWritesNoComparison(@TempDir Path tmp) throws Exception {
+        Path data = Outputs.syntheticFashion(Files.createDirectory(tmp.resolve("data")), 100, 50, 8);
+        Cli r = Cli.run("fashion-mlp", "--data", data.toString(), "--out", tmp.toString(), "--precision",
+                "mixed-bf16", "--epochs", "1", "--max-steps", "2", "--batch", "32", "--hidden", "16");
+        assertEquals(0, r.exitCode(), r.err());
+        Path dir = tmp.resolve("fashion-mlp");
+        Outputs.assertFinite(Outputs.column(dir.resolve("mixed-bf16-steps.csv"), "loss"), "bf16 loss");
+        assertTrue(Files.notExists(dir.resolve("comparison.md")));
+        assertTrue(r.out().contains("BF16"), r.out());
+    }
+}
