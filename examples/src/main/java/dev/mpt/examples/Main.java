@@ -42,6 +42,17 @@ public final class Main implements Runnable {
     }
 
     private static CommandLine commandLine() {
-        return new CommandLine(new Main()).setUsageHelpWidth(100);
+        return new CommandLine(new Main()).setUsageHelpWidth(100).setParameterExceptionHandler(Main::usageError);
+    }
+
+    /** Prints the error, picocli's suggestions for a mistyped name, and the usage; returns exit code 2. */
+    private static int usageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println(e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        cmd.usage(err);
+        err.flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 }
