@@ -336,14 +336,32 @@ public final class Tensor {
         };
     }
 
-    /** Whether every element is finite (no NaN, no infinity). */
+    /**
+     * Whether every element is finite (no NaN, no infinity), e.g. the loss scaler's overflow check
+     * on gradients. Contiguous tensors are scanned in place, 16-bit ones by their exponent bits.
+     */
     public boolean allFinite() {
-        float[] v = readFloats();
+        if (!isContiguous()) {
+            return contiguous().detach().allFinite();
+        }
+        if (dtype == DType.FP32) {
+            boolean ok = true;
+            for (int i = offset, end = offset + numel; i < end; i++) {
+                ok &= Float.isFinite(f[i]);
+            }
+            return ok;
+        }
+        int exp = dtype == DType.FP16 ? 0x7c00 : 0x7f80; // all-ones exponent: infinity or NaN
         boolean ok = true;
-        for (float x : v) {
-            ok &= Float.isFinite(x);
+        for (int i = offset, end = offset + numel; i < end; i++) {
+            ok &= (h[i] & exp) != exp;
         }
         return ok;
+    }
+
+    /** Bytes of element storage this tensor spans ({@code numel() * dtype().byteSize()}). */
+    public long nbytes() {
+        return (long) numel * dtype.byteSize();
     }
 
     // ---------------------------------------------------------------- in-place (not recorded)
@@ -637,6 +655,11 @@ public final class Tensor {
     /** Natural logarithm. */
     public Tensor log() {
         return Pointwise.unary(Unary.LOG, this, 0f, 0f);
+    }
+
+    /** {@code log(1 + this)}, accurate for small arguments. */
+    public Tensor log1p() {
+        return Pointwise.unary(Unary.LOG1P, this, 0f, 0f);
     }
 
     /** Square root. */

@@ -96,6 +96,21 @@ enum Unary {
             }
         }
     },
+    LOG1P {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = (float) Math.log1p(x[i]);
+            }
+        }
+
+        @Override
+        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                gx[i] = (float) (g[i] / (1.0 + x[i]));
+            }
+        }
+    },
     SQRT {
         @Override
         void forward(float[] x, float[] y, int from, int to, float p, float q) {

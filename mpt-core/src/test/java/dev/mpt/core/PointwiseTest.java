@@ -54,6 +54,7 @@ class PointwiseTest {
         checkUnary(dt, x, Tensor::neg, v -> -v);
         checkUnary(dt, x, Tensor::exp, Math::exp);
         checkUnary(dt, pos, Tensor::log, Math::log);
+        checkUnary(dt, pos.mul(1e-3f), Tensor::log1p, Math::log1p);
         checkUnary(dt, pos, Tensor::sqrt, Math::sqrt);
         checkUnary(dt, pos, t -> t.pow(1.7f), v -> Math.pow(v, 1.7f));
         checkUnary(dt, x, t -> t.pow(2f), v -> v * v);
