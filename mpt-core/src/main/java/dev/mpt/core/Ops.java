@@ -55,9 +55,12 @@ final class Ops {
     /** Rounds the values of the contiguous FP32 tensor {@code g} to {@code dtype}, in place. */
     static Tensor roundInPlace(Tensor g, DType dtype) {
         int n = g.numel;
-        short[] tmp = new short[n];
-        narrow(dtype, g.f, g.offset, tmp, 0, n);
-        widen(dtype, tmp, 0, g.f, g.offset, n);
+        short[] tmp = new short[Math.min(n, Pointwise.BLOCK)];
+        for (int s = 0; s < n; s += Pointwise.BLOCK) {
+            int len = Math.min(Pointwise.BLOCK, n - s);
+            narrow(dtype, g.f, g.offset + s, tmp, 0, len);
+            widen(dtype, tmp, 0, g.f, g.offset + s, len);
+        }
         return g;
     }
 
