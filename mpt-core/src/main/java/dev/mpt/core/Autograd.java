@@ -64,7 +64,7 @@ final class Autograd {
         }
         List<Tensor> order = topologicalOrder(root);
         Map<Tensor, Acc> grads = new IdentityHashMap<>();
-        try (NoGrad scope = NoGrad.enter()) {
+        try (NoGrad _ = NoGrad.enter()) {
             accumulate(grads, root, Ops.f32(seed));
             for (int i = order.size() - 1; i >= 0; i--) {
                 Tensor t = order.get(i);

@@ -66,7 +66,10 @@ final class Ops {
 
     /** A new FP32 tensor with the values of {@code g} rounded to {@code dtype}. */
     static Tensor roundCopy(Tensor g, DType dtype) {
-        float[] v = g.readFloats().clone();
+        float[] v = g.readFloats();
+        if (v == g.f) {
+            v = v.clone();
+        }
         Tensor c = wrap(v, DType.FP32, g.shape);
         return roundInPlace(c, dtype);
     }

@@ -51,8 +51,8 @@ class AutogradTest {
     void noGradScopeStopsRecordingAndNests() {
         Tensor x = Tensor.ones(2).requiresGrad(true);
         assertTrue(NoGrad.isGradEnabled());
-        try (NoGrad outer = NoGrad.enter()) {
-            try (NoGrad inner = NoGrad.enter()) {
+        try (NoGrad _ = NoGrad.enter()) {
+            try (NoGrad _ = NoGrad.enter()) {
                 assertFalse(x.mul(2f).requiresGrad());
             }
             assertFalse(NoGrad.isGradEnabled(), "outer scope still open");
@@ -65,7 +65,7 @@ class AutogradTest {
     @Test
     void noGradIsThreadConfined() throws InterruptedException {
         AtomicBoolean otherThreadRecords = new AtomicBoolean();
-        try (NoGrad scope = NoGrad.enter()) {
+        try (NoGrad _ = NoGrad.enter()) {
             Thread t = new Thread(() -> otherThreadRecords.set(
                     NoGrad.isGradEnabled() && Tensor.ones(1).requiresGrad(true).exp().requiresGrad()));
             t.start();
@@ -144,7 +144,7 @@ class AutogradTest {
         assertThrows(IllegalStateException.class, () -> y.requiresGrad(false));
         IllegalStateException e = assertThrows(IllegalStateException.class, y::zero_);
         assertTrue(e.getMessage().contains("exp"), e.getMessage());
-        try (NoGrad scope = NoGrad.enter()) {
+        try (NoGrad _ = NoGrad.enter()) {
             y.zero_();
         }
         assertEquals(0f, y.get(0));
