@@ -403,6 +403,44 @@ public final class Tensor {
     }
 
     /**
+     * Copies {@code src[srcOff .. srcOff + numel())} (row-major) into this tensor's elements, each
+     * rounded once to this dtype, e.g. from a flat FP32 master-weight buffer; returns this.
+     */
+    public Tensor copy_(float[] src, int srcOff) {
+        Objects.requireNonNull(src, "copy_: src");
+        checkInPlace("copy_");
+        if (srcOff < 0 || srcOff > src.length - numel) {
+            throw new IllegalArgumentException("copy_: " + numel + " values from offset " + srcOff
+                    + " exceed src of length " + src.length);
+        }
+        if (srcOff == 0 && src.length == numel) {
+            writeFloats(src);
+        } else {
+            writeFloats(Arrays.copyOfRange(src, srcOff, srcOff + numel));
+        }
+        return this;
+    }
+
+    /**
+     * Writes the elements (row-major, widened exactly to FP32) to {@code dst[dstOff ..]} without
+     * allocating when this tensor is contiguous, e.g. to read 16-bit gradients into an FP32 buffer.
+     */
+    public void copyTo(float[] dst, int dstOff) {
+        Objects.requireNonNull(dst, "copyTo: dst");
+        if (dstOff < 0 || dstOff > dst.length - numel) {
+            throw new IllegalArgumentException("copyTo: " + numel + " values at offset " + dstOff
+                    + " exceed dst of length " + dst.length);
+        }
+        if (!isContiguous()) {
+            System.arraycopy(readFloats(), 0, dst, dstOff, numel);
+        } else if (dtype == DType.FP32) {
+            System.arraycopy(f, offset, dst, dstOff, numel);
+        } else {
+            Ops.widen(dtype, h, offset, dst, dstOff, numel);
+        }
+    }
+
+    /**
      * Copies the elements of {@code src} (same shape, any dtype) into this tensor, rounded once to
      * this dtype; returns this.
      */

@@ -139,6 +139,21 @@ class TensorTest {
     }
 
     @Test
+    void flatBufferCopies() {
+        float[] master = {9, 0.1f, 0.2f, 0.3f, 0.4f, 9};
+        Tensor h = Tensor.zeros(DType.FP16, 2, 2).copy_(master, 1);
+        assertEquals(Float.float16ToFloat(Float.floatToFloat16(0.3f)), h.get(1, 0));
+        float[] out = new float[7];
+        h.copyTo(out, 2);
+        assertArrayEquals(h.toFloatArray(), java.util.Arrays.copyOfRange(out, 2, 6));
+        h.t().copyTo(out, 3);
+        assertEquals(h.get(1, 0), out[4]);
+        assertThrows(IllegalArgumentException.class, () -> h.copy_(master, 3));
+        assertThrows(IllegalArgumentException.class, () -> h.copyTo(out, 4));
+        assertThrows(IllegalArgumentException.class, () -> h.copyTo(out, -1));
+    }
+
+    @Test
     void itemAndGetCheckArguments() {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Tensor.zeros(2).item());
         assertTrue(e.getMessage().contains("2 elements"), e.getMessage());
