@@ -19,8 +19,10 @@ import java.util.random.RandomGenerator;
  * <ul>
  * <li>Point-wise ops produce the input's dtype; each element is computed in FP32 from exactly
  *     widened inputs and rounded once (round to nearest even).
- * <li>{@link #matmul}: FP16 x FP16 -> FP16, BF16 x BF16 -> BF16, FP32 x FP32 -> FP32, with FP32
- *     accumulation.
+ * <li>{@link #matmul}, {@link #conv2d}, {@link #convTranspose2d}: FP16 x FP16 -> FP16, BF16 x
+ *     BF16 -> BF16, FP32 x FP32 -> FP32, with FP32 accumulation (the paper's FP16 arithmetic).
+ * <li>{@link #indexSelect}, {@link #gather}, {@link #cat}, {@link #stack}, {@link #max},
+ *     {@link #maxPool2d} and the views copy values exactly.
  * <li>{@link #sum}, {@link #mean}, {@link #variance}, {@link #softmax}, {@link #logSoftmax}
  *     return FP32 (accumulated in double, rounded once). {@link #max} returns the input's dtype
  *     (it is exact), {@link #argmax} returns indices as FP32 (exact up to 2^24).
@@ -37,6 +39,12 @@ import java.util.random.RandomGenerator;
  * tensor in the graph is rounded once to its dtype when complete, and a leaf's gradient has the
  * leaf's dtype (an FP16 weight gets an FP16 gradient, as in the paper). In-place methods are not
  * recorded and are refused on tensors produced by a recorded op.
+ *
+ * <h2>Raw access</h2>
+ * {@link #floatData()} and {@link #shortData()} expose the live storage of contiguous tensors
+ * (for optimizers and kernels in other modules); {@link #copy_(float[], int)},
+ * {@link #copyTo(float[], int)}, {@link #fill_(float)} and {@link #zero_()} move data in and out
+ * with one rounding to the tensor's dtype.
  *
  * <p>Tensors are not thread-safe; distinct tensors may be used from distinct threads.
  */
