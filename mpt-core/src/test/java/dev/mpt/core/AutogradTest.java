@@ -35,6 +35,21 @@ class AutogradTest {
     }
 
     @Test
+    void sharedGradientsAreNeverUpdatedInPlace() {
+        // add hands the same gradient to both inputs; rounding an FP16 node's gradient and
+        // accumulating must copy it, and the caller's seed must stay untouched
+        Tensor x = Tensor.ones(2).requiresGrad(true);
+        Tensor h = x.to(DType.FP16);
+        Tensor y = h.add(h).to(DType.FP32).add(x);
+        float[] seedValues = {1f + 0x1p-12f, 3f};
+        Tensor seed = Tensor.of(seedValues, 2);
+        y.backward(seed);
+        assertArrayEquals(seedValues, seed.toFloatArray(), "seed unchanged");
+        // through h: 2 * fp16(seed) = {2, 6}; directly: seed
+        assertArrayEquals(new float[] {2f + 1f + 0x1p-12f, 6f + 3f}, x.grad().toFloatArray());
+    }
+
+    @Test
     void detachCutsTheGraphAndSharesStorage() {
         Tensor x = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true);
         Tensor d = x.detach();
