@@ -26,14 +26,18 @@ final class BlockedGemm {
             "dev.mpt.core.kernel.VectorGemmKernel", ScalarGemmKernel::new);
 
     /**
-     * Depth of a k-block: a B sliver of KC x NR floats is 16 KiB for NR = 16 (AVX2), half the
-     * 32 KiB L1d of a Zen 5 core, leaving room for the A sliver stream. 128..512 measured within
-     * noise of each other at n = 1024 on the 2-core Zen 5 VM; 256 also keeps W traffic small.
+     * Most depth of a k-block. A B sliver of KC x NR floats is then 16 KiB for NR = 16 (AVX2), half
+     * the 32 KiB L1d per core of the Zen 5 VMs, leaving room for the A sliver stream; and W, the
+     * FP32 workspace, is re-read only every KC terms. Kernels with wider slivers use a shallower
+     * block ({@link #kc}), so the sliver stays at {@link #B_SLIVER_BYTES}.
      */
     static final int KC = 256;
+    /** Bytes of one packed B sliver (KC x NR floats) held in L1 while a whole A block passes it. */
+    static final int B_SLIVER_BYTES = 16 * 1024;
     /**
-     * Rows of an A block: MC x KC floats = 120 KiB, a quarter of the 512 KiB L2 per core, so the
-     * block stays in L2 while every B sliver of the panel streams past it.
+     * Rows of an A block (about; blocks are evened out to multiples of MR): MC x KC floats = 120 KiB,
+     * a quarter of the 512 KiB L2 per core, so the block stays in L2 while every B sliver of the
+     * panel streams past it.
      */
     static final int MC = 120;
     /** Most columns of one packed B panel (and of a task's FP32 workspace). */
@@ -75,13 +79,14 @@ final class BlockedGemm {
         if (m == 0 || n == 0) {
             return;
         }
-        float[] bp = new float[k * n];
+        Buffers buf = BUFFERS.get();
+        float[] bp = buf.packedB(k * n);
         b.transposed().pack(0, n, 0, k, n, bp, 0); // bp[p*n + j] = op(B)[p][j]
-        float[] ar = new float[k];
-        float[] acc = new float[n];
+        float[] ar = buf.packedA(k);
+        float[] acc = buf.workspace(n);
         for (int i = 0; i < m; i++) {
             a.pack(i, 1, 0, k, 1, ar, 0);
-            java.util.Arrays.fill(acc, 0f);
+            java.util.Arrays.fill(acc, 0, n, 0f);
             for (int p = 0; p < k; p++) {
                 float x = ar[p];
                 int bo = p * n;
@@ -141,18 +146,23 @@ final class BlockedGemm {
                              int i0, int i1, int cs0, int cs1, int jc, int cols) {
         int mr = kernel.mr();
         int nr = kernel.nr();
+        int kcMax = kc(kernel);
         int ldw = (cs1 - cs0) * nr;
+        // Split the rows into blocks of at most MC, as even as the register block allows, so the
+        // last block does not end up with a few rows that reuse each B sliver only briefly.
+        int blocks = ceilDiv(i1 - i0, MC);
+        int mcMax = roundUp(ceilDiv(i1 - i0, blocks), mr);
         Buffers buf = BUFFERS.get();
-        float[] w = buf.workspace(roundUp(Math.min(MC, i1 - i0), mr) * ldw);
-        float[] ap = buf.packedA(roundUp(Math.min(MC, i1 - i0), mr) * Math.min(KC, k));
-        for (int ic = i0; ic < i1; ic += MC) {
-            int mc = Math.min(MC, i1 - ic);
+        float[] w = buf.workspace(mcMax * ldw);
+        float[] ap = buf.packedA(mcMax * Math.min(kcMax, k));
+        for (int ic = i0; ic < i1; ic += mcMax) {
+            int mc = Math.min(mcMax, i1 - ic);
             int rowSlivers = ceilDiv(mc, mr);
             if (k == 0) {
                 java.util.Arrays.fill(w, 0, rowSlivers * mr * ldw, 0f);
             }
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kcMax) {
+                int kc = Math.min(kcMax, k - pc);
                 a.pack(ic, mc, pc, kc, mr, ap, 0);
                 boolean accumulate = pc > 0;
                 for (int js = cs0; js < cs1; js++) {
@@ -183,6 +193,11 @@ final class BlockedGemm {
             int colTasks = Math.min(colSlivers, ceilDiv(want, rowTasks));
             return new Grid(rowSlivers, rowTasks, colTasks);
         }
+    }
+
+    /** The k-block depth for {@code kernel}: {@link #KC}, or less for slivers wider than 16 floats. */
+    static int kc(GemmKernel kernel) {
+        return Math.min(KC, B_SLIVER_BYTES / (Float.BYTES * kernel.nr()));
     }
 
     private static int ceilDiv(int x, int y) {
