@@ -89,7 +89,9 @@ final class GemmOperand {
             int src = off + (c0 + p) * ld + r0;
             int d = base + p * w;
             if (f != null) {
-                System.arraycopy(f, src, dst, d, h0);
+                for (int i = 0; i < h0; i++) { // h0 is a sliver (4..32): a loop beats arraycopy's call
+                    dst[d + i] = f[src + i];
+                }
             } else if (bf16) {
                 for (int i = 0; i < h0; i++) {
                     dst[d + i] = Float.intBitsToFloat(h[src + i] << 16);
