@@ -46,6 +46,12 @@ class GemmTest {
     }
 
     @Test
+    void theVectorKernelIsChosenWhenTheVectorApiIsEnabled() {
+        assertEquals(Simd.VECTOR_ENABLED ? VectorGemmKernel.class : ScalarGemmKernel.class,
+                BlockedGemm.KERNEL.getClass());
+    }
+
+    @Test
     void publicEntryPointsAreWithinTheDerivedBound() {
         Random rnd = new Random(1);
         for (DType[] t : TYPES) {
