@@ -44,19 +44,23 @@ final class GemmOperand {
      * zeros for rows past {@code r0 + rows} (the last sliver is padded to {@code w} rows).
      */
     void pack(int r0, int rows, int c0, int cols, int w, float[] dst, int dOff) {
-        for (int s = 0; s < rows; s += w) {
-            int h0 = Math.min(w, rows - s);
-            int base = dOff + s * cols;
-            if (trans) {
-                packColumns(r0 + s, h0, c0, cols, w, dst, base);
-            } else {
-                packRows(r0 + s, h0, c0, cols, w, dst, base);
+        if (trans) {
+            // Walk storage row by row (op(X) column p is storage row c0 + p) and deal each row out to
+            // all slivers: reading a sliver's columns one after another would touch a new page per p.
+            for (int p = 0; p < cols; p++) {
+                packColumn(r0, rows, c0 + p, w, dst, dOff + p * w, cols * w);
             }
-            if (h0 < w) {
-                for (int p = 0; p < cols; p++) {
-                    for (int i = h0; i < w; i++) {
-                        dst[base + p * w + i] = 0f;
-                    }
+        } else {
+            for (int s = 0; s < rows; s += w) {
+                packRows(r0 + s, Math.min(w, rows - s), c0, cols, w, dst, dOff + s * cols);
+            }
+        }
+        int h0 = rows % w;
+        if (h0 != 0) {
+            int base = dOff + (rows - h0) * cols;
+            for (int p = 0; p < cols; p++) {
+                for (int i = h0; i < w; i++) {
+                    dst[base + p * w + i] = 0f;
                 }
             }
         }
@@ -83,22 +87,26 @@ final class GemmOperand {
         }
     }
 
-    /** op(X) = X^T: column p of the sliver is a contiguous run of storage row {@code c0 + p}. */
-    private void packColumns(int r0, int h0, int c0, int cols, int w, float[] dst, int base) {
-        for (int p = 0; p < cols; p++) {
-            int src = off + (c0 + p) * ld + r0;
-            int d = base + p * w;
+    /**
+     * op(X) = X^T: op(X)[r0 .. r0+rows)[c] is the contiguous run of storage row {@code c} starting at
+     * column {@code r0}; its w-element pieces go to {@code dst[d + s/w * stride + i]}.
+     */
+    private void packColumn(int r0, int rows, int c, int w, float[] dst, int d, int stride) {
+        int src = off + c * ld + r0;
+        for (int s = 0; s < rows; s += w, d += stride) {
+            int h0 = Math.min(w, rows - s);
+            int from = src + s;
             if (f != null) {
-                for (int i = 0; i < h0; i++) { // h0 is a sliver (4..32): a loop beats arraycopy's call
-                    dst[d + i] = f[src + i];
+                for (int i = 0; i < h0; i++) {
+                    dst[d + i] = f[from + i];
                 }
             } else if (bf16) {
                 for (int i = 0; i < h0; i++) {
-                    dst[d + i] = Float.intBitsToFloat(h[src + i] << 16);
+                    dst[d + i] = Float.intBitsToFloat(h[from + i] << 16);
                 }
             } else {
                 for (int i = 0; i < h0; i++) {
-                    dst[d + i] = Float.float16ToFloat(h[src + i]);
+                    dst[d + i] = Float.float16ToFloat(h[from + i]);
                 }
             }
         }
