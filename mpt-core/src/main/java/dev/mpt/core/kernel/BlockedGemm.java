@@ -45,16 +45,19 @@ final class BlockedGemm {
     /** Most floats of one packed B panel ({@code k x nc}): 16 MiB, half the 32 MiB L3. */
     static final int B_PANEL_FLOATS = 1 << 22;
     /**
-     * Problems with {@code m*n*k} at most this run the plain loops of {@link #simple} on the
-     * calling thread: below about 32^3 packing and padding to the register block cost more than
-     * they save.
+     * Problems with {@code m*n*k} at most this (8^3) run the plain loops of {@link #simple} on the
+     * calling thread. A throwaway harness on the 2-core Zen 5 VM (square n, Vector API kernel) found
+     * the blocked path on one thread faster from n = 6..10 up (2.2 vs 1.0 GFLOP/s at n = 16, 13 vs
+     * 2.3 at n = 32): the simple loops do not vectorize, so they are for tiny and empty problems.
      */
-    static final long SIMPLE_MAX_VOLUME = 32L * 32 * 32;
+    static final long SIMPLE_MAX_VOLUME = 8L * 8 * 8;
     /**
-     * Problems with {@code m*n*k} below this run blocked but on the calling thread only: about
-     * 2 MFLOP, some 40 microseconds of one core, where a fork/join round trip starts to pay.
+     * Problems with {@code m*n*k} below this (128^3, about 4 MFLOP, some 150 microseconds of one
+     * core) run blocked on the calling thread only. The same harness, on a machine shared with other
+     * builds, found 2 threads slower than 1 up to n = 160 (fork/join wake-ups are slow under load);
+     * on a quiet machine the crossover is lower, so this is a compromise.
      */
-    static final long PARALLEL_MIN_VOLUME = 1L << 20;
+    static final long PARALLEL_MIN_VOLUME = 128L * 128 * 128;
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
