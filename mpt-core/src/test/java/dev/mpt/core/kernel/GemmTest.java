@@ -75,7 +75,8 @@ class GemmTest {
                     for (int[] s : BLOCK_SHAPES) {
                         float beta = BETAS[rnd.nextInt(BETAS.length)];
                         GemmCase g = new GemmCase(rnd, t[0], t[1], (tr & 1) != 0, (tr & 2) != 0, s[0], s[1], s[2], beta);
-                        g.assertWithinBound(g.runBlocked(kernel, 2), kernel.getClass().getSimpleName());
+                        int threads = 1 + rnd.nextInt(3); // 1..3: different row/column task grids
+                        g.assertWithinBound(g.runBlocked(kernel, threads), kernel.getClass().getSimpleName());
                     }
                 }
             }
