@@ -100,10 +100,12 @@ public final class CharLstm extends TrainingExample {
 
     @Override
     protected void validate() {
-        for (var o : List.of(List.of("--hidden", hidden), List.of("--embedding", embedding), List.of("--seq-len", seqLen),
-                List.of("--batch", batch), List.of("--val-chars", valChars))) {
-            CommonOptions.positive(spec.commandLine(), (String) o.get(0), (Integer) o.get(1));
-        }
+        var cmd = spec.commandLine();
+        CommonOptions.positive(cmd, "--hidden", hidden);
+        CommonOptions.positive(cmd, "--embedding", embedding);
+        CommonOptions.positive(cmd, "--seq-len", seqLen);
+        CommonOptions.positive(cmd, "--batch", batch);
+        CommonOptions.positive(cmd, "--val-chars", valChars);
         if (sampleLength < 0 || !(lr > 0) || !Double.isFinite(lr)) {
             throw usageError("--sample-length must be >= 0 and --lr finite and > 0, got " + sampleLength + " and " + lr);
         }

@@ -4,11 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
@@ -102,19 +99,6 @@ public final class Charts {
         chart.addSeries("FP16 min subnormal 2^-24", new double[] {-24, -24}, new double[] {0, h}).setMarker(SeriesMarkers.NONE);
         chart.addSeries("FP16 min normal 2^-14", new double[] {-14, -14}, new double[] {0, h}).setMarker(SeriesMarkers.NONE);
         chart.addSeries("FP16 max 65504", new double[] {16, 16}, new double[] {0, h}).setMarker(SeriesMarkers.NONE);
-        save(png, chart);
-    }
-
-    /** A bar chart of counts per category, one series per entry (all series share the categories). */
-    public static void bars(Path png, String title, String xLabel, String yLabel,
-                            List<String> categories, Map<String, List<? extends Number>> series) {
-        CategoryChart chart = new CategoryChartBuilder().width(1100).height(560).title(title)
-                .xAxisTitle(xLabel).yAxisTitle(yLabel).build();
-        chart.getStyler().setOverlapped(true);
-        chart.getStyler().setXAxisLabelRotation(90);
-        for (var e : series.entrySet()) {
-            chart.addSeries(e.getKey(), categories, e.getValue());
-        }
         save(png, chart);
     }
 

@@ -66,6 +66,7 @@ final class ClassifierTraining {
                 long t0 = System.nanoTime();
                 double lossSum = 0;
                 int n = 0;
+                int finite = 0;
                 for (Batch b : s.data().train().batches(s.batchSize(), trainer.random())) {
                     if (n == perEpoch) {
                         break;
@@ -75,11 +76,10 @@ final class ClassifierTraining {
                     scale = trainer.optimizer().lossScale();
                     steps[k] = r.step();
                     losses[k++] = r.loss();
+                    n++;
                     if (Double.isFinite(r.loss())) {
                         lossSum += r.loss();
-                        n++;
-                    } else {
-                        n++;
+                        finite++;
                     }
                     stepCsv.row(r.step(), epoch, r.loss(), r.scale(), r.skipped() ? 1 : 0);
                     progress.step(k, b.size(), r.loss(), r.scale(), skipped);
@@ -87,10 +87,11 @@ final class ClassifierTraining {
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 trainNanos += seconds;
                 eval = trainer.evaluate(s.data().test());
-                epochCsv.row(epoch, lossSum / n, eval.meanLoss(), eval.accuracy(), seconds);
+                double trainLoss = lossSum / Math.max(1, finite);
+                epochCsv.row(epoch, trainLoss, eval.meanLoss(), eval.accuracy(), seconds);
                 log.info(String.format(java.util.Locale.ROOT,
                         "%s epoch %d/%d: train loss %.4f, test loss %.4f, test accuracy %.4f, %.1f s",
-                        label, epoch, s.epochs(), lossSum / n, eval.meanLoss(), eval.accuracy(), seconds));
+                        label, epoch, s.epochs(), trainLoss, eval.meanLoss(), eval.accuracy(), seconds));
             }
         }
         Batch probe = s.data().test().batches(s.batchSize()).iterator().next();

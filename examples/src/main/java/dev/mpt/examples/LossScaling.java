@@ -20,7 +20,6 @@ import dev.mpt.optim.amp.Trainer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -272,15 +271,5 @@ public final class LossScaling extends Example {
                 csv.row(e, fp32.countAtExponent(e));
             }
         }
-    }
-
-    /** The FP32 run's merged histogram, for tests. */
-    static double belowFp16Fraction(GradientStats s) {
-        return (double) s.fp16ZeroCount() / s.count();
-    }
-
-    @Override
-    public String toString() {
-        return "loss-scaling" + Arrays.asList(depth, width, lossWeight, staticScale);
     }
 }
