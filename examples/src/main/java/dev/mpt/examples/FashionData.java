@@ -17,20 +17,34 @@ public final class FashionData {
             defaultValue = "/usr/share/datasets/fashion-mnist")
     Path dir = FashionMnist.DEFAULT_DIR;
 
-    private TrainTest cached;
+    private TrainTest raw;
+    private TrainTest standardized;
     private int cachedLimit;
 
     /**
-     * The training and test splits, each cut to its first {@code limit} samples, pixels in
+     * The training and test splits, each cut to its first {@code limit} samples, with pixels in
      * {@code [0, 1]}; loaded once per command.
      */
     public TrainTest load(int limit) throws IOException {
-        if (cached == null || cachedLimit != limit) {
+        if (raw == null || cachedLimit != limit) {
             TrainTest all = FashionMnist.load(dir);
-            cached = new TrainTest(first(all.train(), limit), first(all.test(), limit));
+            raw = new TrainTest(first(all.train(), limit), first(all.test(), limit));
+            standardized = null;
             cachedLimit = limit;
         }
-        return cached;
+        return raw;
+    }
+
+    /**
+     * As {@link #load(int)}, standardized with the training split's pixel mean and standard
+     * deviation (the classifiers' input).
+     */
+    public TrainTest loadStandardized(int limit) throws IOException {
+        TrainTest t = load(limit);
+        if (standardized == null) {
+            standardized = t.standardize();
+        }
+        return standardized;
     }
 
     private static Dataset first(Dataset d, int n) {
