@@ -494,6 +494,35 @@ class AmpOptimizerTest {
                 "an FP32 parameter is its own master");
     }
 
+    /** At a fixed scale of 1 the wrapper is a plain optimizer: loss.backward(), step(), zeroGrad(). */
+    @Test
+    void unscaledPrecisionsAcceptAPlainBackward() {
+        Module m = TestModels.mlp(IN, 6, CLASSES, 16);
+        AmpOptimizer opt = AmpOptimizer.builder(m.parameters(), new Sgd(0.1)).build();
+        float[] before = m.namedParameters().get("1.weight").value().toFloatArray();
+        TestModels.crossEntropy(m.forward(x(1)), y(1)).backward();
+        float[] g = m.namedParameters().get("1.weight").grad().toFloatArray();
+        StepOutcome o = opt.step();
+        assertFalse(o.skipped());
+        assertEquals(1, o.scale());
+        float[] after = m.namedParameters().get("1.weight").value().toFloatArray();
+        for (int i = 0; i < after.length; i++) {
+            assertEquals(before[i] - 0.1f * g[i], after[i], "weight " + i);
+        }
+        assertEquals(List.of("0", "1", "2", "3"), opt.masterWeights().names());
+        var e = assertThrows(IllegalStateException.class, opt::step);
+        assertTrue(e.getMessage().contains("called twice"), e.getMessage());
+        opt.zeroGrad();
+        e = assertThrows(IllegalStateException.class, opt::step);
+        assertTrue(e.getMessage().contains("no parameter has a gradient"), e.getMessage());
+
+        Module h = TestModels.mlp(IN, 6, CLASSES, 17);
+        AmpOptimizer scaled = AmpOptimizer.builder(h, new Sgd(0.1)).precision(Precision.MIXED_FP16).build();
+        TestModels.crossEntropy(h.forward(x(1).to(DType.FP16)), y(1)).backward();
+        e = assertThrows(IllegalStateException.class, scaled::step);
+        assertTrue(e.getMessage().contains("call scale(loss).backward() before step()"), e.getMessage());
+    }
+
     @Test
     void noMasterAblationHasNoMasters() {
         Module m = TestModels.mlp(IN, 6, CLASSES, 15);
