@@ -64,8 +64,8 @@ final class Autograd {
         }
         List<Tensor> order = topologicalOrder(root);
         Map<Tensor, Acc> grads = new IdentityHashMap<>();
-        try (NoGrad scope = NoGrad.enter()) {
-            accumulate(grads, root, Ops.f32(seed));
+        try (NoGrad _ = NoGrad.enter()) {
+            accumulate(grads, root, Ops.f32(seed), false);
             for (int i = order.size() - 1; i >= 0; i--) {
                 Tensor t = order.get(i);
                 Acc acc = grads.remove(t);
@@ -94,7 +94,7 @@ final class Autograd {
                                     + Arrays.toString(inGrads[k].shape) + " for input " + k + " of shape "
                                     + Arrays.toString(in.shape));
                         }
-                        accumulate(grads, in, inGrads[k]);
+                        accumulate(grads, in, inGrads[k], fresh(inGrads, k, g));
                     }
                 }
                 if (!retainGraph) {
@@ -109,14 +109,36 @@ final class Autograd {
                 + "earlier backward; pass retainGraph=true to the first backward to walk it twice");
     }
 
-    private static void accumulate(Map<Tensor, Acc> grads, Tensor t, Tensor g) {
+    /**
+     * Whether {@code grads[k]} has storage of its own: rules may return the incoming gradient or
+     * views of it (see {@link Node.Backward}), possibly for several inputs, and those must not be
+     * updated in place.
+     */
+    private static boolean fresh(Tensor[] grads, int k, Tensor incoming) {
+        Object s = storage(grads[k]);
+        if (s == storage(incoming)) {
+            return false;
+        }
+        for (int j = 0; j < grads.length; j++) {
+            if (j != k && grads[j] != null && storage(grads[j]) == s) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Object storage(Tensor t) {
+        return t.f != null ? t.f : t.h;
+    }
+
+    private static void accumulate(Map<Tensor, Acc> grads, Tensor t, Tensor g, boolean fresh) {
         Tensor g32 = Ops.f32(g);
         Acc acc = grads.get(t);
         if (acc == null) {
             acc = new Acc();
             if (g32.isContiguous()) {
                 acc.g = g32;
-                acc.owned = g32 != g && g.dtype != DType.FP32;
+                acc.owned = fresh || g32 != g;
             } else {
                 acc.g = g32.contiguous();
                 acc.owned = true;

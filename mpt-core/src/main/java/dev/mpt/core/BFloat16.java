@@ -240,8 +240,10 @@ public final class BFloat16 extends Number implements Comparable<BFloat16> {
 
     /**
      * {@code this * b + c} with a single rounding. The product of two bfloat16s has at most 16
-     * significant bits and is exact in double (no overflow or underflow); the sum with {@code c} is rounded to double to odd
-     * and then to bfloat16 once, which is correctly rounded (see {@link Rounding}).
+     * significant bits and is exact in double (no overflow or underflow); the sum with {@code c}
+     * is rounded to double to odd and then to bfloat16 once, which is correctly rounded (see
+     * {@link Rounding}). Rounding the sum to nearest double instead can land on a midpoint:
+     * {@code 1.75 * 0.578125 - 2^-133}.
      */
     public BFloat16 fma(BFloat16 b, BFloat16 c) {
         double p = doubleValue() * arg(b, "fma").doubleValue();

@@ -196,7 +196,7 @@ public final class Half extends Number implements Comparable<Half> {
     // rounded once to half. This is correctly rounded: rounding to a format of p >= 2q + 2 bits and
     // then to q bits equals one rounding to q bits for + - * / sqrt (Figueroa, "When is double
     // rounding innocuous?", ACM SIGNUM Newsletter 30(3), 1995); float has p = 24 >= 2 * 11 + 2.
-    // Every result lies in float's normal range (|x| >= 2^-24 * 2^-16, |x| <= 2^40) or is exact.
+    // Every result lies in float's normal range (2^-48 <= |x| <= 2^40) or is exact.
 
     /** {@code this + b}, correctly rounded. */
     public Half add(Half b) {

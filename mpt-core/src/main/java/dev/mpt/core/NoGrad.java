@@ -5,7 +5,7 @@ package dev.mpt.core;
  * optimizer updates:
  *
  * <pre>{@code
- * try (NoGrad scope = NoGrad.enter()) {
+ * try (NoGrad _ = NoGrad.enter()) {      // "_": the scope variable is unused
  *     Tensor logits = model.forward(x);   // no graph is built
  * }
  * }</pre>

@@ -12,7 +12,9 @@ final class Node {
         /**
          * Returns the gradients of the op's inputs, aligned with {@link Node#inputs}; an entry may
          * be null when that input needs no gradient. Each returned gradient has the shape of its
-         * input and dtype FP32. {@code grad} is FP32, contiguous and has the output's shape.
+         * input and dtype FP32. {@code grad} is FP32, contiguous and has the output's shape. A
+         * returned gradient is either new storage or {@code grad} itself or a view of it (the walk
+         * then treats it as shared); it never aliases a forward tensor.
          */
         Tensor[] apply(Tensor grad);
     }

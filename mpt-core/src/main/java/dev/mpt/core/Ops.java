@@ -55,15 +55,21 @@ final class Ops {
     /** Rounds the values of the contiguous FP32 tensor {@code g} to {@code dtype}, in place. */
     static Tensor roundInPlace(Tensor g, DType dtype) {
         int n = g.numel;
-        short[] tmp = new short[n];
-        narrow(dtype, g.f, g.offset, tmp, 0, n);
-        widen(dtype, tmp, 0, g.f, g.offset, n);
+        short[] tmp = new short[Math.min(n, Pointwise.BLOCK)];
+        for (int s = 0; s < n; s += Pointwise.BLOCK) {
+            int len = Math.min(Pointwise.BLOCK, n - s);
+            narrow(dtype, g.f, g.offset + s, tmp, 0, len);
+            widen(dtype, tmp, 0, g.f, g.offset + s, len);
+        }
         return g;
     }
 
     /** A new FP32 tensor with the values of {@code g} rounded to {@code dtype}. */
     static Tensor roundCopy(Tensor g, DType dtype) {
-        float[] v = g.readFloats().clone();
+        float[] v = g.readFloats();
+        if (v == g.f) {
+            v = v.clone();
+        }
         Tensor c = wrap(v, DType.FP32, g.shape);
         return roundInPlace(c, dtype);
     }

@@ -13,27 +13,68 @@ final class Pointwise {
 
     /** Elements per task below which point-wise ops run on the calling thread. */
     static final int GRAIN = 1 << 15;
+    /**
+     * FP32 elements per block when 16-bit data is widened for a kernel: 4096 floats (16 KiB) per
+     * buffer, so the input, output and 16-bit blocks stay in a 48 KiB L1 data cache.
+     */
+    static final int BLOCK = 4096;
 
     private Pointwise() {
     }
 
     static Tensor unary(Unary op, Tensor x, float p, float q) {
         Objects.requireNonNull(x, op.opName());
-        float[] xv = x.readFloats();
-        int n = xv.length;
-        float[] y = new float[n];
-        if (n < 2 * GRAIN) {
-            op.forward(xv, y, 0, n, p, q);
+        Tensor src = x.isContiguous() ? x : Views.copy(x.detach());
+        Tensor out = Tensor.zeros(x.dtype, x.shape);
+        int n = x.numel;
+        if (x.dtype == DType.FP32 && src.offset == 0) {
+            if (n < 2 * GRAIN) {
+                op.forward(src.f, out.f, 0, n, p, q);
+            } else {
+                Parallel.forRange(n, GRAIN, (from, to) -> op.forward(src.f, out.f, from, to, p, q));
+            }
+        } else if (n < 2 * GRAIN) {
+            unaryBlocks(op, src, out, p, q, 0, n);
         } else {
-            Parallel.forRange(n, GRAIN, (from, to) -> op.forward(xv, y, from, to, p, q));
+            Parallel.forRange(n, GRAIN, (from, to) -> unaryBlocks(op, src, out, p, q, from, to));
         }
-        Tensor out = Ops.wrap(y, x.dtype, x.shape);
         return Autograd.record(out, op.opName(), g -> {
             float[] gv = g.readFloats();
             float[] gx = new float[gv.length];
-            op.backward(x.readFloats(), out.readFloats(), gv, gx, p, q);
+            op.backward(x.readFloats(), gv, gx, p, q);
             return new Tensor[] {Ops.wrap(gx, DType.FP32, x.shape)};
         }, x);
+    }
+
+    /** Elements {@code [from, to)} of a unary op, through cache-sized FP32 blocks. */
+    private static void unaryBlocks(Unary op, Tensor src, Tensor out, float p, float q, int from, int to) {
+        int cap = Math.min(BLOCK, to - from);
+        float[] bx = new float[cap];
+        float[] by = new float[cap];
+        for (int s = from; s < to; s += BLOCK) {
+            int len = Math.min(BLOCK, to - s);
+            load(src, src.offset + s, bx, len);
+            op.forward(bx, by, 0, len, p, q);
+            store(by, out, s, len);
+        }
+    }
+
+    /** {@code dst[0..len) = src storage [at, at+len)} widened to FP32. */
+    private static void load(Tensor src, int at, float[] dst, int len) {
+        if (src.dtype == DType.FP32) {
+            System.arraycopy(src.f, at, dst, 0, len);
+        } else {
+            Ops.widen(src.dtype, src.h, at, dst, 0, len);
+        }
+    }
+
+    /** {@code out storage [at, at+len) = v[0..len)} rounded once to out's dtype. */
+    private static void store(float[] v, Tensor out, int at, int len) {
+        if (out.dtype == DType.FP32) {
+            System.arraycopy(v, 0, out.f, at, len);
+        } else {
+            Ops.narrow(out.dtype, v, 0, out.h, at, len);
+        }
     }
 
     static Tensor binary(Binary op, Tensor a, Tensor b) {
@@ -41,12 +82,12 @@ final class Pointwise {
         Objects.requireNonNull(b, () -> op.opName() + ": other");
         Ops.sameDtype(op.opName(), a, b);
         int[] shape = Strided.broadcast(op.opName(), a.shape, b.shape);
-        float[] av = a.readFloats();
-        float[] bv = b.readFloats();
-        float[] o = new float[Strided.numel(op.opName(), shape)];
-        broadcastApply(op, av, Strided.broadcastStrides(a.shape, shape), bv,
-                Strided.broadcastStrides(b.shape, shape), o, shape);
-        Tensor out = Ops.wrap(o, a.dtype, shape);
+        Strided.numel(op.opName(), shape);
+        Tensor ac = a.isContiguous() ? a : Views.copy(a.detach());
+        Tensor bc = b.isContiguous() ? b : Views.copy(b.detach());
+        Tensor out = Tensor.zeros(a.dtype, shape);
+        broadcastApply(op, ac, Strided.broadcastStrides(a.shape, shape), bc, Strided.broadcastStrides(b.shape, shape),
+                out);
         if (!op.differentiable()) {
             return out;
         }
@@ -92,12 +133,14 @@ final class Pointwise {
     }
 
     /**
-     * {@code o = a op b} over {@code shape}, where {@code a} and {@code b} are read with the
-     * (broadcast) strides {@code as} and {@code bs} and {@code o} is contiguous. Dimensions are
-     * coalesced so the inner runs are as long as possible.
+     * {@code out = a op b} over out's shape, where the contiguous {@code a} and {@code b} are read
+     * with the (broadcast) strides {@code as} and {@code bs} from their storage offsets. Dimensions
+     * are coalesced so the inner runs are as long as possible; FP32 runs are read and written in
+     * place, 16-bit runs pass through cache-sized FP32 blocks.
      */
-    static void broadcastApply(Binary op, float[] a, int[] as, float[] b, int[] bs, float[] o, int[] shape) {
-        int total = o.length;
+    static void broadcastApply(Binary op, Tensor a, int[] as, Tensor b, int[] bs, Tensor out) {
+        int[] shape = out.shape;
+        int total = out.numel;
         if (total == 0) {
             return;
         }
@@ -131,14 +174,14 @@ final class Pointwise {
         int[] astr = Arrays.copyOf(sa, r);
         int[] bstr = Arrays.copyOf(sb, r);
         if (total < 2 * GRAIN) {
-            runRange(op, a, astr, b, bstr, o, dims, 0, total);
+            runRange(op, a, astr, b, bstr, out, dims, 0, total);
         } else {
-            Parallel.forRange(total, GRAIN, (from, to) -> runRange(op, a, astr, b, bstr, o, dims, from, to));
+            Parallel.forRange(total, GRAIN, (from, to) -> runRange(op, a, astr, b, bstr, out, dims, from, to));
         }
     }
 
     /** Computes output elements {@code [from, to)} (row-major) of the coalesced broadcast. */
-    private static void runRange(Binary op, float[] a, int[] as, float[] b, int[] bs, float[] o, int[] dims,
+    private static void runRange(Binary op, Tensor a, int[] as, Tensor b, int[] bs, Tensor out, int[] dims,
                                  int from, int to) {
         int r = dims.length;
         int n = dims[r - 1];
@@ -147,36 +190,66 @@ final class Pointwise {
         int[] idx = new int[r];
         int row = from / n;
         int col = from % n;
-        int offA = 0;
-        int offB = 0;
+        int offA = a.offset;
+        int offB = b.offset;
         for (int k = r - 2; k >= 0; k--) {
             idx[k] = row % dims[k];
             row /= dims[k];
             offA += idx[k] * as[k];
             offB += idx[k] * bs[k];
         }
-        int chunk = Math.min(n, to - from);
-        float[] rowA = ia == 0 ? new float[chunk] : null;
-        float[] rowB = ib == 0 ? new float[chunk] : null;
+        int cap = Math.min(Math.min(n, to - from), BLOCK);
+        boolean directA = a.dtype == DType.FP32 && ia != 0;
+        boolean directB = b.dtype == DType.FP32 && ib != 0;
+        boolean directO = out.dtype == DType.FP32;
+        float[] bufA = directA ? null : new float[cap];
+        float[] bufB = directB ? null : new float[cap];
+        float[] bufO = directO ? null : new float[cap];
+        float[] one = new float[1];
         int pos = from;
         while (pos < to) {
-            int len = Math.min(n - col, to - pos);
-            float[] srcA = a;
-            int pa = offA + col * ia;
-            if (ia == 0) {
-                Arrays.fill(rowA, 0, len, a[offA]);
-                srcA = rowA;
-                pa = 0;
+            int run = Math.min(n - col, to - pos);
+            for (int s = 0; s < run; s += BLOCK) {
+                int len = Math.min(BLOCK, run - s);
+                int c = col + s;
+                float[] srcA;
+                int pa;
+                if (directA) {
+                    srcA = a.f;
+                    pa = offA + c;
+                } else {
+                    if (ia == 0) {
+                        load(a, offA, one, 1);
+                        Arrays.fill(bufA, 0, len, one[0]);
+                    } else {
+                        load(a, offA + c, bufA, len);
+                    }
+                    srcA = bufA;
+                    pa = 0;
+                }
+                float[] srcB;
+                int pb;
+                if (directB) {
+                    srcB = b.f;
+                    pb = offB + c;
+                } else {
+                    if (ib == 0) {
+                        load(b, offB, one, 1);
+                        Arrays.fill(bufB, 0, len, one[0]);
+                    } else {
+                        load(b, offB + c, bufB, len);
+                    }
+                    srcB = bufB;
+                    pb = 0;
+                }
+                if (directO) {
+                    op.apply(srcA, pa, srcB, pb, out.f, pos + s, len);
+                } else {
+                    op.apply(srcA, pa, srcB, pb, bufO, 0, len);
+                    store(bufO, out, pos + s, len);
+                }
             }
-            float[] srcB = b;
-            int pb = offB + col * ib;
-            if (ib == 0) {
-                Arrays.fill(rowB, 0, len, b[offB]);
-                srcB = rowB;
-                pb = 0;
-            }
-            op.apply(srcA, pa, srcB, pb, o, pos, len);
-            pos += len;
+            pos += run;
             col = 0;
             for (int k = r - 2; k >= 0; k--) {
                 idx[k]++;

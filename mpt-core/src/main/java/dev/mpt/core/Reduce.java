@@ -127,8 +127,8 @@ final class Reduce {
         int[] keep = p.keepShape;
         int count = p.count;
         return Autograd.record(result, op, g -> {
-            Tensor gx = g.reshape(keep).expand(inShape);
-            return new Tensor[] {mean ? gx.div((float) count) : gx};
+            Tensor gs = mean ? g.div((float) count) : g;
+            return new Tensor[] {gs.reshape(keep).expand(inShape)};
         }, t);
     }
 

@@ -78,7 +78,7 @@ final class Rounding {
         }
         BigDecimal exact;
         try {
-            exact = exactValue(s.strip());
+            exact = exactValue(s.trim()); // trim() as Double.parseDouble does
         } catch (NumberFormatException | ArithmeticException e) {
             throw new NumberFormatException(op + ": cannot represent \"" + s + "\" exactly: " + e.getMessage());
         }

@@ -19,8 +19,10 @@ import java.util.random.RandomGenerator;
  * <ul>
  * <li>Point-wise ops produce the input's dtype; each element is computed in FP32 from exactly
  *     widened inputs and rounded once (round to nearest even).
- * <li>{@link #matmul}: FP16 x FP16 -> FP16, BF16 x BF16 -> BF16, FP32 x FP32 -> FP32, with FP32
- *     accumulation.
+ * <li>{@link #matmul}, {@link #conv2d}, {@link #convTranspose2d}: FP16 x FP16 -> FP16, BF16 x
+ *     BF16 -> BF16, FP32 x FP32 -> FP32, with FP32 accumulation (the paper's FP16 arithmetic).
+ * <li>{@link #indexSelect}, {@link #gather}, {@link #cat}, {@link #stack}, {@link #max},
+ *     {@link #maxPool2d} and the views copy values exactly.
  * <li>{@link #sum}, {@link #mean}, {@link #variance}, {@link #softmax}, {@link #logSoftmax}
  *     return FP32 (accumulated in double, rounded once). {@link #max} returns the input's dtype
  *     (it is exact), {@link #argmax} returns indices as FP32 (exact up to 2^24).
@@ -37,6 +39,12 @@ import java.util.random.RandomGenerator;
  * tensor in the graph is rounded once to its dtype when complete, and a leaf's gradient has the
  * leaf's dtype (an FP16 weight gets an FP16 gradient, as in the paper). In-place methods are not
  * recorded and are refused on tensors produced by a recorded op.
+ *
+ * <h2>Raw access</h2>
+ * {@link #floatData()} and {@link #shortData()} expose the live storage of contiguous tensors
+ * (for optimizers and kernels in other modules); {@link #copy_(float[], int)},
+ * {@link #copyTo(float[], int)}, {@link #fill_(float)} and {@link #zero_()} move data in and out
+ * with one rounding to the tensor's dtype.
  *
  * <p>Tensors are not thread-safe; distinct tensors may be used from distinct threads.
  */
@@ -336,14 +344,32 @@ public final class Tensor {
         };
     }
 
-    /** Whether every element is finite (no NaN, no infinity). */
+    /**
+     * Whether every element is finite (no NaN, no infinity), e.g. the loss scaler's overflow check
+     * on gradients. Contiguous tensors are scanned in place, 16-bit ones by their exponent bits.
+     */
     public boolean allFinite() {
-        float[] v = readFloats();
+        if (!isContiguous()) {
+            return contiguous().detach().allFinite();
+        }
+        if (dtype == DType.FP32) {
+            boolean ok = true;
+            for (int i = offset, end = offset + numel; i < end; i++) {
+                ok &= Float.isFinite(f[i]);
+            }
+            return ok;
+        }
+        int exp = dtype == DType.FP16 ? 0x7c00 : 0x7f80; // all-ones exponent: infinity or NaN
         boolean ok = true;
-        for (float x : v) {
-            ok &= Float.isFinite(x);
+        for (int i = offset, end = offset + numel; i < end; i++) {
+            ok &= (h[i] & exp) != exp;
         }
         return ok;
+    }
+
+    /** Bytes of element storage this tensor spans ({@code numel() * dtype().byteSize()}). */
+    public long nbytes() {
+        return (long) numel * dtype.byteSize();
     }
 
     // ---------------------------------------------------------------- in-place (not recorded)
@@ -382,6 +408,44 @@ public final class Tensor {
         }
         writeFloats(src);
         return this;
+    }
+
+    /**
+     * Copies {@code src[srcOff .. srcOff + numel())} (row-major) into this tensor's elements, each
+     * rounded once to this dtype, e.g. from a flat FP32 master-weight buffer; returns this.
+     */
+    public Tensor copy_(float[] src, int srcOff) {
+        Objects.requireNonNull(src, "copy_: src");
+        checkInPlace("copy_");
+        if (srcOff < 0 || srcOff > src.length - numel) {
+            throw new IllegalArgumentException("copy_: " + numel + " values from offset " + srcOff
+                    + " exceed src of length " + src.length);
+        }
+        if (srcOff == 0 && src.length == numel) {
+            writeFloats(src);
+        } else {
+            writeFloats(Arrays.copyOfRange(src, srcOff, srcOff + numel));
+        }
+        return this;
+    }
+
+    /**
+     * Writes the elements (row-major, widened exactly to FP32) to {@code dst[dstOff ..]} without
+     * allocating when this tensor is contiguous, e.g. to read 16-bit gradients into an FP32 buffer.
+     */
+    public void copyTo(float[] dst, int dstOff) {
+        Objects.requireNonNull(dst, "copyTo: dst");
+        if (dstOff < 0 || dstOff > dst.length - numel) {
+            throw new IllegalArgumentException("copyTo: " + numel + " values at offset " + dstOff
+                    + " exceed dst of length " + dst.length);
+        }
+        if (!isContiguous()) {
+            System.arraycopy(readFloats(), 0, dst, dstOff, numel);
+        } else if (dtype == DType.FP32) {
+            System.arraycopy(f, offset, dst, dstOff, numel);
+        } else {
+            Ops.widen(dtype, h, offset, dst, dstOff, numel);
+        }
     }
 
     /**
@@ -637,6 +701,11 @@ public final class Tensor {
     /** Natural logarithm. */
     public Tensor log() {
         return Pointwise.unary(Unary.LOG, this, 0f, 0f);
+    }
+
+    /** {@code log(1 + this)}, accurate for small arguments. */
+    public Tensor log1p() {
+        return Pointwise.unary(Unary.LOG1P, this, 0f, 0f);
     }
 
     /** Square root. */

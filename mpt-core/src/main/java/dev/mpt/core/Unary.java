@@ -16,7 +16,7 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
                 gx[i] = -g[i];
             }
@@ -31,7 +31,7 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             System.arraycopy(g, 0, gx, 0, g.length);
         }
     },
@@ -44,7 +44,7 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
                 gx[i] = g[i] * p;
             }
@@ -59,7 +59,7 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
                 gx[i] = g[i] / p;
             }
@@ -73,11 +73,11 @@ enum Unary {
             }
         }
 
-        /** d e^x = e^x (the stored output). */
+        /** d e^x = e^x, recomputed in double from x. */
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
-                gx[i] = g[i] * y[i];
+                gx[i] = (float) (g[i] * Math.exp(x[i]));
             }
         }
     },
@@ -90,9 +90,24 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
                 gx[i] = g[i] / x[i];
+            }
+        }
+    },
+    LOG1P {
+        @Override
+        void forward(float[] x, float[] y, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
+                y[i] = (float) Math.log1p(x[i]);
+            }
+        }
+
+        @Override
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
+            for (int i = 0; i < g.length; i++) {
+                gx[i] = (float) (g[i] / (1.0 + x[i]));
             }
         }
     },
@@ -106,7 +121,7 @@ enum Unary {
 
         /** d sqrt(x) = 1 / (2 sqrt(x)). */
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
                 gx[i] = (float) (g[i] * 0.5 / Math.sqrt(x[i]));
             }
@@ -122,7 +137,7 @@ enum Unary {
 
         /** d x^p = p x^(p-1). */
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
                 gx[i] = p == 0f ? 0f : (float) (g[i] * p * Math.pow(x[i], p - 1.0));
             }
@@ -137,7 +152,7 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
                 gx[i] = x[i] > 0 ? g[i] : x[i] < 0 ? -g[i] : 0f;
             }
@@ -152,7 +167,7 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
                 gx[i] = x[i] > 0 ? g[i] : 0f;
             }
@@ -167,7 +182,7 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
                 gx[i] = x[i] > 0 ? g[i] : g[i] * p;
             }
@@ -183,7 +198,7 @@ enum Unary {
 
         /** d s(x) = s(x) (1 - s(x)), with s recomputed in double from x. */
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
                 double s = 1.0 / (1.0 + Math.exp(-x[i]));
                 gx[i] = (float) (g[i] * s * (1.0 - s));
@@ -200,7 +215,7 @@ enum Unary {
 
         /** d tanh(x) = 1 - tanh(x)^2, with tanh recomputed in double from x. */
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
                 double t = Math.tanh(x[i]);
                 gx[i] = (float) (g[i] * (1.0 - t * t));
@@ -218,7 +233,7 @@ enum Unary {
 
         /** d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2), t = tanh(c (x + a x^3)). */
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
                 double v = x[i];
                 double t = Math.tanh(GELU_C * (v + GELU_A * v * v * v));
@@ -236,7 +251,7 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q) {
+        void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
                 gx[i] = x[i] >= p && x[i] <= q ? g[i] : 0f;
             }
@@ -251,8 +266,8 @@ enum Unary {
     /** {@code y[i] = op(x[i])} for {@code from <= i < to}. */
     abstract void forward(float[] x, float[] y, int from, int to, float p, float q);
 
-    /** {@code gx[i] = g[i] * op'(x[i])}; {@code y} is the op's stored output. */
-    abstract void backward(float[] x, float[] y, float[] g, float[] gx, float p, float q);
+    /** {@code gx[i] = g[i] * op'(x[i])}, the derivative evaluated from the input alone. */
+    abstract void backward(float[] x, float[] g, float[] gx, float p, float q);
 
     /** Lower-case name for messages and graph printing. */
     String opName() {

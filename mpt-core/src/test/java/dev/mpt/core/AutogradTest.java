@@ -35,6 +35,21 @@ class AutogradTest {
     }
 
     @Test
+    void sharedGradientsAreNeverUpdatedInPlace() {
+        // add hands the same gradient to both inputs; rounding an FP16 node's gradient and
+        // accumulating must copy it, and the caller's seed must stay untouched
+        Tensor x = Tensor.ones(2).requiresGrad(true);
+        Tensor h = x.to(DType.FP16);
+        Tensor y = h.add(h).to(DType.FP32).add(x);
+        float[] seedValues = {1f + 0x1p-12f, 3f};
+        Tensor seed = Tensor.of(seedValues, 2);
+        y.backward(seed);
+        assertArrayEquals(seedValues, seed.toFloatArray(), "seed unchanged");
+        // through h: 2 * fp16(seed) = {2, 6}; directly: seed
+        assertArrayEquals(new float[] {2f + 1f + 0x1p-12f, 6f + 3f}, x.grad().toFloatArray());
+    }
+
+    @Test
     void detachCutsTheGraphAndSharesStorage() {
         Tensor x = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true);
         Tensor d = x.detach();
@@ -51,8 +66,8 @@ class AutogradTest {
     void noGradScopeStopsRecordingAndNests() {
         Tensor x = Tensor.ones(2).requiresGrad(true);
         assertTrue(NoGrad.isGradEnabled());
-        try (NoGrad outer = NoGrad.enter()) {
-            try (NoGrad inner = NoGrad.enter()) {
+        try (NoGrad _ = NoGrad.enter()) {
+            try (NoGrad _ = NoGrad.enter()) {
                 assertFalse(x.mul(2f).requiresGrad());
             }
             assertFalse(NoGrad.isGradEnabled(), "outer scope still open");
@@ -65,7 +80,7 @@ class AutogradTest {
     @Test
     void noGradIsThreadConfined() throws InterruptedException {
         AtomicBoolean otherThreadRecords = new AtomicBoolean();
-        try (NoGrad scope = NoGrad.enter()) {
+        try (NoGrad _ = NoGrad.enter()) {
             Thread t = new Thread(() -> otherThreadRecords.set(
                     NoGrad.isGradEnabled() && Tensor.ones(1).requiresGrad(true).exp().requiresGrad()));
             t.start();
@@ -144,7 +159,7 @@ class AutogradTest {
         assertThrows(IllegalStateException.class, () -> y.requiresGrad(false));
         IllegalStateException e = assertThrows(IllegalStateException.class, y::zero_);
         assertTrue(e.getMessage().contains("exp"), e.getMessage());
-        try (NoGrad scope = NoGrad.enter()) {
+        try (NoGrad _ = NoGrad.enter()) {
             y.zero_();
         }
         assertEquals(0f, y.get(0));

@@ -14,13 +14,18 @@ final class ExactFormat {
     static final ExactFormat FP16 = new ExactFormat(5, 10);
     static final ExactFormat BF16 = new ExactFormat(8, 7);
 
-    /** Enough digits to decide rounding of a quotient or square root of 16-bit values; see the tests. */
-    static final MathContext WIDE = new MathContext(80);
 
     final int expBits;
     final int fracBits;
     final int bias;
     final int infBits;
+    /**
+     * Significant digits that hold every value and every midpoint of this format exactly: they are
+     * m * 2^-n with m < 2^(fracBits + 2) and n <= bias + fracBits, whose decimal expansion
+     * m * 5^n / 10^n has at most 0.7 n + 5 significant digits (integers up to 2^(bias + 1) have
+     * fewer). Quotients and square roots are computed to this many digits plus a margin.
+     */
+    final MathContext exactDigits;
     /** Exact values of the positive finite patterns 0 .. infBits - 1, increasing with the bits. */
     private final BigDecimal[] values;
     /** The same values as doubles (exact: 16-bit formats are subsets of double). */
@@ -33,6 +38,7 @@ final class ExactFormat {
         this.fracBits = fracBits;
         this.bias = (1 << (expBits - 1)) - 1;
         this.infBits = ((1 << expBits) - 1) << fracBits;
+        this.exactDigits = new MathContext((int) Math.ceil(0.7 * (bias + fracBits)) + 5 + 20);
         values = new BigDecimal[infBits];
         doubles = new double[infBits];
         for (int b = 0; b < infBits; b++) {

@@ -63,6 +63,7 @@ class GradientTest {
         check(in -> in[0].exp(), randn(3, 3));
         check(in -> in[0].log(), uniform(0.5f, 3f, 3, 3));
         check(in -> in[0].sqrt(), uniform(0.5f, 3f, 3, 3));
+        check(in -> in[0].log1p(), uniform(-0.5f, 3f, 3, 3));
         check(in -> in[0].pow(3f), randn(3, 3));
         check(in -> in[0].pow(-1.5f), uniform(0.5f, 2f, 3, 3));
         check(in -> in[0].abs(), awayFromZero(0.1f, 3, 3));

@@ -54,6 +54,7 @@ class PointwiseTest {
         checkUnary(dt, x, Tensor::neg, v -> -v);
         checkUnary(dt, x, Tensor::exp, Math::exp);
         checkUnary(dt, pos, Tensor::log, Math::log);
+        checkUnary(dt, pos.mul(1e-3f), Tensor::log1p, Math::log1p);
         checkUnary(dt, pos, Tensor::sqrt, Math::sqrt);
         checkUnary(dt, pos, t -> t.pow(1.7f), v -> Math.pow(v, 1.7f));
         checkUnary(dt, x, t -> t.pow(2f), v -> v * v);
@@ -134,6 +135,12 @@ class PointwiseTest {
         // over 2 * Pointwise.GRAIN elements: split into tasks that start mid-row
         checkBinary(dt, new int[] {300, 301}, new int[] {301}, t -> t, Tensor::add, Double::sum);
         checkBinary(dt, new int[] {257, 301}, new int[] {257, 1}, t -> t, Tensor::mul, (p, q) -> p * q);
+        // equal shapes coalesce into one run longer than Pointwise.BLOCK; a starts at an offset
+        checkBinary(dt, new int[] {301, 301}, new int[] {300, 301}, t -> t.narrow(0, 1, 300), Tensor::sub,
+                (p, q) -> p - q);
+        checkBinary(dt, new int[] {5000}, new int[] {}, t -> t, Tensor::div, (p, q) -> p / q);
+        checkBinary(dt, new int[] {}, new int[] {5000}, t -> t, Tensor::div, (p, q) -> p / q);
+        checkUnary(dt, Tensor.randn(rng, DType.FP32, 3, 5000).to(dt).narrow(0, 1, 2), Tensor::exp, Math::exp);
     }
 
     @Test

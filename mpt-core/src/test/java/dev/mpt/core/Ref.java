@@ -75,9 +75,12 @@ final class Ref {
             n *= s;
         }
         double[] r = new double[n];
+        int[] idx = new int[out.length];
         for (int i = 0; i < n; i++) {
-            int[] idx = unravel(i, out);
             r[i] = op.applyAsDouble(a[broadcastOffset(idx, as)], b[broadcastOffset(idx, bs)]);
+            for (int d = out.length - 1; d >= 0 && ++idx[d] == out[d]; d--) {
+                idx[d] = 0;
+            }
         }
         return r;
     }

@@ -120,6 +120,37 @@ class TensorTest {
         assertTrue(h.allFinite());
         h.fill_(1e6f);
         assertFalse(h.allFinite(), "1e6 overflows FP16 to infinity");
+        assertEquals(8, h.nbytes());
+    }
+
+    @Test
+    void allFiniteChecksEveryDtypeAndLayout() {
+        for (DType dt : DType.values()) {
+            Tensor t = Tensor.ones(dt, 3, 4);
+            assertTrue(t.allFinite());
+            t.t().narrow(0, 3, 1).select(0, 0).narrow(0, 2, 1).fill_(Float.NaN); // element [2, 3]
+            assertFalse(t.allFinite(), dt + " NaN");
+            assertTrue(t.narrow(0, 0, 2).allFinite(), dt + " rows without the NaN");
+            assertFalse(t.t().allFinite());
+            t.fill_(Float.NEGATIVE_INFINITY);
+            assertFalse(t.allFinite(), dt + " -inf");
+            assertTrue(Tensor.full(dt, dt == DType.FP16 ? 65504f : 3e38f, 2).allFinite(), dt + " max finite");
+        }
+    }
+
+    @Test
+    void flatBufferCopies() {
+        float[] master = {9, 0.1f, 0.2f, 0.3f, 0.4f, 9};
+        Tensor h = Tensor.zeros(DType.FP16, 2, 2).copy_(master, 1);
+        assertEquals(Float.float16ToFloat(Float.floatToFloat16(0.3f)), h.get(1, 0));
+        float[] out = new float[7];
+        h.copyTo(out, 2);
+        assertArrayEquals(h.toFloatArray(), java.util.Arrays.copyOfRange(out, 2, 6));
+        h.t().copyTo(out, 3);
+        assertEquals(h.get(1, 0), out[4]);
+        assertThrows(IllegalArgumentException.class, () -> h.copy_(master, 3));
+        assertThrows(IllegalArgumentException.class, () -> h.copyTo(out, 4));
+        assertThrows(IllegalArgumentException.class, () -> h.copyTo(out, -1));
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * A building block of a model: a function of tensors with named parameters, buffers and child
@@ -36,6 +37,19 @@ public abstract class Module {
 
     /** Computes this module's output for input {@code x}. */
     public abstract Tensor forward(Tensor x);
+
+    /**
+     * A stateless module computing {@code fn}, for glue inside a {@link Sequential}:
+     * {@code Module.of(x -> x.reshape(-1, 64))}. See {@link Lambda}.
+     */
+    public static Module of(Function<Tensor, Tensor> fn) {
+        return new Lambda("lambda", fn);
+    }
+
+    /** As {@link #of(Function)}, with a name shown by {@code toString}. */
+    public static Module of(String name, Function<Tensor, Tensor> fn) {
+        return new Lambda(name, fn);
+    }
 
     // ---------------------------------------------------------------- registration
 

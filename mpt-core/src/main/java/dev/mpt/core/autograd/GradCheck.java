@@ -147,7 +147,7 @@ public final class GradCheck {
     /** {L = sum w y, S = sum |w y|} in double. */
     private static double[] evaluate(Function<Tensor[], Tensor> fn, Tensor[] leaves, float[] w) {
         float[] y;
-        try (NoGrad scope = NoGrad.enter()) {
+        try (NoGrad _ = NoGrad.enter()) {
             y = fn.apply(leaves).toFloatArray();
         }
         if (y.length != w.length) {

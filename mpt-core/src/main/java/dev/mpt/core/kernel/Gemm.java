@@ -1,91 +1,141 @@
 package dev.mpt.core.kernel;
 
 import dev.mpt.core.DType;
+import java.util.Objects;
 
 /**
  * General matrix multiply with FP32 accumulation: {@code C = op(A) * op(B) + beta * C}, where
  * {@code op(X)} is X or its transpose. Matrices are row-major slices of arrays: element (i, j) of a
  * stored matrix X is {@code x[xOff + i * ldx + j]}. {@code op(A)} is m x k, {@code op(B)} is k x n,
- * C is m x n. When {@code beta == 0} the old contents of C are ignored (NaN in C does not leak).
+ * C is m x n; only C is modified. When {@code beta == 0} the old contents of C are ignored (NaN in C
+ * does not leak).
  *
  * <p>FP16 and BF16 inputs are widened exactly to FP32, products and sums are formed in FP32, and a
  * 16-bit C is rounded once, to nearest even, when written (the paper's FP16 arithmetic with FP32
- * accumulation).
+ * accumulation, Micikevicius et al. 2018, section 3.2). Each element is summed over {@code p} in
+ * increasing order on one thread, so results are bit-identical for every thread count
+ * ({@link Parallel}). The error of an element is at most {@code gamma_k * sum_p |a_ip b_pj|} with
+ * {@code gamma_k = k u / (1 - k u)}, {@code u = 2^-24}, before the beta term and the final rounding.
+ *
+ * <p>Large problems are packed into FP32 panels, cache-blocked and computed by a register-blocked
+ * micro-kernel (Vector API with fused multiply-add when {@link Simd#VECTOR_ENABLED}, else scalar),
+ * in parallel over blocks of C; small ones run plain loops on the calling thread.
  */
 public final class Gemm {
 
     private Gemm() {
     }
 
-    /** FP32 inputs, FP32 output. */
+    /**
+     * FP32 inputs, FP32 output: {@code C = op(A) op(B) + beta C}.
+     *
+     * @throws NullPointerException if an array is null
+     * @throws IllegalArgumentException if a size, offset or leading dimension is negative, a leading
+     *         dimension is smaller than its stored row, an array is too short, or C overlaps A or B
+     */
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k,
                              float[] a, int aOff, int lda,
                              float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc) {
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                float acc = 0f;
-                for (int p = 0; p < k; p++) {
-                    float x = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
-                    float y = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
-                    acc += x * y;
-                }
-                int ci = cOff + i * ldc + j;
-                c[ci] = beta == 0f ? acc : acc + beta * c[ci];
-            }
-        }
+        check("sgemm", transA, transB, m, n, k, a, aOff, lda, a == null ? 0 : a.length,
+                b, bOff, ldb, b == null ? 0 : b.length, c, cOff, ldc, c == null ? 0 : c.length);
+        BlockedGemm.multiply(m, n, k, GemmOperand.of(a, aOff, lda, transA),
+                GemmOperand.of(b, bOff, ldb, transB), GemmOutput.of(c, cOff, ldc, beta));
     }
 
-    /** 16-bit inputs of type {@code in} (FP16 or BF16), FP32 output. */
+    /**
+     * 16-bit inputs of type {@code in} (FP16 or BF16), FP32 output: {@code C = op(A) op(B) + beta C}.
+     *
+     * @throws NullPointerException if {@code in} or an array is null
+     * @throws IllegalArgumentException if {@code in} is not FP16 or BF16, or as {@link #sgemm}
+     */
     public static void gemm16(DType in, boolean transA, boolean transB, int m, int n, int k,
                               short[] a, int aOff, int lda,
                               short[] b, int bOff, int ldb,
                               float beta, float[] c, int cOff, int ldc) {
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                float acc = dot16(in, transA, transB, k, a, aOff, lda, b, bOff, ldb, i, j);
-                int ci = cOff + i * ldc + j;
-                c[ci] = beta == 0f ? acc : acc + beta * c[ci];
-            }
-        }
+        boolean bf16 = checkType("gemm16", in);
+        check("gemm16", transA, transB, m, n, k, a, aOff, lda, a == null ? 0 : a.length,
+                b, bOff, ldb, b == null ? 0 : b.length, c, cOff, ldc, c == null ? 0 : c.length);
+        BlockedGemm.multiply(m, n, k, GemmOperand.of16(a, bf16, aOff, lda, transA),
+                GemmOperand.of16(b, bf16, bOff, ldb, transB), GemmOutput.of(c, cOff, ldc, beta));
     }
 
-    /** 16-bit inputs and output of type {@code in} (FP16 or BF16); C rounded once per element. */
+    /**
+     * 16-bit inputs and output of type {@code in} (FP16 or BF16): {@code C = op(A) op(B) + beta C},
+     * accumulated in FP32 and rounded once per element, to nearest even, when stored.
+     *
+     * @throws NullPointerException if {@code in} or an array is null
+     * @throws IllegalArgumentException if {@code in} is not FP16 or BF16, or as {@link #sgemm}
+     */
     public static void gemm16(DType in, boolean transA, boolean transB, int m, int n, int k,
                               short[] a, int aOff, int lda,
                               short[] b, int bOff, int ldb,
                               float beta, short[] c, int cOff, int ldc) {
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                float acc = dot16(in, transA, transB, k, a, aOff, lda, b, bOff, ldb, i, j);
-                int ci = cOff + i * ldc + j;
-                float v = beta == 0f ? acc : acc + beta * widen(in, c[ci]);
-                c[ci] = narrow(in, v);
-            }
+        boolean bf16 = checkType("gemm16", in);
+        check("gemm16", transA, transB, m, n, k, a, aOff, lda, a == null ? 0 : a.length,
+                b, bOff, ldb, b == null ? 0 : b.length, c, cOff, ldc, c == null ? 0 : c.length);
+        BlockedGemm.multiply(m, n, k, GemmOperand.of16(a, bf16, aOff, lda, transA),
+                GemmOperand.of16(b, bf16, bOff, ldb, transB), GemmOutput.of16(c, bf16, cOff, ldc, beta));
+    }
+
+    private static boolean checkType(String op, DType in) {
+        Objects.requireNonNull(in, () -> "Gemm." + op + ": 'in' is null");
+        if (!in.isHalfWidth()) {
+            throw new IllegalArgumentException("Gemm." + op + ": 'in' must be FP16 or BF16, got " + in);
+        }
+        return in == DType.BF16;
+    }
+
+    private static void check(String op, boolean transA, boolean transB, int m, int n, int k,
+                              Object a, int aOff, int lda, int aLen,
+                              Object b, int bOff, int ldb, int bLen,
+                              Object c, int cOff, int ldc, int cLen) {
+        Objects.requireNonNull(a, () -> "Gemm." + op + ": 'a' is null");
+        Objects.requireNonNull(b, () -> "Gemm." + op + ": 'b' is null");
+        Objects.requireNonNull(c, () -> "Gemm." + op + ": 'c' is null");
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException(
+                    "Gemm." + op + ": sizes must be >= 0, got m=" + m + ", n=" + n + ", k=" + k);
+        }
+        long aEnd = extent(op, "a", "lda", transA ? "k" : "m", transA ? k : m, transA ? "m" : "k", transA ? m : k,
+                aOff, lda, aLen, "m=" + m + ", k=" + k + ", transA=" + transA);
+        long bEnd = extent(op, "b", "ldb", transB ? "n" : "k", transB ? n : k, transB ? "k" : "n", transB ? k : n,
+                bOff, ldb, bLen, "k=" + k + ", n=" + n + ", transB=" + transB);
+        long cEnd = extent(op, "c", "ldc", "m", m, "n", n, cOff, ldc, cLen, "m=" + m + ", n=" + n);
+        if (c == a && overlaps(aOff, aEnd, cOff, cEnd)) {
+            throw new IllegalArgumentException("Gemm." + op + ": 'c' overlaps 'a' in the same array: a uses ["
+                    + aOff + ", " + aEnd + "), c uses [" + cOff + ", " + cEnd + ")");
+        }
+        if (c == b && overlaps(bOff, bEnd, cOff, cEnd)) {
+            throw new IllegalArgumentException("Gemm." + op + ": 'c' overlaps 'b' in the same array: b uses ["
+                    + bOff + ", " + bEnd + "), c uses [" + cOff + ", " + cEnd + ")");
         }
     }
 
-    private static float dot16(DType in, boolean transA, boolean transB, int k,
-                               short[] a, int aOff, int lda, short[] b, int bOff, int ldb, int i, int j) {
-        float acc = 0f;
-        for (int p = 0; p < k; p++) {
-            short x = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
-            short y = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
-            acc += widen(in, x) * widen(in, y);
+    /**
+     * Checks one stored matrix of {@code rows x cols} at {@code off} with leading dimension
+     * {@code ld} and returns the end (exclusive) of the index range it uses.
+     */
+    private static long extent(String op, String name, String ldName, String rowsName, int rows,
+                               String colsName, int cols, int off, int ld, int length, String dims) {
+        if (off < 0) {
+            throw new IllegalArgumentException(
+                    "Gemm." + op + ": '" + name + "' offset must be >= 0, got " + name + "Off=" + off);
         }
-        return acc;
+        if (ld < cols) {
+            throw new IllegalArgumentException("Gemm." + op + ": " + ldName + "=" + ld + " is smaller than the "
+                    + cols + " columns of stored '" + name + "' (" + colsName + ") for " + dims);
+        }
+        long needed = rows == 0 || cols == 0 ? off : off + (long) (rows - 1) * ld + cols;
+        if (needed > length) {
+            throw new IllegalArgumentException("Gemm." + op + ": '" + name + "' is too short: needs " + needed
+                    + " elements for " + dims + ", " + ldName + "=" + ld + ", " + name + "Off=" + off
+                    + " (" + rowsName + "=" + rows + " stored rows), has " + length);
+        }
+        return needed;
     }
 
-    private static float widen(DType in, short bits) {
-        return in == DType.FP16 ? Float.float16ToFloat(bits) : Float.intBitsToFloat(bits << 16);
-    }
-
-    private static short narrow(DType in, float v) {
-        if (in == DType.FP16) {
-            return Float.floatToFloat16(v);
-        }
-        short[] out = new short[1];
-        Convert.floatToBFloat16(new float[] {v}, 0, out, 0, 1);
-        return out[0];
+    private static boolean overlaps(long from1, long to1, long from2, long to2) {
+        return from1 < to2 && from2 < to1;
     }
 }

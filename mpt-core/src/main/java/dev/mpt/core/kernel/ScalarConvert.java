@@ -5,9 +5,9 @@ import dev.mpt.core.BFloat16;
 /**
  * The plain loops of the bulk conversions: the specification that every faster implementation is
  * tested against, and the path used when the Vector API is off. C2 vectorizes the FP16 loops (the
- * {@code Float.floatToFloat16} and {@code Float.float16ToFloat} intrinsics); it does not vectorize
- * the BF16 loops on JDK 25 (the float/int bit moves stop it), which is why {@link VectorConvert}
- * exists.
+ * {@code Float.floatToFloat16} and {@code Float.float16ToFloat} intrinsics); on JDK 25 it does not
+ * vectorize the BF16 loops, with or without branches (measured in cache: about 0.3 G elements/s
+ * against 3 to 7 for the FP16 loops), which is why {@link VectorConvert} exists.
  */
 final class ScalarConvert implements ConvertKernel {
 

@@ -10,7 +10,10 @@ import dev.mpt.core.BFloat16;
 import dev.mpt.core.Half;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.function.Executable;
 
 /**
@@ -18,6 +21,7 @@ import org.junit.jupiter.api.function.Executable;
  * against {@link Half} and {@link BFloat16}, and the Vector API kernel and the public facade
  * (parallel for large arrays) against the plain loops, bit for bit, NaN payloads included.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConvertTest {
 
     private static final int[] LENGTHS = {0, 1, 3, 13, 4097, 70_001};
@@ -120,7 +124,12 @@ class ConvertTest {
         }
     }
 
+    /**
+     * Runs last, after the other tests have made C2 compile the Vector API loops: interpreted or
+     * C1-compiled, Vector API code boxes every vector and runs about 100x slower.
+     */
     @Test
+    @Order(Integer.MAX_VALUE)
     void facadeSplitsLargeArraysWithoutChangingResults() {
         float[] f = Arrays.copyOf(awkwardFloats(), LARGE + 3);
         short[] h = new short[LARGE + 3];

@@ -1,5 +1,6 @@
 package dev.mpt.nn.data;
 
+import dev.mpt.core.Tensor;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -48,6 +49,23 @@ public record Batch(float[] features, int[] labels, int size, int[] featureShape
         s[0] = size;
         System.arraycopy(featureShape, 0, s, 1, featureShape.length);
         return s;
+    }
+
+    /**
+     * The features as a new FP32 tensor of shape {@link #inputShape()} (a copy, so it stays valid
+     * when a reused batch buffer is overwritten); convert with {@code to(DType.FP16)} for an FP16
+     * model.
+     */
+    public Tensor inputs() {
+        return Tensor.of(features, inputShape());
+    }
+
+    /**
+     * The features as a new FP32 tensor of shape {@code [size, featureSize()]}, for models that
+     * start with a {@code Linear} layer.
+     */
+    public Tensor flatInputs() {
+        return Tensor.of(features, size, featureSize());
     }
 
     /** Number of floats per sample. */

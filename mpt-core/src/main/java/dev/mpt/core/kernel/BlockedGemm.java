@@ -1,0 +1,245 @@
+package dev.mpt.core.kernel;
+
+/**
+ * The GEMM engine behind {@link Gemm}: packing, cache blocking and threads around a register-blocked
+ * {@link GemmKernel}.
+ *
+ * <p>Loop nest (Goto / BLIS order), per column panel {@code jc} of at most {@link #NC} columns:
+ * <pre>
+ * pack op(B)[0:k, jc panel] once into Bp (shared, packed in parallel)       -- L3
+ * parallel over tasks = (row range, column range) of the panel:
+ *   for ic in the task's rows, step MC:
+ *     for pc in 0..k, step KC:
+ *       pack op(A)[ic block, pc block] into Ap (per thread)                  -- L2
+ *       for jr (NR columns):  for ir (MR rows):                              -- B sliver in L1
+ *         kernel: W[ir, jr] (+)= Ap sliver * Bp sliver                     -- registers
+ *     store W into C (beta, rounding to 16 bits)
+ * </pre>
+ * Every element's sum runs over {@code p = 0..k-1} in order in one FP32 accumulator (carried
+ * across k-blocks through the FP32 workspace W), on one thread. The result therefore does not
+ * depend on the thread count, on how rows and columns are split, or on MC/KC/NC.
+ */
+final class BlockedGemm {
+
+    /** The micro-kernel of this JVM, chosen once. */
+    static final GemmKernel KERNEL = Simd.select(GemmKernel.class,
+            "dev.mpt.core.kernel.VectorGemmKernel", ScalarGemmKernel::new);
+
+    /**
+     * Most depth of a k-block. A B sliver of KC x NR floats is then 16 KiB for NR = 16 (AVX2), half
+     * the 32 KiB L1d per core of the Zen 5 VMs, leaving room for the A sliver stream; and W, the
+     * FP32 workspace, is re-read only every KC terms. Kernels with wider slivers use a shallower
+     * block ({@link #kc}), so the sliver stays at {@link #B_SLIVER_BYTES}.
+     */
+    static final int KC = 256;
+    /** Bytes of one packed B sliver (KC x NR floats) held in L1 while a whole A block passes it. */
+    static final int B_SLIVER_BYTES = 16 * 1024;
+    /**
+     * Rows of an A block (about; blocks are evened out to multiples of MR): MC x KC floats = 120 KiB,
+     * a quarter of the 512 KiB L2 per core, so the block stays in L2 while every B sliver of the
+     * panel streams past it.
+     */
+    static final int MC = 120;
+    /** Most columns of one packed B panel (and of a task's FP32 workspace). */
+    static final int NC = 2048;
+    /** Most floats of one packed B panel ({@code k x nc}): 16 MiB, half the 32 MiB L3. */
+    static final int B_PANEL_FLOATS = 1 << 22;
+    /**
+     * Problems with {@code m*n*k} at most this (8^3) run the plain loops of {@link #simple} on the
+     * calling thread. A throwaway harness on the 2-core Zen 5 VM (square n, Vector API kernel) found
+     * the blocked path on one thread faster from n = 6..10 up (2.2 vs 1.0 GFLOP/s at n = 16, 13 vs
+     * 2.3 at n = 32): the simple loops do not vectorize, so they are for tiny and empty problems.
+     */
+    static final long SIMPLE_MAX_VOLUME = 8L * 8 * 8;
+    /**
+     * Problems with {@code m*n*k} below this (128^3, about 4 MFLOP, some 150 microseconds of one
+     * core) run blocked on the calling thread only. The same harness, on a machine shared with other
+     * builds, found 2 threads slower than 1 up to n = 160 (fork/join wake-ups are slow under load);
+     * on a quiet machine the crossover is lower, so this is a compromise.
+     */
+    static final long PARALLEL_MIN_VOLUME = 128L * 128 * 128;
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    private BlockedGemm() {
+    }
+
+    /** Computes C = op(A) op(B) + beta C with the kernel of this JVM, choosing the path by size. */
+    static void multiply(int m, int n, int k, GemmOperand a, GemmOperand b, GemmOutput c) {
+        long volume = (long) m * n * k;
+        if (volume <= SIMPLE_MAX_VOLUME) {
+            simple(m, n, k, a, b, c);
+        } else {
+            blocked(KERNEL, volume < PARALLEL_MIN_VOLUME ? 1 : Parallel.threads(), m, n, k, a, b, c);
+        }
+    }
+
+    /*
+     * The small-problem path: the reference loops reordered i-p-j over a packed row of op(A) and a
+     * packed row-major op(B); each element is still acc += a*b over p in order, then the beta term.
+     */
+    static void simple(int m, int n, int k, GemmOperand a, GemmOperand b, GemmOutput c) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        Buffers buf = BUFFERS.get();
+        float[] bp = buf.packedB(k * n);
+        b.transposed().pack(0, n, 0, k, n, bp, 0); // bp[p*n + j] = op(B)[p][j]
+        float[] ar = buf.packedA(k);
+        float[] acc = buf.workspace(n);
+        for (int i = 0; i < m; i++) {
+            a.pack(i, 1, 0, k, 1, ar, 0);
+            java.util.Arrays.fill(acc, 0, n, 0f);
+            for (int p = 0; p < k; p++) {
+                float x = ar[p];
+                int bo = p * n;
+                for (int j = 0; j < n; j++) {
+                    acc[j] += x * bp[bo + j];
+                }
+            }
+            c.store(acc, 0, n, i, 1, 0, n);
+        }
+    }
+
+    /** The packed, blocked path with {@code kernel} on up to {@code threads} threads. */
+    static void blocked(GemmKernel kernel, int threads, int m, int n, int k,
+                        GemmOperand a, GemmOperand b, GemmOutput c) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        int mr = kernel.mr();
+        int nr = kernel.nr();
+        int ncMax = Math.min(roundUp(n, nr), NC);
+        if (k > 0) {
+            ncMax = Math.min(ncMax, Math.max(nr, B_PANEL_FLOATS / k / nr * nr));
+        }
+        float[] bp = BUFFERS.get().packedB(k * ncMax);
+        GemmOperand bt = b.transposed();
+        for (int jc = 0; jc < n; jc += ncMax) {
+            int nc = Math.min(ncMax, n - jc);
+            int colSlivers = ceilDiv(nc, nr);
+            // Pack op(B)[0:k, jc:jc+nc]: sliver s at bp[s*k*nr], element (p, j) at p*nr + j.
+            int packTasks = Math.min(threads, colSlivers);
+            int jcc = jc;
+            Parallel.forEach(packTasks, t -> {
+                int s0 = (int) ((long) colSlivers * t / packTasks);
+                int s1 = (int) ((long) colSlivers * (t + 1) / packTasks);
+                int cols = Math.min(nc, s1 * nr) - s0 * nr;
+                bt.pack(jcc + s0 * nr, cols, 0, k, nr, bp, s0 * k * nr);
+            });
+            Grid grid = Grid.of(threads, ceilDiv(m, mr), colSlivers);
+            Parallel.forEach(grid.rowTasks * grid.colTasks, t -> {
+                int rt = t / grid.colTasks;
+                int ct = t % grid.colTasks;
+                int rs0 = (int) ((long) grid.rowSlivers * rt / grid.rowTasks);
+                int rs1 = (int) ((long) grid.rowSlivers * (rt + 1) / grid.rowTasks);
+                int cs0 = (int) ((long) colSlivers * ct / grid.colTasks);
+                int cs1 = (int) ((long) colSlivers * (ct + 1) / grid.colTasks);
+                task(kernel, k, a, bp, c, rs0 * mr, Math.min(m, rs1 * mr), cs0, cs1,
+                        jcc, Math.min(nc, cs1 * nr) - cs0 * nr);
+            });
+        }
+    }
+
+    /**
+     * Rows {@code [i0, i1)} of C times B slivers {@code [cs0, cs1)} of the packed panel starting at
+     * column {@code jc}; {@code cols} valid columns.
+     */
+    private static void task(GemmKernel kernel, int k, GemmOperand a, float[] bp, GemmOutput c,
+                             int i0, int i1, int cs0, int cs1, int jc, int cols) {
+        int mr = kernel.mr();
+        int nr = kernel.nr();
+        int kcMax = kc(kernel);
+        int ldw = (cs1 - cs0) * nr;
+        // Split the rows into blocks of at most MC, as even as the register block allows, so the
+        // last block does not end up with a few rows that reuse each B sliver only briefly.
+        int blocks = ceilDiv(i1 - i0, MC);
+        int mcMax = roundUp(ceilDiv(i1 - i0, blocks), mr);
+        Buffers buf = BUFFERS.get();
+        float[] w = buf.workspace(mcMax * ldw);
+        float[] ap = buf.packedA(mcMax * Math.min(kcMax, k));
+        for (int ic = i0; ic < i1; ic += mcMax) {
+            int mc = Math.min(mcMax, i1 - ic);
+            int rowSlivers = ceilDiv(mc, mr);
+            if (k == 0) {
+                java.util.Arrays.fill(w, 0, rowSlivers * mr * ldw, 0f);
+            }
+            for (int pc = 0; pc < k; pc += kcMax) {
+                int kc = Math.min(kcMax, k - pc);
+                a.pack(ic, mc, pc, kc, mr, ap, 0);
+                boolean accumulate = pc > 0;
+                for (int js = cs0; js < cs1; js++) {
+                    int bo = js * k * nr + pc * nr;
+                    int wo = (js - cs0) * nr;
+                    for (int is = 0; is < rowSlivers; is++) {
+                        kernel.multiply(kc, ap, is * kc * mr, bp, bo, w, wo + is * mr * ldw, ldw, accumulate);
+                    }
+                }
+            }
+            c.store(w, 0, ldw, ic, mc, jc + cs0 * nr, cols);
+        }
+    }
+
+    /** How one column panel's output is split into tasks. */
+    private record Grid(int rowSlivers, int rowTasks, int colTasks) {
+        /**
+         * About two tasks per thread (so a thread slowed by another process does not hold the
+         * others up), each at most about MC rows; columns are split only when there are too few
+         * rows to keep the threads busy.
+         */
+        static Grid of(int threads, int rowSlivers, int colSlivers) {
+            if (threads == 1) {
+                return new Grid(rowSlivers, 1, 1);
+            }
+            int want = 2 * threads;
+            int rowTasks = Math.min(rowSlivers, want);
+            int colTasks = Math.min(colSlivers, ceilDiv(want, rowTasks));
+            return new Grid(rowSlivers, rowTasks, colTasks);
+        }
+    }
+
+    /** The k-block depth for {@code kernel}: {@link #KC}, or less for slivers wider than 16 floats. */
+    static int kc(GemmKernel kernel) {
+        return Math.min(KC, B_SLIVER_BYTES / (Float.BYTES * kernel.nr()));
+    }
+
+    private static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
+    }
+
+    private static int roundUp(int x, int y) {
+        return ceilDiv(x, y) * y;
+    }
+
+    /**
+     * One thread's reusable pack buffers: they grow to the largest size asked and stay, so a
+     * training loop calling GEMM many times does not allocate. Bounded by the blocking constants
+     * (the B panel by {@link #B_PANEL_FLOATS}, or {@code k * NR} for deeper problems).
+     */
+    private static final class Buffers {
+        private float[] b = new float[0];
+        private float[] a = new float[0];
+        private float[] w = new float[0];
+
+        float[] packedB(int size) {
+            if (b.length < size) {
+                b = new float[size];
+            }
+            return b;
+        }
+
+        float[] packedA(int size) {
+            if (a.length < size) {
+                a = new float[size];
+            }
+            return a;
+        }
+
+        float[] workspace(int size) {
+            if (w.length < size) {
+                w = new float[size];
+            }
+            return w;
+        }
+    }
+}

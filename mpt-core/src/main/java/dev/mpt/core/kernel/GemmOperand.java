@@ -1,0 +1,114 @@
+package dev.mpt.core.kernel;
+
+/**
+ * One input of a GEMM as stored: an FP32, FP16 or BF16 array slice, row-major with leading
+ * dimension {@code ld}, read transposed when {@code trans}. It knows how to pack blocks of itself
+ * into the FP32 sliver layout the micro-kernels read, widening 16-bit values exactly on the way.
+ */
+final class GemmOperand {
+
+    private final float[] f;
+    private final short[] h;
+    private final boolean bf16;
+    private final int off;
+    private final int ld;
+    private final boolean trans;
+
+    private GemmOperand(float[] f, short[] h, boolean bf16, int off, int ld, boolean trans) {
+        this.f = f;
+        this.h = h;
+        this.bf16 = bf16;
+        this.off = off;
+        this.ld = ld;
+        this.trans = trans;
+    }
+
+    /** An FP32 operand. */
+    static GemmOperand of(float[] x, int off, int ld, boolean trans) {
+        return new GemmOperand(x, null, false, off, ld, trans);
+    }
+
+    /** A 16-bit operand: BF16 bit patterns when {@code bf16}, else FP16. */
+    static GemmOperand of16(short[] x, boolean bf16, int off, int ld, boolean trans) {
+        return new GemmOperand(null, x, bf16, off, ld, trans);
+    }
+
+    /** The same storage read with the transpose flag flipped: {@code op(X)^T}. */
+    GemmOperand transposed() {
+        return new GemmOperand(f, h, bf16, off, ld, !trans);
+    }
+
+    /**
+     * Packs rows {@code [r0, r0+rows)} and columns {@code [c0, c0+cols)} of {@code op(X)} into slivers
+     * of {@code w} rows: {@code dst[dOff + s*cols*w + p*w + i] = op(X)[r0 + s*w + i][c0 + p]}, with
+     * zeros for rows past {@code r0 + rows} (the last sliver is padded to {@code w} rows).
+     */
+    void pack(int r0, int rows, int c0, int cols, int w, float[] dst, int dOff) {
+        if (trans) {
+            // Walk storage row by row (op(X) column p is storage row c0 + p) and deal each row out to
+            // all slivers: reading a sliver's columns one after another would touch a new page per p.
+            for (int p = 0; p < cols; p++) {
+                packColumn(r0, rows, c0 + p, w, dst, dOff + p * w, cols * w);
+            }
+        } else {
+            for (int s = 0; s < rows; s += w) {
+                packRows(r0 + s, Math.min(w, rows - s), c0, cols, w, dst, dOff + s * cols);
+            }
+        }
+        int h0 = rows % w;
+        if (h0 != 0) {
+            int base = dOff + (rows - h0) * cols;
+            for (int p = 0; p < cols; p++) {
+                for (int i = h0; i < w; i++) {
+                    dst[base + p * w + i] = 0f;
+                }
+            }
+        }
+    }
+
+    /** op(X) = X: row r of the sliver is contiguous in storage; stores stride by {@code w}. */
+    private void packRows(int r0, int h0, int c0, int cols, int w, float[] dst, int base) {
+        for (int i = 0; i < h0; i++) {
+            int src = off + (r0 + i) * ld + c0;
+            int d = base + i;
+            if (f != null) {
+                for (int p = 0; p < cols; p++) {
+                    dst[d + p * w] = f[src + p];
+                }
+            } else if (bf16) {
+                for (int p = 0; p < cols; p++) {
+                    dst[d + p * w] = Float.intBitsToFloat(h[src + p] << 16);
+                }
+            } else {
+                for (int p = 0; p < cols; p++) {
+                    dst[d + p * w] = Float.float16ToFloat(h[src + p]);
+                }
+            }
+        }
+    }
+
+    /**
+     * op(X) = X^T: op(X)[r0 .. r0+rows)[c] is the contiguous run of storage row {@code c} starting at
+     * column {@code r0}; its w-element pieces go to {@code dst[d + s/w * stride + i]}.
+     */
+    private void packColumn(int r0, int rows, int c, int w, float[] dst, int d, int stride) {
+        int src = off + c * ld + r0;
+        for (int s = 0; s < rows; s += w, d += stride) {
+            int h0 = Math.min(w, rows - s);
+            int from = src + s;
+            if (f != null) {
+                for (int i = 0; i < h0; i++) {
+                    dst[d + i] = f[from + i];
+                }
+            } else if (bf16) {
+                for (int i = 0; i < h0; i++) {
+                    dst[d + i] = Float.intBitsToFloat(h[from + i] << 16);
+                }
+            } else {
+                for (int i = 0; i < h0; i++) {
+                    dst[d + i] = Float.float16ToFloat(h[from + i]);
+                }
+            }
+        }
+    }
+}
