@@ -10,6 +10,7 @@ import dev.mpt.nn.Parameter;
 import dev.mpt.nn.checkpoint.NamedTensor;
 import dev.mpt.nn.checkpoint.Safetensors;
 import dev.mpt.nn.checkpoint.SafetensorsFile;
+import dev.mpt.nn.loss.Losses;
 import dev.mpt.optim.Adam;
 import dev.mpt.optim.Optimizer;
 import dev.mpt.optim.Sgd;
@@ -58,7 +59,7 @@ class AmpOptimizerTest {
     }
 
     private static Tensor loss(Module m, AmpOptimizer opt, long seed) {
-        return TestModels.crossEntropy(m.forward(x(seed).to(opt.precision().modelDtype())), y(seed));
+        return Losses.crossEntropy(m.forward(x(seed).to(opt.precision().modelDtype())), y(seed));
     }
 
     private static StepOutcome iterate(Module m, AmpOptimizer opt, long seed) {
@@ -388,7 +389,7 @@ class AmpOptimizerTest {
 
         m.to(DType.FP32);                                 // parameters replaced behind the optimizer's back
         opt.zeroGrad();
-        Tensor l = TestModels.crossEntropy(m.forward(x(1)), y(1));
+        Tensor l = Losses.crossEntropy(m.forward(x(1)), y(1));
         opt.scale(l).backward();
         e = assertThrows(IllegalStateException.class, opt::step);
         assertTrue(e.getMessage().contains("was replaced"), e.getMessage());
@@ -500,7 +501,7 @@ class AmpOptimizerTest {
         Module m = TestModels.mlp(IN, 6, CLASSES, 16);
         AmpOptimizer opt = AmpOptimizer.builder(m.parameters(), new Sgd(0.1)).build();
         float[] before = m.namedParameters().get("1.weight").value().toFloatArray();
-        TestModels.crossEntropy(m.forward(x(1)), y(1)).backward();
+        Losses.crossEntropy(m.forward(x(1)), y(1)).backward();
         float[] g = m.namedParameters().get("1.weight").grad().toFloatArray();
         StepOutcome o = opt.step();
         assertFalse(o.skipped());
@@ -518,7 +519,7 @@ class AmpOptimizerTest {
 
         Module h = TestModels.mlp(IN, 6, CLASSES, 17);
         AmpOptimizer scaled = AmpOptimizer.builder(h, new Sgd(0.1)).precision(Precision.MIXED_FP16).build();
-        TestModels.crossEntropy(h.forward(x(1).to(DType.FP16)), y(1)).backward();
+        Losses.crossEntropy(h.forward(x(1).to(DType.FP16)), y(1)).backward();
         e = assertThrows(IllegalStateException.class, scaled::step);
         assertTrue(e.getMessage().contains("call scale(loss).backward() before step()"), e.getMessage());
     }
