@@ -9,6 +9,7 @@ import dev.mpt.nn.checkpoint.SafetensorsFile;
 import dev.mpt.optim.GradientClipping;
 import dev.mpt.optim.Optimizer;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -189,7 +190,7 @@ public final class AmpOptimizer {
         }
         if (loss.numel() != 1) {
             throw new IllegalArgumentException("AmpOptimizer.scale: loss must have one element, got shape "
-                    + java.util.Arrays.toString(loss.shape()) + "; reduce it (mean or sum) first");
+                    + Arrays.toString(loss.shape()) + "; reduce it (mean or sum) first");
         }
         if (!loss.requiresGrad()) {
             throw new IllegalArgumentException("AmpOptimizer.scale: loss does not require a gradient; compute it "
