@@ -54,7 +54,9 @@ import java.util.Objects;
  * {@link #random()}; a run restored from one continues bit for bit as the uninterrupted run would
  * have, provided it draws its batches from {@link #random()} in the same way. A
  * {@link dev.mpt.nn.data.Batches} iterator draws an epoch's permutation when it starts, so save
- * at epoch boundaries (or draw batches from {@link #random()} yourself).
+ * at epoch boundaries (or draw batches from {@link #random()} yourself). For dropout, create the
+ * generator first and give it to both: {@code var rng = SplitMix64.seeded(7);}
+ * {@code new Dropout(0.5, rng)} in the model and {@code .random(rng)} in the builder.
  *
  * <p>Progress is logged through SLF4J (logger {@code dev.mpt.optim.amp.Trainer}, level INFO)
  * every {@code logEvery} steps: step, loss, samples per second, scale and skipped steps so far.

@@ -5,8 +5,11 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.nn.Linear;
 import dev.mpt.nn.Module;
 import dev.mpt.nn.Parameter;
+import dev.mpt.nn.ReLU;
+import dev.mpt.nn.Sequential;
 import dev.mpt.nn.checkpoint.NamedTensor;
 import dev.mpt.nn.checkpoint.Safetensors;
 import dev.mpt.nn.checkpoint.SafetensorsFile;
@@ -335,6 +338,45 @@ class AmpOptimizerTest {
         var owned = assertThrows(IllegalStateException.class,
                 () -> AmpOptimizer.builder(a, new Sgd(0.1)).precision(Precision.MIXED_FP16).build().lossScaling().update());
         assertTrue(owned.getMessage().contains("belongs to one AmpOptimizer"), owned.getMessage());
+    }
+
+    /** The sequential GAN recipe of {@link LossScaling}'s documentation runs as written. */
+    @Test
+    void ganRecipeWithASharedScaleRuns() {
+        Module gen = new Linear(2, IN, 1L);
+        Module disc = new Sequential(new Linear(IN, 8, 2L), new ReLU(), new Linear(8, 1, 3L));
+        LossScaling scaling = LossScaling.shared(LossScaler.dynamicBuilder().initialScale(1024).growthInterval(5).build());
+        AmpOptimizer dOpt = AmpOptimizer.builder(disc, new Adam(1e-3)).precision(Precision.MIXED_FP16)
+                .lossScaling(scaling).build();
+        AmpOptimizer gOpt = AmpOptimizer.builder(gen, new Adam(1e-3)).precision(Precision.MIXED_FP16)
+                .lossScaling(scaling).build();
+        int[] genBefore = TestModels.rawBits(gen.namedParameters().get("weight").value());
+        Tensor ones = Tensor.ones(16, 1);
+        Tensor zeros = Tensor.zeros(16, 1);
+        var rng = new SplittableRandom(5);
+        for (int it = 0; it < 12; it++) {
+            float[] zv = new float[16 * 2];
+            for (int i = 0; i < zv.length; i++) {
+                zv[i] = (float) rng.nextGaussian();
+            }
+            Tensor z = Tensor.of(zv, 16, 2).to(DType.FP16);
+            Tensor real = x(it).to(DType.FP16);
+            dOpt.zeroGrad();
+            Tensor fake = gen.forward(z).detach();
+            Tensor dLoss = Losses.bceWithLogits(disc.forward(real), ones)
+                    .add(Losses.bceWithLogits(disc.forward(fake), zeros));
+            dOpt.scale(dLoss).backward();
+            assertFalse(dOpt.step().skipped());
+            gOpt.zeroGrad();
+            dOpt.zeroGrad();
+            gOpt.scale(Losses.bceWithLogits(disc.forward(gen.forward(z)), ones)).backward();
+            assertFalse(gOpt.step().skipped());
+            assertFalse(scaling.update().skipped());
+        }
+        assertEquals(12, dOpt.appliedSteps());
+        assertEquals(12, gOpt.appliedSteps());
+        assertEquals(4096, scaling.scale(), "12 clean iterations at growth interval 5 double the scale twice");
+        assertFalse(java.util.Arrays.equals(genBefore, TestModels.rawBits(gen.namedParameters().get("weight").value())));
     }
 
     @Test
