@@ -62,7 +62,39 @@ public final class GradientClipping {
         return s;
     }
 
-    private static double blockSum(float[] g, int from, int to) {
+    /**
+     * The sum of squares of {@code g[from, to)} in four interleaved double accumulators, added
+     * {@code (s0 + s1) + (s2 + s3)} at the end: a fixed order, so the result is deterministic, and
+     * four independent add chains instead of one, so the loop is not bound by the latency of one
+     * floating-point add (on the 1.9M gradients of a 784-1024-1024-10 MLP: 2.3 ms before,
+     * 1.0-1.4 ms after, JDK 25, machine shared). Any order of adding {@code n} non-negative terms keeps the relative error
+     * within {@code (n - 1) * 2^-53}, the bound the class comment states.
+     */
+    static double blockSum(float[] g, int from, int to) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = from;
+        for (; i + 3 < to; i += 4) {
+            double x0 = g[i];
+            double x1 = g[i + 1];
+            double x2 = g[i + 2];
+            double x3 = g[i + 3];
+            s0 += x0 * x0;
+            s1 += x1 * x1;
+            s2 += x2 * x2;
+            s3 += x3 * x3;
+        }
+        for (; i < to; i++) {
+            double x = g[i];
+            s0 += x * x;
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** The specification of {@link #blockSum}: one accumulator, in index order. */
+    static double blockSumPlain(float[] g, int from, int to) {
         double s = 0;
         for (int i = from; i < to; i++) {
             double x = g[i];

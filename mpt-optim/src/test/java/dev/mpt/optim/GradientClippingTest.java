@@ -111,4 +111,21 @@ class GradientClippingTest {
         assertThrows(NullPointerException.class, () -> GradientClipping.globalNorm(null));
         assertEquals(0.0, GradientClipping.globalNorm(List.of()), "empty list has norm 0");
     }
+    /**
+     * The four-accumulator block sum against its one-accumulator twin, over awkward lengths:
+     * both are within {@code (n - 1) * 2^-53} (relative) of the exact sum, so within twice that
+     * of each other.
+     */
+    @Test
+    void blockSumAgreesWithItsPlainTwin() {
+        Random rnd = new Random(17);
+        for (int n : new int[] {0, 1, 3, 4, 5, 13, 4097}) {
+            float[] g = random(rnd, n).get(0);
+            double plain = GradientClipping.blockSumPlain(g, 0, n);
+            double fast = GradientClipping.blockSum(g, 0, n);
+            assertEquals(plain, fast, 2 * Math.max(n - 1, 0) * 0x1p-53 * plain, "n=" + n);
+        }
+        float[] g = {3f, 4f, 12f};
+        assertEquals(169.0, GradientClipping.blockSum(g, 0, 3));
+    }
 }

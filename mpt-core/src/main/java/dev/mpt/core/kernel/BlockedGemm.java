@@ -76,7 +76,7 @@ final class BlockedGemm {
 
     /*
      * The small-problem path: the reference loops reordered i-p-j over a packed row of op(A) and a
-     * packed row-major op(B); each element is still acc += a*b over p in order, then the beta term.
+     * packed row-major op(B); each element is still acc = fma(a, b, acc) over p in order, then the beta term.
      */
     static void simple(int m, int n, int k, GemmOperand a, GemmOperand b, GemmOutput c) {
         if (m == 0 || n == 0) {
@@ -94,7 +94,7 @@ final class BlockedGemm {
                 float x = ar[p];
                 int bo = p * n;
                 for (int j = 0; j < n; j++) {
-                    acc[j] += x * bp[bo + j];
+                    acc[j] = Math.fma(x, bp[bo + j], acc[j]);
                 }
             }
             c.store(acc, 0, n, i, 1, 0, n);

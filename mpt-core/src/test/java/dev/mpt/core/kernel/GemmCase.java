@@ -248,24 +248,6 @@ final class GemmCase {
         assertOutsideUntouched(c, what);
     }
 
-    /**
-     * Asserts two results agree within twice the derived bound, elementwise: each is within the
-     * bound of the exact value, so they are within twice it of each other.
-     */
-    void assertAgree(Object x, Object y, String what) {
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double bound = exactAndBound(i, j)[1];
-                int idx = cOff + i * ldc + j;
-                double diff = Math.abs(value(x, idx) - value(y, idx));
-                if (!(diff <= 2 * bound)) {
-                    fail(what + " " + this + ": C[" + i + "][" + j + "] " + value(x, idx) + " vs " + value(y, idx)
-                            + " differ by " + diff + " > 2 * bound " + 2 * bound);
-                }
-            }
-        }
-    }
-
     private void assertOutsideUntouched(Object c, String what) {
         Object init = c0;
         int len = c instanceof float[] f ? f.length : ((short[]) c).length;

@@ -9,6 +9,7 @@ import dev.mpt.nn.checkpoint.SafetensorsFile;
 import dev.mpt.optim.GradientClipping;
 import dev.mpt.optim.Optimizer;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,9 +42,15 @@ import java.util.Objects;
  * says so. Otherwise it clips by global norm when asked (on the unscaled gradients), applies the
  * optimizer's rule to the FP32 masters, and rounds them into the model's 16-bit weights.
  *
+ * <p>When the loss is not scaled (precision {@link Precision#FP32}, {@link Precision#MIXED_BF16}
+ * or {@link Precision#FP16_NO_SCALING} with their default fixed scale of 1), a plain
+ * {@code loss.backward()} may replace {@code scale(loss).backward()}, so this class is also the
+ * plain FP32 optimizer: {@code loss.backward(); opt.step(); opt.zeroGrad();}.
+ *
  * <p>The order of calls is checked, as PyTorch's GradScaler does: {@code step()} needs a
- * {@code scale(loss).backward()} since the last {@code zeroGrad()}, may run once per backward
- * round, and a new {@code scale()} after a {@code step()} needs a {@code zeroGrad()} first;
+ * {@code scale(loss).backward()} since the last {@code zeroGrad()} (or, at a fixed scale of 1,
+ * any backward), may run once per backward round, and a new {@code scale()} after a
+ * {@code step()} needs a {@code zeroGrad()} first;
  * each violation is an {@link IllegalStateException} that says what to do. Two optimizers (a GAN)
  * may share one scale: see {@link LossScaling}.
  */
@@ -93,6 +100,19 @@ public final class AmpOptimizer {
     public static Builder builder(Map<String, Parameter> params, Optimizer optimizer) {
         Objects.requireNonNull(params, "AmpOptimizer.builder: params is null");
         return new Builder(null, new LinkedHashMap<>(params), optimizer);
+    }
+
+    /**
+     * A builder for an optimizer over a list of parameters, named {@code "0"}, {@code "1"}, ... in
+     * checkpoints; they must already have the precision's dtype (or be kept FP32).
+     */
+    public static Builder builder(List<Parameter> params, Optimizer optimizer) {
+        Objects.requireNonNull(params, "AmpOptimizer.builder: params is null");
+        Map<String, Parameter> named = new LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            named.put(Integer.toString(i), params.get(i));
+        }
+        return new Builder(null, named, optimizer);
     }
 
     /** The optimizer (rule, hyper-parameters, schedule). */
@@ -170,7 +190,7 @@ public final class AmpOptimizer {
         }
         if (loss.numel() != 1) {
             throw new IllegalArgumentException("AmpOptimizer.scale: loss must have one element, got shape "
-                    + java.util.Arrays.toString(loss.shape()) + "; reduce it (mean or sum) first");
+                    + Arrays.toString(loss.shape()) + "; reduce it (mean or sum) first");
         }
         if (!loss.requiresGrad()) {
             throw new IllegalArgumentException("AmpOptimizer.scale: loss does not require a gradient; compute it "
@@ -193,6 +213,9 @@ public final class AmpOptimizer {
      *                               if called twice, or if no parameter has a gradient
      */
     public boolean unscale() {
+        if (phase == Phase.CLEAN && unscaledLossAllowed()) {
+            adoptUnitScale();
+        }
         switch (phase) {
             case CLEAN -> throw new IllegalStateException("AmpOptimizer.unscale: no scaled loss since zeroGrad(); "
                     + "call scale(loss).backward() first");
@@ -228,6 +251,9 @@ public final class AmpOptimizer {
      *                               {@code zeroGrad()}, or if called twice in a row
      */
     public StepOutcome step() {
+        if (phase == Phase.CLEAN && unscaledLossAllowed()) {
+            adoptUnitScale();
+        }
         switch (phase) {
             case CLEAN -> throw new IllegalStateException("AmpOptimizer.step: no scaled loss since zeroGrad(); call "
                     + "scale(loss).backward() before step()");
@@ -265,6 +291,20 @@ public final class AmpOptimizer {
         lastStepGeneration = scaleGeneration;
         phase = Phase.STEPPED;
         return new StepOutcome(attempted, applied, skip, scaleUsed, next, norm, lr, atMinimum, stats);
+    }
+
+    /**
+     * Whether a plain {@code loss.backward()} may stand in for {@code scale(loss).backward()}: when
+     * this optimizer's own scale is fixed at 1, scaling is the identity.
+     */
+    private boolean unscaledLossAllowed() {
+        return !scaling.isShared() && scaling.scaler() instanceof FixedLossScaler f && f.scale() == 1;
+    }
+
+    private void adoptUnitScale() {
+        scaleUsed = 1;
+        scaleGeneration = scaling.generation();
+        phase = Phase.SCALED;
     }
 
     /** Clears every parameter's gradient and starts a new step. */

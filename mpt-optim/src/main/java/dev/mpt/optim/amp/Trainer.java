@@ -1,17 +1,17 @@
 package dev.mpt.optim.amp;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
 import dev.mpt.nn.Buffer;
 import dev.mpt.nn.Module;
 import dev.mpt.nn.Parameter;
+import dev.mpt.nn.checkpoint.Checkpoints;
 import dev.mpt.nn.checkpoint.NamedTensor;
 import dev.mpt.nn.checkpoint.Safetensors;
 import dev.mpt.nn.checkpoint.SafetensorsFile;
 import dev.mpt.nn.data.Batch;
 import dev.mpt.nn.data.Dataset;
-import dev.mpt.optim.LossFunction;
+import dev.mpt.nn.loss.Loss;
 import dev.mpt.optim.Optimizer;
 import dev.mpt.optim.SplitMix64;
 import dev.mpt.optim.schedule.LearningRateSchedule;
@@ -54,7 +54,9 @@ import java.util.Objects;
  * {@link #random()}; a run restored from one continues bit for bit as the uninterrupted run would
  * have, provided it draws its batches from {@link #random()} in the same way. A
  * {@link dev.mpt.nn.data.Batches} iterator draws an epoch's permutation when it starts, so save
- * at epoch boundaries (or draw batches from {@link #random()} yourself).
+ * at epoch boundaries (or draw batches from {@link #random()} yourself). For dropout, create the
+ * generator first and give it to both: {@code var rng = SplitMix64.seeded(7);}
+ * {@code new Dropout(0.5, rng)} in the model and {@code .random(rng)} in the builder.
  *
  * <p>Progress is logged through SLF4J (logger {@code dev.mpt.optim.amp.Trainer}, level INFO)
  * every {@code logEvery} steps: step, loss, samples per second, scale and skipped steps so far.
@@ -75,7 +77,7 @@ public final class Trainer {
     private final Module model;
     private final Precision precision;
     private final AmpOptimizer amp;
-    private final LossFunction loss;
+    private final Loss<int[]> loss;
     private final SplitMix64 random;
     private final int logEvery;
 
@@ -265,19 +267,11 @@ public final class Trainer {
         meta.put("format", CHECKPOINT_FORMAT);
         meta.put("precision", precision.name());
         meta.put("rng.state", Long.toString(random.state()));
-        model.namedParameters().forEach((n, p) -> tensors.add(copyOf(MODEL + n, p.value())));
-        model.namedBuffers().forEach((n, b) -> tensors.add(copyOf(MODEL + n, b.value())));
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        Checkpoints.stateDict(model).forEach((n, t) -> state.put(MODEL + n, t));
+        tensors.addAll(Checkpoints.toNamedTensors(state));
         amp.writeState(OPTIM, tensors, meta);
         Safetensors.write(file, tensors, meta);
-    }
-
-    private static NamedTensor copyOf(String name, Tensor t) {
-        Tensor c = t.contiguous();
-        int off = c.storageOffset();
-        int n = c.numel();
-        return c.dtype() == DType.FP32
-                ? NamedTensor.ofFloats(name, c.shape(), Arrays.copyOfRange(c.floatData(), off, off + n))
-                : NamedTensor.ofBits(name, c.dtype(), c.shape(), Arrays.copyOfRange(c.shortData(), off, off + n));
     }
 
     /**
@@ -308,20 +302,23 @@ public final class Trainer {
             throw new IllegalArgumentException("Trainer.restore: rng.state is missing or not a long: "
                     + meta.get("rng.state"), e);
         }
-        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {   // check before changing
-            check(f.tensor(MODEL + e.getKey()), e.getValue().value());
-        }
-        for (Map.Entry<String, Buffer> e : model.namedBuffers().entrySet()) {
-            check(f.tensor(MODEL + e.getKey()), e.getValue().value());
-        }
-        amp.readState(OPTIM, f);                                                      // checks, then restores
+        // Check the model part first, so that nothing changes unless every part fits.
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            copyInto(f.tensor(MODEL + e.getKey()), e.getValue().value());
+            check(f.tensor(MODEL + e.getKey()), e.getValue().value());
         }
         for (Map.Entry<String, Buffer> e : model.namedBuffers().entrySet()) {
-            NamedTensor t = f.tensor(MODEL + e.getKey());
-            e.getValue().set(Tensor.of(t.toFloats(), t.shape()));
+            check(f.tensor(MODEL + e.getKey()), e.getValue().value());
         }
+        List<NamedTensor> modelTensors = new ArrayList<>();
+        for (NamedTensor t : f.tensors()) {
+            if (t.name().startsWith(MODEL)) {
+                modelTensors.add(new NamedTensor(t.name().substring(MODEL.length()), t.dtype(), t.shape(), t.floats(),
+                        t.bits()));
+            }
+        }
+        Map<String, Tensor> state = Checkpoints.toTensors(modelTensors);
+        amp.readState(OPTIM, f);                              // checks its part, then restores it
+        Checkpoints.loadStateDict(model, state);              // copies into the existing storage
         random.setState(rng);
     }
 
@@ -329,16 +326,6 @@ public final class Trainer {
         if (t.dtype() != target.dtype() || !Arrays.equals(t.shape(), target.shape())) {
             throw new IllegalArgumentException("Trainer.restore: tensor '" + t.name() + "' is " + t.dtype()
                     + Arrays.toString(t.shape()) + ", the model has " + target.dtype() + Arrays.toString(target.shape()));
-        }
-    }
-
-    /** Copies a checked checkpoint tensor into a parameter's storage, keeping the tensor object. */
-    private static void copyInto(NamedTensor t, Tensor target) {
-        int off = target.storageOffset();
-        if (t.dtype() == DType.FP32) {
-            System.arraycopy(t.floats(), 0, target.floatData(), off, t.numel());
-        } else {
-            System.arraycopy(t.bits(), 0, target.shortData(), off, t.numel());
         }
     }
 
@@ -354,7 +341,7 @@ public final class Trainer {
         private Precision precision = Precision.FP32;
         private Optimizer optimizer;
         private LossScaler scaler;
-        private LossFunction loss;
+        private Loss<int[]> loss;
         private LearningRateSchedule schedule;
         private double clipNorm;
         private boolean collectStats;
@@ -387,7 +374,7 @@ public final class Trainer {
         }
 
         /** The loss of the model's output and the labels (required), e.g. {@code Losses::crossEntropy}. */
-        public Builder loss(LossFunction l) {
+        public Builder loss(Loss<int[]> l) {
             loss = Objects.requireNonNull(l, "Trainer.Builder.loss: loss is null");
             return this;
         }
@@ -450,7 +437,7 @@ public final class Trainer {
             }
             if (loss == null) {
                 throw new IllegalStateException("Trainer.Builder.build: no loss function; call .loss(Losses::crossEntropy) "
-                        + "or another LossFunction");
+                        + "or another Loss<int[]>");
             }
             AmpOptimizer.checkScaler(precision, scaler, "Trainer.Builder.build");
             if (random == null) {

@@ -5,11 +5,15 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.nn.Linear;
 import dev.mpt.nn.Module;
 import dev.mpt.nn.Parameter;
+import dev.mpt.nn.ReLU;
+import dev.mpt.nn.Sequential;
 import dev.mpt.nn.checkpoint.NamedTensor;
 import dev.mpt.nn.checkpoint.Safetensors;
 import dev.mpt.nn.checkpoint.SafetensorsFile;
+import dev.mpt.nn.loss.Losses;
 import dev.mpt.optim.Adam;
 import dev.mpt.optim.Optimizer;
 import dev.mpt.optim.Sgd;
@@ -58,7 +62,7 @@ class AmpOptimizerTest {
     }
 
     private static Tensor loss(Module m, AmpOptimizer opt, long seed) {
-        return TestModels.crossEntropy(m.forward(x(seed).to(opt.precision().modelDtype())), y(seed));
+        return Losses.crossEntropy(m.forward(x(seed).to(opt.precision().modelDtype())), y(seed));
     }
 
     private static StepOutcome iterate(Module m, AmpOptimizer opt, long seed) {
@@ -336,6 +340,45 @@ class AmpOptimizerTest {
         assertTrue(owned.getMessage().contains("belongs to one AmpOptimizer"), owned.getMessage());
     }
 
+    /** The sequential GAN recipe of {@link LossScaling}'s documentation runs as written. */
+    @Test
+    void ganRecipeWithASharedScaleRuns() {
+        Module gen = new Linear(2, IN, 1L);
+        Module disc = new Sequential(new Linear(IN, 8, 2L), new ReLU(), new Linear(8, 1, 3L));
+        LossScaling scaling = LossScaling.shared(LossScaler.dynamicBuilder().initialScale(1024).growthInterval(5).build());
+        AmpOptimizer dOpt = AmpOptimizer.builder(disc, new Adam(1e-3)).precision(Precision.MIXED_FP16)
+                .lossScaling(scaling).build();
+        AmpOptimizer gOpt = AmpOptimizer.builder(gen, new Adam(1e-3)).precision(Precision.MIXED_FP16)
+                .lossScaling(scaling).build();
+        int[] genBefore = TestModels.rawBits(gen.namedParameters().get("weight").value());
+        Tensor ones = Tensor.ones(16, 1);
+        Tensor zeros = Tensor.zeros(16, 1);
+        var rng = new SplittableRandom(5);
+        for (int it = 0; it < 12; it++) {
+            float[] zv = new float[16 * 2];
+            for (int i = 0; i < zv.length; i++) {
+                zv[i] = (float) rng.nextGaussian();
+            }
+            Tensor z = Tensor.of(zv, 16, 2).to(DType.FP16);
+            Tensor real = x(it).to(DType.FP16);
+            dOpt.zeroGrad();
+            Tensor fake = gen.forward(z).detach();
+            Tensor dLoss = Losses.bceWithLogits(disc.forward(real), ones)
+                    .add(Losses.bceWithLogits(disc.forward(fake), zeros));
+            dOpt.scale(dLoss).backward();
+            assertFalse(dOpt.step().skipped());
+            gOpt.zeroGrad();
+            dOpt.zeroGrad();
+            gOpt.scale(Losses.bceWithLogits(disc.forward(gen.forward(z)), ones)).backward();
+            assertFalse(gOpt.step().skipped());
+            assertFalse(scaling.update().skipped());
+        }
+        assertEquals(12, dOpt.appliedSteps());
+        assertEquals(12, gOpt.appliedSteps());
+        assertEquals(4096, scaling.scale(), "12 clean iterations at growth interval 5 double the scale twice");
+        assertFalse(java.util.Arrays.equals(genBefore, TestModels.rawBits(gen.namedParameters().get("weight").value())));
+    }
+
     @Test
     void gradientStatsArePerParameter() {
         Module m = TestModels.mlp(IN, 6, CLASSES, 12);
@@ -388,7 +431,7 @@ class AmpOptimizerTest {
 
         m.to(DType.FP32);                                 // parameters replaced behind the optimizer's back
         opt.zeroGrad();
-        Tensor l = TestModels.crossEntropy(m.forward(x(1)), y(1));
+        Tensor l = Losses.crossEntropy(m.forward(x(1)), y(1));
         opt.scale(l).backward();
         e = assertThrows(IllegalStateException.class, opt::step);
         assertTrue(e.getMessage().contains("was replaced"), e.getMessage());
@@ -492,6 +535,35 @@ class AmpOptimizerTest {
         assertTrue(e.getMessage().contains("has no state 'exp_avg'"), e.getMessage());
         assertArrayEquals(m.namedParameters().get("1.weight").value().toFloatArray(), mw.master("1.weight"),
                 "an FP32 parameter is its own master");
+    }
+
+    /** At a fixed scale of 1 the wrapper is a plain optimizer: loss.backward(), step(), zeroGrad(). */
+    @Test
+    void unscaledPrecisionsAcceptAPlainBackward() {
+        Module m = TestModels.mlp(IN, 6, CLASSES, 16);
+        AmpOptimizer opt = AmpOptimizer.builder(m.parameters(), new Sgd(0.1)).build();
+        float[] before = m.namedParameters().get("1.weight").value().toFloatArray();
+        Losses.crossEntropy(m.forward(x(1)), y(1)).backward();
+        float[] g = m.namedParameters().get("1.weight").grad().toFloatArray();
+        StepOutcome o = opt.step();
+        assertFalse(o.skipped());
+        assertEquals(1, o.scale());
+        float[] after = m.namedParameters().get("1.weight").value().toFloatArray();
+        for (int i = 0; i < after.length; i++) {
+            assertEquals(before[i] - 0.1f * g[i], after[i], "weight " + i);
+        }
+        assertEquals(List.of("0", "1", "2", "3"), opt.masterWeights().names());
+        var e = assertThrows(IllegalStateException.class, opt::step);
+        assertTrue(e.getMessage().contains("called twice"), e.getMessage());
+        opt.zeroGrad();
+        e = assertThrows(IllegalStateException.class, opt::step);
+        assertTrue(e.getMessage().contains("no parameter has a gradient"), e.getMessage());
+
+        Module h = TestModels.mlp(IN, 6, CLASSES, 17);
+        AmpOptimizer scaled = AmpOptimizer.builder(h, new Sgd(0.1)).precision(Precision.MIXED_FP16).build();
+        Losses.crossEntropy(h.forward(x(1).to(DType.FP16)), y(1)).backward();
+        e = assertThrows(IllegalStateException.class, scaled::step);
+        assertTrue(e.getMessage().contains("call scale(loss).backward() before step()"), e.getMessage());
     }
 
     @Test
