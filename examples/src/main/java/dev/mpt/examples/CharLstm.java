@@ -224,6 +224,7 @@ public final class CharLstm extends TrainingExample {
      * Bits per character on the first {@code --val-chars} characters of the validation text, read
      * in contiguous lanes with the LSTM state carried from one window to the next.
      */
+    @SuppressWarnings("try") // the NoGrad scope only needs to be open
     double validationBpc(CharModel m, CharCorpus val) {
         // split(f) keeps the vocabulary; its training part is the first (1 - f) of the text
         CharCorpus v = val.length() > valChars + 1 ? val.split(1.0 - (double) (valChars + 1) / val.length()).train() : val;
@@ -249,6 +250,7 @@ public final class CharLstm extends TrainingExample {
     }
 
     /** Samples {@code --sample-length} characters after a prompt, at temperature {@link #TEMPERATURE}. */
+    @SuppressWarnings("try") // the NoGrad scope only needs to be open
     String sample(CharModel m, CharCorpus vocab, SplitMix64 rng) {
         String prompt = "Call me ";
         int[] ids;

@@ -226,6 +226,7 @@ public final class Dcgan extends TrainingExample {
     }
 
     /** The generator's images for {@code codes}, in eval mode and without gradients, as FP32 {@code [n, 1, 28, 28]}. */
+    @SuppressWarnings("try") // the NoGrad scope only needs to be open
     static float[] generate(Sequential g, Tensor codes) {
         g.eval();
         try (NoGrad scope = NoGrad.enter()) {

@@ -1,11 +1,9 @@
 package dev.mpt.examples;
 
-import dev.mpt.nn.data.Dataset;
 import dev.mpt.nn.data.FashionMnist;
 import dev.mpt.nn.data.TrainTest;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.stream.IntStream;
 import picocli.CommandLine.Option;
 
 /** The {@code --data} option of the Fashion-MNIST examples, and the loading it controls. */
@@ -28,7 +26,7 @@ public final class FashionData {
     public TrainTest load(int limit) throws IOException {
         if (raw == null || cachedLimit != limit) {
             TrainTest all = FashionMnist.load(dir);
-            raw = new TrainTest(first(all.train(), limit), first(all.test(), limit));
+            raw = new TrainTest(Subsets.first(all.train(), limit), Subsets.first(all.test(), limit));
             standardized = null;
             cachedLimit = limit;
         }
@@ -45,9 +43,5 @@ public final class FashionData {
             standardized = t.standardize();
         }
         return standardized;
-    }
-
-    private static Dataset first(Dataset d, int n) {
-        return n >= d.size() ? d : d.subset(IntStream.range(0, n).toArray());
     }
 }

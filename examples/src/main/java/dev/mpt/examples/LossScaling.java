@@ -138,18 +138,14 @@ public final class LossScaling extends Example {
     protected void execute(Path dir) throws Exception {
         Dataset all = Digits.load();
         Dataset.Split split = all.split(0.2, common.seed());
-        Dataset train = first(split.train(), common.limit());
-        Dataset val = first(split.validation(), common.limit());
+        Dataset train = Subsets.first(split.train(), common.limit());
+        Dataset val = Subsets.first(split.validation(), common.limit());
         int epochs = common.epochs(DEFAULT_EPOCHS);
         List<Outcome> outcomes = new ArrayList<>();
         for (Variant v : variants()) {
             outcomes.add(train(v, train, val, epochs, dir));
         }
         report(outcomes, dir);
-    }
-
-    static Dataset first(Dataset d, int n) {
-        return n >= d.size() ? d : d.subset(java.util.stream.IntStream.range(0, n).toArray());
     }
 
     Outcome train(Variant v, Dataset train, Dataset val, int epochs, Path dir) {
@@ -169,13 +165,15 @@ public final class LossScaling extends Example {
         GradientStats act = null;
         GradientStats wts = null;
         long skipped = 0;
-        double lastLoss = Double.NaN;
+        double epochLoss = Double.NaN;
         List<double[]> curve = new ArrayList<>();
         String file = v.label().replaceAll("[^a-z0-9]+", "-") + "-steps.csv";
         try (var csv = new MetricsCsv(dir.resolve(file), List.of("step", "loss", "scale", "skipped",
                 "act_grad_zero_fraction"))) {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 int n = 0;
+                double sum = 0;
+                int finite = 0;
                 for (Batch batchData : train.batches(batch, trainer.random())) {
                     if (n++ == perEpoch) {
                         break;
@@ -186,7 +184,10 @@ public final class LossScaling extends Example {
                     StepResult r = trainer.step(batchData);
                     skipped += r.skipped() ? 1 : 0;
                     double loss = r.loss() / lossWeight;
-                    lastLoss = loss;
+                    if (Double.isFinite(loss)) {
+                        sum += loss;
+                        finite++;
+                    }
                     curve.add(new double[] {r.step(), loss});
                     double zeroFraction = Double.NaN;
                     if (sample) {
@@ -200,19 +201,20 @@ public final class LossScaling extends Example {
                     csv.row(r.step(), loss, r.scale(), r.skipped() ? 1 : 0, zeroFraction);
                     progress.step(r.step(), batchData.size(), loss, r.scale(), skipped);
                 }
+                epochLoss = finite == 0 ? Double.NaN : sum / finite;
             }
         }
         probes.forEach(p -> p.arm(false));
         double acc = trainer.evaluate(val).accuracy();
         log.info(String.format(Locale.ROOT, "%s: validation accuracy %.4f, train loss %.4f, activation gradients "
-                + "zero in FP16 %.1f%%, skipped %d", v.label(), acc, lastLoss, 100.0 * act.fp16ZeroCount() / act.count(),
+                + "zero in FP16 %.1f%%, skipped %d", v.label(), acc, epochLoss, 100.0 * act.fp16ZeroCount() / act.count(),
                 skipped));
         double[][] xy = new double[2][curve.size()];
         for (int i = 0; i < curve.size(); i++) {
             xy[0][i] = curve.get(i)[0];
             xy[1][i] = curve.get(i)[1];
         }
-        return new Outcome(v, acc, lastLoss, act, wts, skipped, trainer.optimizer().lossScale(), xy);
+        return new Outcome(v, acc, epochLoss, act, wts, skipped, trainer.optimizer().lossScale(), xy);
     }
 
     /**
@@ -239,7 +241,7 @@ public final class LossScaling extends Example {
     }
 
     private void report(List<Outcome> outcomes, Path dir) {
-        var table = new ComparisonTable(List.of("run", "val accuracy", "train loss", "act. grads zero in FP16",
+        var table = new ComparisonTable(List.of("run", "val accuracy", "train loss (last epoch)", "act. grads zero in FP16",
                 "weight grads zero in FP16", "skipped", "final scale"));
         for (Outcome o : outcomes) {
             table.row(o.variant().label(), ComparisonTable.fixed(o.valAccuracy(), 4),

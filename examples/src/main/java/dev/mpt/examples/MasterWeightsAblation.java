@@ -96,8 +96,8 @@ public final class MasterWeightsAblation extends Example {
     @Override
     protected void execute(Path dir) throws Exception {
         Dataset.Split split = Digits.load().split(0.2, common.seed());
-        Dataset train = LossScaling.first(split.train(), common.limit());
-        Dataset val = LossScaling.first(split.validation(), common.limit());
+        Dataset train = Subsets.first(split.train(), common.limit());
+        Dataset val = Subsets.first(split.validation(), common.limit());
         int epochs = common.epochs(DEFAULT_EPOCHS);
         List<Outcome> outcomes = new ArrayList<>();
         for (Variant v : variants()) {
@@ -117,12 +117,14 @@ public final class MasterWeightsAblation extends Example {
         long updated = 0;
         long lost = 0;
         GradientStats updates = null;
-        double lastLoss = Double.NaN;
+        double epochLoss = Double.NaN;
         List<double[]> curve = new ArrayList<>();
         String file = v.label().replaceAll("[^a-z0-9]+", "-") + "-steps.csv";
         try (var csv = new MetricsCsv(dir.resolve(file), List.of("step", "loss", "lost_update_fraction"))) {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 int n = 0;
+                double sum = 0;
+                int finite = 0;
                 for (Batch b : train.batches(batch, trainer.random())) {
                     if (n++ == perEpoch) {
                         break;
@@ -154,22 +156,26 @@ public final class MasterWeightsAblation extends Example {
                         lost += l;
                         lostFraction = u == 0 ? 0 : (double) l / u;
                     }
-                    lastLoss = r.loss();
+                    if (Double.isFinite(r.loss())) {
+                        sum += r.loss();
+                        finite++;
+                    }
                     curve.add(new double[] {r.step(), r.loss()});
                     csv.row(r.step(), r.loss(), lostFraction);
                     progress.step(r.step(), b.size(), r.loss(), r.scale(), 0);
                 }
+                epochLoss = finite == 0 ? Double.NaN : sum / finite;
             }
         }
         double acc = trainer.evaluate(val).accuracy();
         log.info(String.format(Locale.ROOT, "%s: validation accuracy %.4f, train loss %.4f, updates lost %.2f%%",
-                v.label(), acc, lastLoss, 100.0 * lost / Math.max(1, updated)));
+                v.label(), acc, epochLoss, 100.0 * lost / Math.max(1, updated)));
         double[][] xy = new double[2][curve.size()];
         for (int i = 0; i < curve.size(); i++) {
             xy[0][i] = curve.get(i)[0];
             xy[1][i] = curve.get(i)[1];
         }
-        return new Outcome(v, acc, lastLoss, updated, lost, updates, xy);
+        return new Outcome(v, acc, epochLoss, updated, lost, updates, xy);
     }
 
     /** The weights that receive the update, as FP32: the masters, or the parameters themselves. */
@@ -184,7 +190,7 @@ public final class MasterWeightsAblation extends Example {
     }
 
     private void report(List<Outcome> outcomes, Path dir) {
-        var table = new ComparisonTable(List.of("run", "val accuracy", "train loss", "updates lost",
+        var table = new ComparisonTable(List.of("run", "val accuracy", "train loss (last epoch)", "updates lost",
                 "updates below 2^-24"));
         for (Outcome o : outcomes) {
             table.row(o.variant().label(), ComparisonTable.fixed(o.valAccuracy(), 4),

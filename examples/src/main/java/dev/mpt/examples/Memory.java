@@ -42,6 +42,7 @@ public final class Memory {
      * output is counted. Runs in eval mode without recording gradients, so normalization
      * statistics are untouched; the model's mode is restored.
      */
+    @SuppressWarnings("try") // the NoGrad scope only needs to be open
     public static Map<DType, Long> activations(Module model, Tensor input) {
         boolean training = model.isTraining();
         model.eval();
