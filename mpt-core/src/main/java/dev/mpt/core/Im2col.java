@@ -74,8 +74,10 @@ final class Im2col {
                             continue;
                         }
                         Arrays.fill(col, dst, dst + lo, 0f);
-                        int from = off + (c * g.h + iy) * g.w + lo * sw + shift;
-                        copyRow(f, h, dt, from, sw, col, dst + lo, hi - lo);
+                        if (hi > lo) {
+                            int from = off + (c * g.h + iy) * g.w + lo * sw + shift;
+                            copyRow(f, h, dt, from, sw, col, dst + lo, hi - lo);
+                        }
                         Arrays.fill(col, dst + hi, dst + g.ow, 0f);
                     }
                 }
