@@ -178,17 +178,19 @@ final class Convolution {
             }
         });
         if (needW) {
-            for (int c = 1; c < parts; c++) {
-                int o = (c - 1) * wn;
-                for (int i = 0; i < wn; i++) {
-                    gwv[i] += partial[o + i];
-                }
-            }
+            addParts(gwv, partial, parts, wn);
         }
         return new Tensor[] {
             needX ? Ops.wrap(gxv, DType.FP32, x.shape) : null,
             needW ? Ops.wrap(gwv, DType.FP32, w.shape) : null,
             gb};
+    }
+
+    /** {@code gw += part 1 + ... + part (parts-1)}, one part after another (a fixed order). */
+    private static void addParts(float[] gw, float[] partial, int parts, int wn) {
+        for (int c = 1; c < parts; c++) {
+            BinaryKernel.INSTANCE.apply(Binary.ADD, gw, 0, partial, (c - 1) * wn, gw, 0, wn);
+        }
     }
 
     /** Per channel, the double sum over batch and positions in order; channels in parallel. */
@@ -352,12 +354,7 @@ final class Convolution {
                 }
             });
             if (needW) {
-                for (int c = 1; c < parts; c++) {
-                    int o = (c - 1) * wn;
-                    for (int i = 0; i < wn; i++) {
-                        gwv[i] += partial[o + i];
-                    }
-                }
+                addParts(gwv, partial, parts, wn);
             }
             return new Tensor[] {
                 needX ? Ops.wrap(gxv, DType.FP32, x.shape) : null,
