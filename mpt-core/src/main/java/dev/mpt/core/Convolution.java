@@ -6,10 +6,16 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * 2-D convolution and transposed convolution over NCHW tensors, lowered by {@link Im2col} to
- * {@link Gemm} products: 16-bit inputs stay 16-bit through the lowering, products accumulate in
- * FP32, the bias is added in FP32 and each output element is rounded once. Gradients are formed
- * with the same lowering, in FP32.
+ * 2-D convolution and transposed convolution over NCHW tensors, lowered by {@link Im2col} to FP32
+ * {@link Gemm} products. 16-bit images are widened (exactly) while they are lowered and 16-bit
+ * weights once per call, so the GEMM sees the same FP32 values a 16-bit GEMM would widen while
+ * packing: products accumulate in FP32, the bias is added in FP32 and each output element is
+ * rounded once. Gradients are formed with the same lowering, in FP32.
+ *
+ * <p>Images are processed in parallel, each on one thread; the weight gradient sums the images of
+ * each of a fixed number of batch parts ({@link #weightGradParts}) and then adds the parts in
+ * order, so every result is bit-identical for any thread count. Column matrices live in per-thread
+ * buffers that are reused across calls.
  */
 final class Convolution {
 
@@ -72,21 +78,15 @@ final class Convolution {
         Im2col.Geometry geo = new Im2col.Geometry(cg, d.h, d.w, d.kh, d.kw, oh, ow, s);
         int k = geo.rows();
         int ohw = geo.cols();
+        float[] wf = wc.readFloats(); // the weights widened once (exact), row-major from index 0
         Tensor out = Tensor.zeros(dt, d.n, d.cout, oh, ow);
         Parallel.forEach(d.n, n -> {
-            float[] col = dt == DType.FP32 ? new float[k * ohw] : null;
-            short[] col16 = dt == DType.FP32 ? null : new short[k * ohw];
-            float[] buf = new float[og * ohw];
+            Scratch sc = Scratch.get();
+            float[] col = sc.col(k * ohw);
+            float[] buf = sc.out(og * ohw);
             for (int g = 0; g < groups; g++) {
-                int xOff = xc.offset + (n * d.cin + g * cg) * d.h * d.w;
-                int wOff = wc.offset + g * og * k;
-                if (dt == DType.FP32) {
-                    Im2col.im2col(geo, xc.f, xOff, col);
-                    Gemm.sgemm(false, false, og, ohw, k, wc.f, wOff, k, col, 0, ohw, 0f, buf, 0, ohw);
-                } else {
-                    Im2col.im2col(geo, xc.h, xOff, col16);
-                    Gemm.gemm16(dt, false, false, og, ohw, k, wc.h, wOff, k, col16, 0, ohw, 0f, buf, 0, ohw);
-                }
+                Im2col.im2col(geo, xc, xc.offset + (n * d.cin + g * cg) * d.h * d.w, col);
+                Gemm.sgemm(false, false, og, ohw, k, wf, g * og * k, k, col, 0, ohw, 0f, buf, 0, ohw);
                 store(out, (n * d.cout + g * og) * ohw, buf, bv, g * og, og, ohw);
             }
         });
@@ -110,73 +110,152 @@ final class Convolution {
         }
     }
 
+    /**
+     * Into how many parts the batch is split for the weight gradient: {@code min(n, PARTS)}, fewer if
+     * the parts' FP32 partial sums would exceed {@link #PARTIAL_FLOATS}. Part {@code c} holds images
+     * {@code [n c / parts, n (c+1) / parts)}; the count depends on the shapes only, never on the
+     * thread count, so the summation order is fixed.
+     */
+    static int weightGradParts(int n, long weightNumel) {
+        long byMemory = Math.max(1, PARTIAL_FLOATS / Math.max(1, weightNumel));
+        return (int) Math.min(Math.min(n, WEIGHT_GRAD_PARTS), byMemory);
+    }
+
+    /**
+     * Most parts of the batch whose weight gradients are summed separately (in parallel) and then
+     * added in part order: 8 keeps both cores of the 2-core VMs busy with room for work stealing
+     * when one is slowed by other processes (ConvBenchmark, batch 32: 4 images per part).
+     */
+    static final int WEIGHT_GRAD_PARTS = 8;
+    /** Most floats of all parts' partial weight gradients together: 16 MiB, half the 32 MiB L3. */
+    static final long PARTIAL_FLOATS = 1L << 22;
+
+    /*
+     * Per image n and group g (all FP32; a 16-bit x is widened by im2col, W once):
+     *   col_n = im2col(x_n);  gW_part += gY_n col_n^T  (images of a part in order, parts added in order)
+     *   gx_n = col2im(W^T gY_n)
+     * The incoming gradient is FP32 holding values of x's dtype (the walk rounded it), so feeding it
+     * to the FP32 GEMM gives the same bits as a 16-bit GEMM would.
+     */
     private static Tensor[] conv2dBackward(Tensor grad, Tensor xc, Tensor wc, Tensor x, Tensor w, Tensor bias, Dims d,
                                            Im2col.Geometry geo, int og) {
-        DType dt = xc.dtype;
         float[] gv = grad.readFloats();
-        short[] g16 = dt == DType.FP32 ? null : new short[gv.length];
-        if (g16 != null) {
-            Ops.narrow(dt, gv, 0, g16, 0, gv.length); // exact: the walk rounded the gradient to dt
-        }
         int k = geo.rows();
         int ohw = geo.cols();
         int cg = geo.c();
         int groups = d.groups;
         Tensor gb = bias != null && Autograd.needs(bias) ? biasGrad(gv, d.n, d.cout, ohw) : null;
-        Tensor gw = null;
-        if (Autograd.needs(w)) {
-            float[] gwv = new float[d.cout * k];
-            float[] col = dt == DType.FP32 ? new float[k * ohw] : null;
-            short[] col16 = dt == DType.FP32 ? null : new short[k * ohw];
-            for (int n = 0; n < d.n; n++) {
+        boolean needW = Autograd.needs(w);
+        boolean needX = Autograd.needs(x);
+        int wn = d.cout * k;
+        int parts = weightGradParts(d.n, wn);
+        float[] gwv = needW ? new float[wn] : null;
+        // part 0 sums straight into the result; the others into the caller's scratch
+        float[] partial = needW && parts > 1 ? Scratch.get().partials((parts - 1) * wn) : null;
+        float[] wf = needX ? wc.readFloats() : null;
+        float[] gxv = needX ? new float[d.n * d.cin * d.h * d.w] : null;
+        Parallel.forEach(parts, c -> {
+            int n0 = (int) ((long) d.n * c / parts);
+            int n1 = (int) ((long) d.n * (c + 1) / parts);
+            float[] gwTo = c == 0 ? gwv : partial;
+            int gwOff = c == 0 ? 0 : (c - 1) * wn;
+            Scratch sc = Scratch.get();
+            float[] col = needW ? sc.col(k * ohw) : null;
+            float[] dcol = needX ? sc.out(k * ohw) : null;
+            for (int n = n0; n < n1; n++) {
                 for (int g = 0; g < groups; g++) {
-                    int xOff = xc.offset + (n * d.cin + g * cg) * d.h * d.w;
                     int gOff = (n * d.cout + g * og) * ohw;
-                    if (dt == DType.FP32) {
-                        Im2col.im2col(geo, xc.f, xOff, col);
-                        Gemm.sgemm(false, true, og, k, ohw, gv, gOff, ohw, col, 0, ohw, 1f, gwv, g * og * k, k);
-                    } else {
-                        Im2col.im2col(geo, xc.h, xOff, col16);
-                        Gemm.gemm16(dt, false, true, og, k, ohw, g16, gOff, ohw, col16, 0, ohw, 1f, gwv, g * og * k, k);
+                    if (needW) {
+                        Im2col.im2col(geo, xc, xc.offset + (n * d.cin + g * cg) * d.h * d.w, col);
+                        Gemm.sgemm(false, true, og, k, ohw, gv, gOff, ohw, col, 0, ohw, n == n0 ? 0f : 1f,
+                                gwTo, gwOff + g * og * k, k);
+                    }
+                    if (needX) {
+                        Gemm.sgemm(true, false, k, ohw, og, wf, g * og * k, k, gv, gOff, ohw, 0f, dcol, 0, ohw);
+                        Im2col.col2im(geo, dcol, gxv, (n * d.cin + g * cg) * d.h * d.w);
                     }
                 }
             }
-            gw = Ops.wrap(gwv, DType.FP32, w.shape);
+        });
+        if (needW) {
+            addParts(gwv, partial, parts, wn);
         }
-        Tensor gx = null;
-        if (Autograd.needs(x)) {
-            float[] gxv = new float[d.n * d.cin * d.h * d.w];
-            Parallel.forEach(d.n, n -> {
-                float[] dcol = new float[k * ohw];
-                for (int g = 0; g < groups; g++) {
-                    int gOff = (n * d.cout + g * og) * ohw;
-                    int wOff = wc.offset + g * og * k;
-                    if (dt == DType.FP32) {
-                        Gemm.sgemm(true, false, k, ohw, og, wc.f, wOff, k, gv, gOff, ohw, 0f, dcol, 0, ohw);
-                    } else {
-                        Gemm.gemm16(dt, true, false, k, ohw, og, wc.h, wOff, k, g16, gOff, ohw, 0f, dcol, 0, ohw);
-                    }
-                    Im2col.col2im(geo, dcol, gxv, (n * d.cin + g * cg) * d.h * d.w);
-                }
-            });
-            gx = Ops.wrap(gxv, DType.FP32, x.shape);
-        }
-        return new Tensor[] {gx, gw, gb};
+        return new Tensor[] {
+            needX ? Ops.wrap(gxv, DType.FP32, x.shape) : null,
+            needW ? Ops.wrap(gwv, DType.FP32, w.shape) : null,
+            gb};
     }
 
+    /** {@code gw += part 1 + ... + part (parts-1)}, one part after another (a fixed order). */
+    private static void addParts(float[] gw, float[] partial, int parts, int wn) {
+        for (int c = 1; c < parts; c++) {
+            BinaryKernel.INSTANCE.apply(Binary.ADD, gw, 0, partial, (c - 1) * wn, gw, 0, wn);
+        }
+    }
+
+    /** Per channel, the double sum over batch and positions in order; channels in parallel. */
     private static Tensor biasGrad(float[] gv, int n, int c, int hw) {
         float[] gb = new float[c];
-        for (int o = 0; o < c; o++) {
-            double s = 0;
-            for (int b = 0; b < n; b++) {
-                int off = (b * c + o) * hw;
-                for (int i = 0; i < hw; i++) {
-                    s += gv[off + i];
+        Parallel.forRange(c, Math.max(1, (1 << 15) / Math.max(1, n * hw)), (from, to) -> {
+            for (int o = from; o < to; o++) {
+                double s = 0;
+                for (int b = 0; b < n; b++) {
+                    int off = (b * c + o) * hw;
+                    for (int i = 0; i < hw; i++) {
+                        s += gv[off + i];
+                    }
                 }
+                gb[o] = (float) s;
             }
-            gb[o] = (float) s;
-        }
+        });
         return Ops.wrap(gb, DType.FP32, new int[] {c});
+    }
+
+    /**
+     * One thread's reusable FP32 buffers for the convolutions: they grow to the largest size asked
+     * and stay, so a training loop does not allocate (and first-touch) megabytes of column matrices
+     * per image and step. {@code col}, {@code out} and {@code in} belong to one task at a time; {@code partials}
+     * to the thread that calls a backward pass, for the duration of the call.
+     */
+    private static final class Scratch {
+        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+
+        private float[] col = new float[0];
+        private float[] out = new float[0];
+        private float[] in = new float[0];
+        private float[] partials = new float[0];
+
+        static Scratch get() {
+            return LOCAL.get();
+        }
+
+        float[] col(int size) {
+            if (col.length < size) {
+                col = new float[size];
+            }
+            return col;
+        }
+
+        float[] out(int size) {
+            if (out.length < size) {
+                out = new float[size];
+            }
+            return out;
+        }
+
+        float[] in(int size) {
+            if (in.length < size) {
+                in = new float[size];
+            }
+            return in;
+        }
+
+        float[] partials(int size) {
+            if (partials.length < size) {
+                partials = new float[size];
+            }
+            return partials;
+        }
     }
 
     static Tensor convTranspose2d(Tensor x, Tensor w, Tensor bias, Conv2dSpec s, int outPad) {
@@ -223,67 +302,78 @@ final class Convolution {
         Tensor wc = w.detach().contiguous();
         float[] bv = bias == null ? null : bias.readFloats();
         DType dt = x.dtype;
+        float[] wf = wc.readFloats();
         Tensor out = Tensor.zeros(dt, n, cout, oh, ow);
         Parallel.forEach(n, b -> {
-            float[] cols = new float[k * hw];
-            float[] buf = new float[coutG * img];
+            Scratch sc = Scratch.get();
+            float[] cols = sc.col(k * hw);
+            float[] buf = sc.out(coutG * img);
+            float[] xs = image(xc, b, cin * hw, sc);
+            int xBase = xs == xc.f ? xc.offset + b * cin * hw : 0;
             for (int g = 0; g < groups; g++) {
-                int xOff = xc.offset + (b * cin + g * cinG) * hw;
-                int wOff = wc.offset + g * cinG * k;
-                if (dt == DType.FP32) {
-                    Gemm.sgemm(true, false, k, hw, cinG, wc.f, wOff, k, xc.f, xOff, hw, 0f, cols, 0, hw);
-                } else {
-                    Gemm.gemm16(dt, true, false, k, hw, cinG, wc.h, wOff, k, xc.h, xOff, hw, 0f, cols, 0, hw);
-                }
-                Arrays.fill(buf, 0f);
+                Gemm.sgemm(true, false, k, hw, cinG, wf, g * cinG * k, k, xs, xBase + g * cinG * hw, hw, 0f, cols, 0, hw);
+                Arrays.fill(buf, 0, coutG * img, 0f);
                 Im2col.col2im(geo, cols, buf, 0);
                 store(out, (b * cout + g * coutG) * img, buf, bv, g * coutG, coutG, img);
             }
         });
         return Autograd.record(out, op, grad -> {
+            // as conv2dBackward, with the roles of the lowerings exchanged:
+            //   dcols_b = im2col(gY_b);  gx_b = W dcols_b;  gW_part += x_b dcols_b^T
             float[] gv = grad.readFloats();
-            short[] g16 = dt == DType.FP32 ? null : new short[gv.length];
-            if (g16 != null) {
-                Ops.narrow(dt, gv, 0, g16, 0, gv.length); // exact: the walk rounded the gradient to dt
-            }
             Tensor gb = bias != null && Autograd.needs(bias) ? biasGrad(gv, n, cout, img) : null;
             boolean needX = Autograd.needs(x);
             boolean needW = Autograd.needs(w);
+            int wn = w.numel;
+            int parts = weightGradParts(n, wn);
             float[] gxv = needX ? new float[x.numel] : null;
-            float[] gwv = needW ? new float[w.numel] : null;
-            float[] dcols = dt == DType.FP32 ? new float[k * hw] : null;
-            short[] dcols16 = dt == DType.FP32 ? null : new short[k * hw];
-            for (int b = 0; b < n; b++) {
-                for (int g = 0; g < groups; g++) {
-                    int gOff = (b * cout + g * coutG) * img;
-                    int xOff = xc.offset + (b * cin + g * cinG) * hw;
-                    int wOff = wc.offset + g * cinG * k;
-                    if (dt == DType.FP32) {
-                        Im2col.im2col(geo, gv, gOff, dcols);
+            float[] gwv = needW ? new float[wn] : null;
+            float[] partial = needW && parts > 1 ? Scratch.get().partials((parts - 1) * wn) : null;
+            Parallel.forEach(parts, c -> {
+                int b0 = (int) ((long) n * c / parts);
+                int b1 = (int) ((long) n * (c + 1) / parts);
+                float[] gwTo = c == 0 ? gwv : partial;
+                int gwOff = c == 0 ? 0 : (c - 1) * wn;
+                Scratch sc = Scratch.get();
+                float[] dcols = sc.col(k * hw);
+                for (int b = b0; b < b1; b++) {
+                    float[] xs = needW ? image(xc, b, cin * hw, sc) : null;
+                    int xBase = xs == xc.f ? xc.offset + b * cin * hw : 0;
+                    for (int g = 0; g < groups; g++) {
+                        int wOff = g * cinG * k;
+                        Im2col.im2col(geo, gv, (b * cout + g * coutG) * img, dcols);
                         if (needX) {
-                            Gemm.sgemm(false, false, cinG, hw, k, wc.f, wOff, k, dcols, 0, hw, 0f, gxv,
+                            Gemm.sgemm(false, false, cinG, hw, k, wf, wOff, k, dcols, 0, hw, 0f, gxv,
                                     (b * cin + g * cinG) * hw, hw);
                         }
                         if (needW) {
-                            Gemm.sgemm(false, true, cinG, k, hw, xc.f, xOff, hw, dcols, 0, hw, 1f, gwv, g * cinG * k, k);
-                        }
-                    } else {
-                        Im2col.im2col(geo, g16, gOff, dcols16);
-                        if (needX) {
-                            Gemm.gemm16(dt, false, false, cinG, hw, k, wc.h, wOff, k, dcols16, 0, hw, 0f, gxv,
-                                    (b * cin + g * cinG) * hw, hw);
-                        }
-                        if (needW) {
-                            Gemm.gemm16(dt, false, true, cinG, k, hw, xc.h, xOff, hw, dcols16, 0, hw, 1f, gwv,
-                                    g * cinG * k, k);
+                            Gemm.sgemm(false, true, cinG, k, hw, xs, xBase + g * cinG * hw, hw, dcols, 0, hw,
+                                    b == b0 ? 0f : 1f, gwTo, gwOff + wOff, k);
                         }
                     }
                 }
+            });
+            if (needW) {
+                addParts(gwv, partial, parts, wn);
             }
             return new Tensor[] {
                 needX ? Ops.wrap(gxv, DType.FP32, x.shape) : null,
                 needW ? Ops.wrap(gwv, DType.FP32, w.shape) : null,
                 gb};
         }, x, w, bias);
+    }
+
+    /**
+     * Image {@code b} (of {@code size} elements) of the contiguous {@code x} as FP32: x's own storage
+     * when FP32 (the image starts at {@code x.offset + b * size}), else widened into the scratch
+     * buffer {@code in} (starting at 0).
+     */
+    private static float[] image(Tensor x, int b, int size, Scratch sc) {
+        if (x.dtype == DType.FP32) {
+            return x.f;
+        }
+        float[] in = sc.in(size);
+        Ops.widen(x.dtype, x.h, x.offset + b * size, in, 0, size);
+        return in;
     }
 }

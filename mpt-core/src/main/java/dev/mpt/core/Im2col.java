@@ -1,10 +1,18 @@
 package dev.mpt.core;
 
+import java.util.Arrays;
+
 /**
  * Lowering of a 2-D convolution to a matrix product. For an image of {@code c x h x w} and a
  * kernel of {@code kh x kw}, the column matrix has {@code c*kh*kw} rows (channel, kernel row,
  * kernel column) and {@code oh*ow} columns (output positions); entry (r, p) is the input pixel
  * under kernel tap r at output position p, or 0 in the padding.
+ *
+ * <p>The column matrix is always FP32: a 16-bit image is widened (exactly) while it is lowered, so
+ * the GEMM that follows reads FP32 and each pixel is converted in one streaming loop. The fast
+ * methods work on whole rows of output positions: for each kernel tap they compute the range of
+ * output columns that falls inside the image once, copy (or widen, or add) that range in one loop
+ * and zero the padding around it. The {@code Plain} methods are their per-element specification.
  */
 final class Im2col {
 
@@ -17,82 +25,176 @@ final class Im2col {
         int cols() {
             return oh * ow;
         }
+
+        /** First output column whose input column {@code ox * strideW + shift} is >= 0. */
+        int firstCol(int shift) {
+            int sw = spec.strideW();
+            return Math.min(ow, shift >= 0 ? 0 : (-shift + sw - 1) / sw);
+        }
+
+        /** One past the last output column whose input column {@code ox * strideW + shift} is < w. */
+        int endCol(int shift) {
+            int sw = spec.strideW();
+            return w - shift <= 0 ? 0 : Math.min(ow, (w - shift + sw - 1) / sw);
+        }
     }
 
     private Im2col() {
     }
 
-    /** Fills {@code col[0 .. rows*cols)} from the image at {@code src[off ..]}. */
+    /**
+     * Fills {@code col[0 .. rows*cols)} (FP32) from the image of {@code src} at storage offset
+     * {@code off}: FP32 is copied, FP16 and BF16 are widened exactly.
+     */
+    static void im2col(Geometry g, Tensor src, int off, float[] col) {
+        lower(g, src.f, src.h, src.dtype, off, col);
+    }
+
+    /** As {@link #im2col(Geometry, Tensor, int, float[])} for an FP32 image in {@code src[off ..]}. */
     static void im2col(Geometry g, float[] src, int off, float[] col) {
+        lower(g, src, null, DType.FP32, off, col);
+    }
+
+    private static void lower(Geometry g, float[] f, short[] h, DType dt, int off, float[] col) {
         Conv2dSpec s = g.spec;
         int ohw = g.oh * g.ow;
+        int sw = s.strideW();
         for (int c = 0; c < g.c; c++) {
             for (int ki = 0; ki < g.kh; ki++) {
                 for (int kj = 0; kj < g.kw; kj++) {
                     int row = ((c * g.kh + ki) * g.kw + kj) * ohw;
+                    int shift = kj * s.dilationW() - s.padW();
+                    int lo = g.firstCol(shift);
+                    int hi = Math.max(lo, g.endCol(shift));
                     for (int oy = 0; oy < g.oh; oy++) {
                         int iy = oy * s.strideH() - s.padH() + ki * s.dilationH();
                         int dst = row + oy * g.ow;
                         if (iy < 0 || iy >= g.h) {
-                            java.util.Arrays.fill(col, dst, dst + g.ow, 0f);
+                            Arrays.fill(col, dst, dst + g.ow, 0f);
                             continue;
                         }
-                        int base = off + (c * g.h + iy) * g.w;
-                        for (int ox = 0; ox < g.ow; ox++) {
-                            int ix = ox * s.strideW() - s.padW() + kj * s.dilationW();
-                            col[dst + ox] = ix >= 0 && ix < g.w ? src[base + ix] : 0f;
+                        Arrays.fill(col, dst, dst + lo, 0f);
+                        if (hi > lo) {
+                            int from = off + (c * g.h + iy) * g.w + lo * sw + shift;
+                            copyRow(f, h, dt, from, sw, col, dst + lo, hi - lo);
                         }
+                        Arrays.fill(col, dst + hi, dst + g.ow, 0f);
                     }
                 }
             }
         }
     }
 
-    /** As {@link #im2col(Geometry, float[], int, float[])} for 16-bit bit patterns (0 is +0). */
-    static void im2col(Geometry g, short[] src, int off, short[] col) {
-        Conv2dSpec s = g.spec;
-        int ohw = g.oh * g.ow;
-        for (int c = 0; c < g.c; c++) {
-            for (int ki = 0; ki < g.kh; ki++) {
-                for (int kj = 0; kj < g.kw; kj++) {
-                    int row = ((c * g.kh + ki) * g.kw + kj) * ohw;
-                    for (int oy = 0; oy < g.oh; oy++) {
-                        int iy = oy * s.strideH() - s.padH() + ki * s.dilationH();
-                        int dst = row + oy * g.ow;
-                        if (iy < 0 || iy >= g.h) {
-                            java.util.Arrays.fill(col, dst, dst + g.ow, (short) 0);
-                            continue;
-                        }
-                        int base = off + (c * g.h + iy) * g.w;
-                        for (int ox = 0; ox < g.ow; ox++) {
-                            int ix = ox * s.strideW() - s.padW() + kj * s.dilationW();
-                            col[dst + ox] = ix >= 0 && ix < g.w ? src[base + ix] : 0;
-                        }
+    /** {@code col[d + i] = src[from + i * stride]} widened to FP32, for {@code i < len}. */
+    private static void copyRow(float[] f, short[] h, DType dt, int from, int stride, float[] col, int d, int len) {
+        switch (dt) {
+            case FP32 -> {
+                if (stride == 1) {
+                    System.arraycopy(f, from, col, d, len);
+                } else {
+                    for (int i = 0; i < len; i++) {
+                        col[d + i] = f[from + i * stride];
+                    }
+                }
+            }
+            case FP16 -> {
+                if (stride == 1) {
+                    for (int i = 0; i < len; i++) {
+                        col[d + i] = Float.float16ToFloat(h[from + i]);
+                    }
+                } else {
+                    for (int i = 0; i < len; i++) {
+                        col[d + i] = Float.float16ToFloat(h[from + i * stride]);
+                    }
+                }
+            }
+            case BF16 -> {
+                if (stride == 1) {
+                    for (int i = 0; i < len; i++) {
+                        col[d + i] = Float.intBitsToFloat(h[from + i] << 16);
+                    }
+                } else {
+                    for (int i = 0; i < len; i++) {
+                        col[d + i] = Float.intBitsToFloat(h[from + i * stride] << 16);
                     }
                 }
             }
         }
     }
 
-    /** Adds each column entry back onto its image pixel: {@code img[off + pixel] += col[r, p]}. */
+    /**
+     * Adds each column entry back onto its image pixel: {@code img[off + pixel] += col[r, p]}, in the
+     * order of {@link #col2imPlain} (so the sums are bit-identical to it).
+     */
     static void col2im(Geometry g, float[] col, float[] img, int off) {
         Conv2dSpec s = g.spec;
         int ohw = g.oh * g.ow;
+        int sw = s.strideW();
         for (int c = 0; c < g.c; c++) {
             for (int ki = 0; ki < g.kh; ki++) {
                 for (int kj = 0; kj < g.kw; kj++) {
                     int row = ((c * g.kh + ki) * g.kw + kj) * ohw;
+                    int shift = kj * s.dilationW() - s.padW();
+                    int lo = g.firstCol(shift);
+                    int hi = Math.max(lo, g.endCol(shift));
                     for (int oy = 0; oy < g.oh; oy++) {
                         int iy = oy * s.strideH() - s.padH() + ki * s.dilationH();
                         if (iy < 0 || iy >= g.h) {
                             continue;
                         }
-                        int base = off + (c * g.h + iy) * g.w;
-                        int src = row + oy * g.ow;
+                        int to = off + (c * g.h + iy) * g.w + lo * sw + shift;
+                        int from = row + oy * g.ow + lo;
+                        int len = hi - lo;
+                        if (sw == 1) {
+                            for (int i = 0; i < len; i++) {
+                                img[to + i] += col[from + i];
+                            }
+                        } else {
+                            for (int i = 0; i < len; i++) {
+                                img[to + i * sw] += col[from + i];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The specification of {@link #im2col}: one FP32 element at a time. */
+    static void im2colPlain(Geometry g, float[] src, int off, float[] col) {
+        Conv2dSpec s = g.spec;
+        int ohw = g.oh * g.ow;
+        for (int c = 0; c < g.c; c++) {
+            for (int ki = 0; ki < g.kh; ki++) {
+                for (int kj = 0; kj < g.kw; kj++) {
+                    int row = ((c * g.kh + ki) * g.kw + kj) * ohw;
+                    for (int oy = 0; oy < g.oh; oy++) {
                         for (int ox = 0; ox < g.ow; ox++) {
+                            int iy = oy * s.strideH() - s.padH() + ki * s.dilationH();
                             int ix = ox * s.strideW() - s.padW() + kj * s.dilationW();
-                            if (ix >= 0 && ix < g.w) {
-                                img[base + ix] += col[src + ox];
+                            boolean inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+                            col[row + oy * g.ow + ox] = inside ? src[off + (c * g.h + iy) * g.w + ix] : 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The specification of {@link #col2im}: one element at a time. */
+    static void col2imPlain(Geometry g, float[] col, float[] img, int off) {
+        Conv2dSpec s = g.spec;
+        int ohw = g.oh * g.ow;
+        for (int c = 0; c < g.c; c++) {
+            for (int ki = 0; ki < g.kh; ki++) {
+                for (int kj = 0; kj < g.kw; kj++) {
+                    int row = ((c * g.kh + ki) * g.kw + kj) * ohw;
+                    for (int oy = 0; oy < g.oh; oy++) {
+                        for (int ox = 0; ox < g.ow; ox++) {
+                            int iy = oy * s.strideH() - s.padH() + ki * s.dilationH();
+                            int ix = ox * s.strideW() - s.padW() + kj * s.dilationW();
+                            if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) {
+                                img[off + (c * g.h + iy) * g.w + ix] += col[row + oy * g.ow + ox];
                             }
                         }
                     }

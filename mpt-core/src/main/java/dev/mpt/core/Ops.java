@@ -78,10 +78,8 @@ final class Ops {
     static void addInto(Tensor acc, Tensor g) {
         float[] a = acc.f;
         float[] b = g.readFloats();
-        int o = acc.offset;
-        for (int i = 0, n = acc.numel; i < n; i++) {
-            a[o + i] += b[i];
-        }
+        // a[o + i] += b[i] through the point-wise kernel: C2 leaves the offset loop scalar
+        BinaryKernel.INSTANCE.apply(Binary.ADD, a, acc.offset, b, 0, a, acc.offset, acc.numel);
     }
 
     /** Throws unless both tensors have the same dtype. */

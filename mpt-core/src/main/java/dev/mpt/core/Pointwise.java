@@ -243,9 +243,9 @@ final class Pointwise {
                     pb = 0;
                 }
                 if (directO) {
-                    op.apply(srcA, pa, srcB, pb, out.f, pos + s, len);
+                    BinaryKernel.INSTANCE.apply(op, srcA, pa, srcB, pb, out.f, pos + s, len);
                 } else {
-                    op.apply(srcA, pa, srcB, pb, bufO, 0, len);
+                    BinaryKernel.INSTANCE.apply(op, srcA, pa, srcB, pb, bufO, 0, len);
                     store(bufO, out, pos + s, len);
                 }
             }

@@ -144,11 +144,7 @@ final class Reduce {
             for (int o = from; o < to; o++) {
                 int base = o * r * inner;
                 if (inner == 1) {
-                    double a = 0;
-                    for (int k = 0; k < r; k++) {
-                        a += x[base + k];
-                    }
-                    s[o] = a;
+                    s[o] = sumRun(x, base, r);
                 } else {
                     Arrays.fill(acc, 0.0);
                     for (int k = 0; k < r; k++) {
@@ -162,6 +158,32 @@ final class Reduce {
             }
         };
         runOuter(outer, (long) r * inner, body);
+        return s;
+    }
+
+    /**
+     * {@code x[from] + ... + x[from + n - 1]} in double, in a fixed order: four interleaved
+     * accumulators (element k goes to {@code k % 4}), combined as {@code (a0 + a1) + (a2 + a3)}, then
+     * the tail. One accumulator is bound by the latency of its additions (4 cycles each); four keep
+     * the adder busy (TensorOpsBenchmark.sum, [256, 1024]). Every term and partial sum is a double,
+     * so the error stays far below the final rounding to FP32.
+     */
+    static double sumRun(float[] x, int from, int n) {
+        double a0 = 0;
+        double a1 = 0;
+        double a2 = 0;
+        double a3 = 0;
+        int k = 0;
+        for (; k + 3 < n; k += 4) {
+            a0 += x[from + k];
+            a1 += x[from + k + 1];
+            a2 += x[from + k + 2];
+            a3 += x[from + k + 3];
+        }
+        double s = (a0 + a1) + (a2 + a3);
+        for (; k < n; k++) {
+            s += x[from + k];
+        }
         return s;
     }
 

@@ -166,10 +166,19 @@ enum Unary {
             }
         }
 
+        /*
+         * The plain loop, gx[i] = x[i] > 0 ? g[i] : 0f, branches on the sign of x: with activations
+         * of random sign the mispredictions made it ~4x slower (TensorOpsBenchmark.reluForwardBackward,
+         * [256, 1024]). Branch-free: the bits of x lie in [1, 0x7f800000] exactly when x > 0 (positive,
+         * non-zero, not NaN); t = bits - 1 then lies in [0, 0x7f800000), and the sign bit of
+         * (t - 0x7f800000) & ~t says so. The mask keeps g's bits or makes +0, as the ternary does.
+         */
         @Override
         void backward(float[] x, float[] g, float[] gx, float p, float q) {
             for (int i = 0; i < g.length; i++) {
-                gx[i] = x[i] > 0 ? g[i] : 0f;
+                int t = Float.floatToRawIntBits(x[i]) - 1;
+                int keep = ((t - 0x7f800000) & ~t) >> 31;
+                gx[i] = Float.intBitsToFloat(Float.floatToRawIntBits(g[i]) & keep);
             }
         }
     },

@@ -1,0 +1,61 @@
+package dev.mpt.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The row-range {@link Im2col#im2col} and {@link Im2col#col2im} against their per-element twins:
+ * both only copy, widen exactly or add in the same order, so the results must be bit-identical,
+ * for every dtype and for geometries whose padding, stride or dilation push whole rows or columns
+ * of taps outside the image.
+ */
+class Im2colTest {
+
+    private static final Conv2dSpec[] SPECS = {
+        Conv2dSpec.DEFAULT, Conv2dSpec.of(1, 1), Conv2dSpec.of(2, 1), Conv2dSpec.of(3, 2),
+        new Conv2dSpec(1, 2, 2, 0, 1, 1, 1), new Conv2dSpec(2, 3, 0, 4, 1, 1, 1),
+        Conv2dSpec.of(1, 2).withDilation(2), new Conv2dSpec(2, 2, 3, 3, 3, 2, 1),
+    };
+    private static final int[][] IMAGES = {{1, 1, 1}, {2, 5, 7}, {3, 8, 3}, {1, 13, 16}};
+    private static final int[][] KERNELS = {{1, 1}, {3, 3}, {2, 5}};
+
+    @Test
+    void fastLoweringsEqualTheirPlainTwins() {
+        SplittableRandom rng = new SplittableRandom(5);
+        int cases = 0;
+        for (Conv2dSpec s : SPECS) {
+            for (int[] im : IMAGES) {
+                for (int[] k : KERNELS) {
+                    int oh = s.outH(im[1], k[0]);
+                    int ow = s.outW(im[2], k[1]);
+                    if (oh < 1 || ow < 1) {
+                        continue;
+                    }
+                    Im2col.Geometry g = new Im2col.Geometry(im[0], im[1], im[2], k[0], k[1], oh, ow, s);
+                    int off = 3; // the image does not start at index 0 of its storage
+                    for (DType dt : DType.values()) {
+                        Tensor x = Tensor.randn(rng, dt, off + g.c() * g.h() * g.w());
+                        float[] xf = x.toFloatArray();
+                        float[] want = new float[g.rows() * g.cols()];
+                        Im2col.im2colPlain(g, xf, off, want);
+                        float[] got = new float[want.length];
+                        java.util.Arrays.fill(got, Float.NaN); // every entry must be written
+                        Im2col.im2col(g, x, off, got);
+                        assertArrayEquals(want, got, s + " " + dt + " " + g);
+                    }
+                    float[] col = Tensor.randn(rng, DType.FP32, g.rows() * g.cols()).toFloatArray();
+                    float[] base = Tensor.randn(rng, DType.FP32, off + g.c() * g.h() * g.w()).toFloatArray();
+                    float[] want = base.clone();
+                    Im2col.col2imPlain(g, col, want, off);
+                    float[] got = base.clone();
+                    Im2col.col2im(g, col, got, off);
+                    assertArrayEquals(want, got, s + " col2im " + g);
+                    cases++;
+                }
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(cases > 50, "cases " + cases);
+    }
+}
