@@ -81,6 +81,32 @@ class TransposedWeightGradTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FP32", "FP16"})
+    void weightGradientDoesNotDependOnTheThreadCount(DType dtype) {
+        // 160 x 130 x 140 is above the GEMM's parallel threshold (128^3), so 3 threads split the work
+        SplittableRandom rng = new SplittableRandom(23);
+        Tensor x = random(rng, 160, 130).to(dtype);
+        Tensor w = random(rng, 140, 130).to(dtype);
+        Tensor seed = random(rng, 160, 140).to(dtype);
+        int saved = dev.mpt.core.kernel.Parallel.threads();
+        float[][] grads = new float[2][];
+        try {
+            int[] counts = {1, 3};
+            for (int c = 0; c < 2; c++) {
+                dev.mpt.core.kernel.Parallel.setThreads(counts[c]);
+                Tensor leaf = w.detach().requiresGrad(true);
+                x.matmul(leaf.t()).backward(seed);
+                grads[c] = leaf.grad().to(DType.FP32).toFloatArray();
+            }
+        } finally {
+            dev.mpt.core.kernel.Parallel.setThreads(saved);
+        }
+        for (int i = 0; i < grads[0].length; i++) {
+            assertEquals(Float.floatToRawIntBits(grads[0][i]), Float.floatToRawIntBits(grads[1][i]), "element " + i);
+        }
+    }
+
     private static Tensor random(SplittableRandom rng, int rows, int cols) {
         float[] v = new float[rows * cols];
         for (int i = 0; i < v.length; i++) {
