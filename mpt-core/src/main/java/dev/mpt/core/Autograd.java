@@ -26,12 +26,26 @@ final class Autograd {
      * Returns {@code out}.
      */
     static Tensor record(Tensor out, String op, Node.Backward backward, Tensor... inputs) {
+        return record(out, op, false, backward, inputs);
+    }
+
+    /**
+     * As {@link #record}, for a view op whose rule only re-strides its gradient and so takes a
+     * dense gradient of any layout: the walk then passes, say, a transposed product to a transpose
+     * without copying it into row-major order first.
+     */
+    static Tensor recordView(Tensor out, String op, Node.Backward backward, Tensor input) {
+        return record(out, op, true, backward, input);
+    }
+
+    private static Tensor record(Tensor out, String op, boolean stridedGrad, Node.Backward backward,
+                                 Tensor... inputs) {
         if (!NoGrad.isGradEnabled()) {
             return out;
         }
         for (Tensor in : inputs) {
             if (in != null && in.requiresGrad) {
-                out.node = new Node(op, inputs, backward);
+                out.node = new Node(op, inputs, backward, stridedGrad);
                 out.requiresGrad = true;
                 return out;
             }
@@ -75,7 +89,7 @@ final class Autograd {
                 Tensor g = acc.g;
                 Node node = t.node;
                 if (node == null) {
-                    storeLeafGrad(t, g);
+                    storeLeafGrad(t, g, acc.owned);
                     continue;
                 }
                 if (t.dtype != DType.FP32) {
@@ -94,7 +108,7 @@ final class Autograd {
                                     + Arrays.toString(inGrads[k].shape) + " for input " + k + " of shape "
                                     + Arrays.toString(in.shape));
                         }
-                        accumulate(grads, in, inGrads[k], fresh(inGrads, k, g));
+                        accumulate(grads, in, inGrads[k], fresh(inGrads, k, g, acc.owned));
                     }
                 }
                 if (!retainGraph) {
@@ -112,11 +126,12 @@ final class Autograd {
     /**
      * Whether {@code grads[k]} has storage of its own: rules may return the incoming gradient or
      * views of it (see {@link Node.Backward}), possibly for several inputs, and those must not be
-     * updated in place.
+     * updated in place. The incoming gradient's storage passes on when the walk owned it (it is
+     * dropped after the rule) and only this input's gradient uses it.
      */
-    private static boolean fresh(Tensor[] grads, int k, Tensor incoming) {
+    private static boolean fresh(Tensor[] grads, int k, Tensor incoming, boolean incomingOwned) {
         Object s = storage(grads[k]);
-        if (s == storage(incoming)) {
+        if (s == storage(incoming) && !incomingOwned) {
             return false;
         }
         for (int j = 0; j < grads.length; j++) {
@@ -136,7 +151,7 @@ final class Autograd {
         Acc acc = grads.get(t);
         if (acc == null) {
             acc = new Acc();
-            if (g32.isContiguous()) {
+            if (g32.isContiguous() || (t.node != null && t.node.stridedGrad && Strided.isDense(g32.shape, g32.strides))) {
                 acc.g = g32;
                 acc.owned = fresh || g32 != g;
             } else {
@@ -146,7 +161,7 @@ final class Autograd {
             grads.put(t, acc);
             return;
         }
-        if (acc.owned) {
+        if (acc.owned && acc.g.isContiguous()) {
             Ops.addInto(acc.g, g32);
         } else {
             acc.g = acc.g.add(g32);
@@ -154,11 +169,15 @@ final class Autograd {
         }
     }
 
-    private static void storeLeafGrad(Tensor leaf, Tensor g) {
+    /** Stores or adds {@code g} into the leaf's gradient; an FP32 {@code g} the walk owns is adopted, not copied. */
+    private static void storeLeafGrad(Tensor leaf, Tensor g, boolean owned) {
         if (!leaf.requiresGrad) {
             return;
         }
-        if (leaf.grad == null) {
+        if (leaf.grad == null && owned && leaf.dtype == DType.FP32 && g.isContiguous()
+                && g.offset == 0 && g.f.length == g.numel) {
+            leaf.grad = g;
+        } else if (leaf.grad == null) {
             Tensor stored = Tensor.zeros(leaf.dtype, leaf.shape);
             stored.copy_(g);
             leaf.grad = stored;

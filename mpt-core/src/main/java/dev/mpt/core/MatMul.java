@@ -28,13 +28,33 @@ final class MatMul {
             Tensor ga = null;
             Tensor gb = null;
             if (Autograd.needs(a)) {
-                ga = Reduce.sumTo(mm(gIn, b.transpose(-1, -2), true), a.shape);
+                ga = Reduce.sumTo(product(gIn, b.transpose(-1, -2), a), a.shape);
             }
             if (Autograd.needs(b)) {
-                gb = Reduce.sumTo(mm(a.transpose(-1, -2), gIn, true), b.shape);
+                gb = Reduce.sumTo(product(a.transpose(-1, -2), gIn, b), b.shape);
             }
             return new Tensor[] {ga, gb};
         }, a, b);
+    }
+
+    /**
+     * The FP32 gradient {@code x @ y} for an operand {@code like}, laid out as {@code like} is: when
+     * {@code like} is stored column-major (a transposed view, as the weight of {@code x W^T}) and
+     * needs no broadcast sum, it is computed as {@code (y^T @ x^T)^T}, a transposed view of a
+     * row-major product, so the transpose's own rule hands the weight a row-major gradient without
+     * a copy. Both forms sum the same products {@code x_ip y_pj} over p in the same order with fused
+     * multiply-adds (whose product is commutative), so they are bit-identical.
+     */
+    private static Tensor product(Tensor x, Tensor y, Tensor like) {
+        int r = like.shape.length;
+        boolean columnMajor = like.shape[r - 2] > 1 && like.shape[r - 1] > 1
+                && like.strides[r - 2] == 1 && like.strides[r - 1] != 1;
+        if (columnMajor && x.shape.length == r && y.shape.length == r
+                && Arrays.equals(Strided.broadcast("matmul", Arrays.copyOf(x.shape, r - 2), Arrays.copyOf(y.shape, r - 2)),
+                        Arrays.copyOf(like.shape, r - 2))) {
+            return mm(y.transpose(-1, -2), x.transpose(-1, -2), true).transpose(-1, -2);
+        }
+        return mm(x, y, true);
     }
 
     /**

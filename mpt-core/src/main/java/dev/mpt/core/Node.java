@@ -12,7 +12,9 @@ final class Node {
         /**
          * Returns the gradients of the op's inputs, aligned with {@link Node#inputs}; an entry may
          * be null when that input needs no gradient. Each returned gradient has the shape of its
-         * input and dtype FP32. {@code grad} is FP32, contiguous and has the output's shape. A
+         * input and dtype FP32. {@code grad} is FP32 and has the output's shape; it is contiguous
+         * unless the node was recorded with {@code stridedGrad}, then dense (see {@link
+         * Strided#isDense}). A
          * returned gradient is either new storage or {@code grad} itself or a view of it (the walk
          * then treats it as shared); it never aliases a forward tensor.
          */
@@ -20,13 +22,23 @@ final class Node {
     }
 
     final String op;
+    /**
+     * Whether the rule accepts a gradient of any dense strided layout (a permutation of a contiguous
+     * block), not only a contiguous one: true for views whose rule only re-strides the gradient.
+     */
+    final boolean stridedGrad;
     Tensor[] inputs;
     Backward backward;
 
     Node(String op, Tensor[] inputs, Backward backward) {
+        this(op, inputs, backward, false);
+    }
+
+    Node(String op, Tensor[] inputs, Backward backward, boolean stridedGrad) {
         this.op = op;
         this.inputs = inputs;
         this.backward = backward;
+        this.stridedGrad = stridedGrad;
     }
 
     boolean released() {

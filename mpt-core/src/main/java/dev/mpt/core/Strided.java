@@ -88,8 +88,97 @@ final class Strided {
         return d;
     }
 
+    /**
+     * Whether the elements of the layout fill one block of storage without gaps: some order of the
+     * dims (by stride) makes it row-major contiguous, as for any permutation of a contiguous tensor.
+     * Strides are then positive and the block is {@code [offset, offset + numel)}.
+     */
+    static boolean isDense(int[] shape, int[] strides) {
+        int r = shape.length;
+        Integer[] order = new Integer[r];
+        for (int d = 0; d < r; d++) {
+            order[d] = d;
+        }
+        Arrays.sort(order, (x, y) -> Integer.compare(strides[x], strides[y]));
+        long expected = 1;
+        for (int i = 0; i < r; i++) {
+            int d = order[i];
+            if (shape[d] == 0) {
+                return true;
+            }
+            if (shape[d] != 1) {
+                if (strides[d] != expected) {
+                    return false;
+                }
+                expected *= shape[d];
+            }
+        }
+        return true;
+    }
+
+    /** Output rows per tile of {@link #gatherTiled}: 16 floats, one 64-byte line of each storage run. */
+    static final int TILE = 16;
+
+    /**
+     * Whether the last two dims are stored transposed (the second-last has the smaller stride, the
+     * last is not contiguous) and both have more than one element, so {@link #gatherTiled} pays.
+     */
+    static boolean transposedRows(int[] shape, int[] strides) {
+        int rank = shape.length;
+        if (rank < 2 || shape[rank - 1] < 2 || shape[rank - 2] < 2) {
+            return false;
+        }
+        int s = Math.abs(strides[rank - 1]);
+        int s2 = Math.abs(strides[rank - 2]);
+        return s != 1 && s2 < s;
+    }
+
     /** Copies the strided elements into {@code dst[dstOff..]} in row-major order. */
     static void gather(float[] src, int off, int[] shape, int[] strides, float[] dst, int dstOff) {
+        if (transposedRows(shape, strides)) {
+            gatherTiled(src, off, shape, strides, dst, dstOff);
+        } else {
+            gatherRows(src, off, shape, strides, dst, dstOff);
+        }
+    }
+
+    /**
+     * {@link #gather} for a layout whose last two dims are stored transposed: walks tiles of
+     * {@link #TILE} output rows, reading each run of the second-last dim (contiguous in storage)
+     * once and dealing it out to the tile's rows, instead of touching one cache line (and, for
+     * power-of-two strides, the same cache set) per element along each output row.
+     */
+    static void gatherTiled(float[] src, int off, int[] shape, int[] strides, float[] dst, int dstOff) {
+        int rank = shape.length;
+        int n = shape[rank - 1];
+        int s = strides[rank - 1];
+        int m = shape[rank - 2];
+        int s2 = strides[rank - 2];
+        int[] outerShape = Arrays.copyOf(shape, rank - 1);
+        int outer = rows(outerShape);
+        int[] idx = new int[rank - 1];
+        int base = off;
+        int d = dstOff;
+        for (int o = 0; o < outer; o++) {
+            for (int r0 = 0; r0 < m; r0 += TILE) {
+                int h = Math.min(TILE, m - r0);
+                int sb = base + r0 * s2;
+                int db = d + r0 * n;
+                for (int i = 0; i < n; i++) {
+                    int si = sb + i * s;
+                    int di = db + i;
+                    for (int r = 0; r < h; r++) {
+                        dst[di + r * n] = src[si + r * s2];
+                    }
+                }
+            }
+            d += m * n;
+            base = next(idx, outerShape, strides, base);
+        }
+    }
+
+    /** The plain twin of {@link #gather}: one output row after another. */
+    static void gatherRows(float[] src, int off, int[] shape, int[] strides, float[] dst, int dstOff) {
         int rank = shape.length;
         if (rank == 0) {
             dst[dstOff] = src[off];
@@ -119,6 +208,50 @@ final class Strided {
 
     /** Copies the strided 16-bit elements into {@code dst[dstOff..]} in row-major order. */
     static void gather(short[] src, int off, int[] shape, int[] strides, short[] dst, int dstOff) {
+        if (transposedRows(shape, strides)) {
+            gatherTiled(src, off, shape, strides, dst, dstOff);
+        } else {
+            gatherRows(src, off, shape, strides, dst, dstOff);
+        }
+    }
+
+    /**
+     * {@link #gather} for a layout whose last two dims are stored transposed: walks tiles of
+     * {@link #TILE} output rows, reading each run of the second-last dim (contiguous in storage)
+     * once and dealing it out to the tile's rows, instead of touching one cache line (and, for
+     * power-of-two strides, the same cache set) per element along each output row.
+     */
+    static void gatherTiled(short[] src, int off, int[] shape, int[] strides, short[] dst, int dstOff) {
+        int rank = shape.length;
+        int n = shape[rank - 1];
+        int s = strides[rank - 1];
+        int m = shape[rank - 2];
+        int s2 = strides[rank - 2];
+        int[] outerShape = Arrays.copyOf(shape, rank - 1);
+        int outer = rows(outerShape);
+        int[] idx = new int[rank - 1];
+        int base = off;
+        int d = dstOff;
+        for (int o = 0; o < outer; o++) {
+            for (int r0 = 0; r0 < m; r0 += TILE) {
+                int h = Math.min(TILE, m - r0);
+                int sb = base + r0 * s2;
+                int db = d + r0 * n;
+                for (int i = 0; i < n; i++) {
+                    int si = sb + i * s;
+                    int di = db + i;
+                    for (int r = 0; r < h; r++) {
+                        dst[di + r * n] = src[si + r * s2];
+                    }
+                }
+            }
+            d += m * n;
+            base = next(idx, outerShape, strides, base);
+        }
+    }
+
+    /** The plain twin of {@link #gather}: one output row after another. */
+    static void gatherRows(short[] src, int off, int[] shape, int[] strides, short[] dst, int dstOff) {
         int rank = shape.length;
         if (rank == 0) {
             dst[dstOff] = src[off];

@@ -116,7 +116,7 @@ final class Views {
             st[i] = x.strides[d];
         }
         Tensor out = new Tensor(x.dtype, x.f, x.h, x.offset, s, st);
-        return Autograd.record(out, "permute", g -> new Tensor[] {g.permute(inverse)}, x);
+        return Autograd.recordView(out, "permute", g -> new Tensor[] {g.permute(inverse)}, x);
     }
 
     static Tensor narrow(Tensor x, int dim, int start, int length) {

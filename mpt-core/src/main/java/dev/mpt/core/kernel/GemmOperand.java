@@ -7,6 +7,9 @@ package dev.mpt.core.kernel;
  */
 final class GemmOperand {
 
+    /** Per-thread scratch for widened 16-bit runs; grows to the longest run asked for. */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[256]);
+
     private final float[] f;
     private final short[] h;
     private final boolean bf16;
@@ -68,47 +71,59 @@ final class GemmOperand {
 
     /** op(X) = X: row r of the sliver is contiguous in storage; stores stride by {@code w}. */
     private void packRows(int r0, int h0, int c0, int cols, int w, float[] dst, int base) {
+        float[] row = f != null ? f : widened(cols);
         for (int i = 0; i < h0; i++) {
             int src = off + (r0 + i) * ld + c0;
+            int from = src;
+            if (f == null) {
+                widen(src, row, cols);
+                from = 0;
+            }
             int d = base + i;
-            if (f != null) {
-                for (int p = 0; p < cols; p++) {
-                    dst[d + p * w] = f[src + p];
-                }
-            } else if (bf16) {
-                for (int p = 0; p < cols; p++) {
-                    dst[d + p * w] = Float.intBitsToFloat(h[src + p] << 16);
-                }
-            } else {
-                for (int p = 0; p < cols; p++) {
-                    dst[d + p * w] = Float.float16ToFloat(h[src + p]);
-                }
+            for (int p = 0; p < cols; p++) {
+                dst[d + p * w] = row[from + p];
             }
         }
     }
 
     /**
      * op(X) = X^T: op(X)[r0 .. r0+rows)[c] is the contiguous run of storage row {@code c} starting at
-     * column {@code r0}; its w-element pieces go to {@code dst[d + s/w * stride + i]}.
+     * column {@code r0}; its w-element pieces go to {@code dst[d + s/w * stride + i]}. A 16-bit run is
+     * widened first in one loop (which C2 vectorizes), then copied out piece by piece.
      */
     private void packColumn(int r0, int rows, int c, int w, float[] dst, int d, int stride) {
         int src = off + c * ld + r0;
+        float[] run = f;
+        if (f == null) {
+            run = widened(rows);
+            widen(src, run, rows);
+            src = 0;
+        }
         for (int s = 0; s < rows; s += w, d += stride) {
-            int h0 = Math.min(w, rows - s);
-            int from = src + s;
-            if (f != null) {
-                for (int i = 0; i < h0; i++) {
-                    dst[d + i] = f[from + i];
-                }
-            } else if (bf16) {
-                for (int i = 0; i < h0; i++) {
-                    dst[d + i] = Float.intBitsToFloat(h[from + i] << 16);
-                }
-            } else {
-                for (int i = 0; i < h0; i++) {
-                    dst[d + i] = Float.float16ToFloat(h[from + i]);
-                }
+            System.arraycopy(run, src + s, dst, d, Math.min(w, rows - s));
+        }
+    }
+
+    /** {@code out[i] = (float) h[src + i]} for {@code i < n}: exact widening of FP16 or BF16. */
+    private void widen(int src, float[] out, int n) {
+        if (bf16) {
+            for (int i = 0; i < n; i++) {
+                out[i] = Float.intBitsToFloat(h[src + i] << 16);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                out[i] = Float.float16ToFloat(h[src + i]);
             }
         }
+    }
+
+    /** This thread's scratch row of at least {@code n} floats for widened 16-bit runs. */
+    private static float[] widened(int n) {
+        float[] t = SCRATCH.get();
+        if (t.length < n) {
+            t = new float[Math.max(n, 2 * t.length)];
+            SCRATCH.set(t);
+        }
+        return t;
     }
 }
