@@ -3,6 +3,7 @@ package dev.mpt.examples;
 import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
 import dev.mpt.nn.Flatten;
+import dev.mpt.nn.GradientProbe;
 import dev.mpt.nn.Linear;
 import dev.mpt.nn.Module;
 import dev.mpt.nn.Sequential;
