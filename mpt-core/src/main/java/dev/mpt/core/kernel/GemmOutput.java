@@ -1,5 +1,7 @@
 package dev.mpt.core.kernel;
 
+import dev.mpt.core.BFloat16;
+
 /**
  * The output C of a GEMM as stored (FP32, FP16 or BF16, row-major with leading dimension
  * {@code ld}) and the factor {@code beta}. It writes a block of FP32 sums into C as
@@ -48,7 +50,7 @@ final class GemmOutput {
             } else if (bf16) {
                 for (int j = 0; j < cols; j++) {
                     float v = beta == 0f ? sum[s + j] : sum[s + j] + beta * Float.intBitsToFloat(h[c + j] << 16);
-                    h[c + j] = toBFloat16(v);
+                    h[c + j] = BFloat16.fromFloat(v);
                 }
             } else {
                 for (int j = 0; j < cols; j++) {
@@ -59,12 +61,4 @@ final class GemmOutput {
         }
     }
 
-    /** FP32 to BF16 bits, round to nearest even, NaN kept quiet: the rule of {@link Convert#floatToBFloat16}. */
-    static short toBFloat16(float v) {
-        int bits = Float.floatToRawIntBits(v);
-        if ((bits & 0x7fffffff) > 0x7f800000) {
-            return (short) ((bits >>> 16) | 0x0040);
-        }
-        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
-    }
 }

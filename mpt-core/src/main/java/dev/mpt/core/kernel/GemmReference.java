@@ -1,5 +1,6 @@
 package dev.mpt.core.kernel;
 
+import dev.mpt.core.BFloat16;
 import dev.mpt.core.DType;
 
 /**
@@ -86,8 +87,6 @@ final class GemmReference {
         if (in == DType.FP16) {
             return Float.floatToFloat16(v);
         }
-        short[] out = new short[1];
-        Convert.floatToBFloat16(new float[] {v}, 0, out, 0, 1);
-        return out[0];
+        return BFloat16.fromFloat(v);
     }
 }

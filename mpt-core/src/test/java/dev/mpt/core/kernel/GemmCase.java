@@ -3,6 +3,7 @@ package dev.mpt.core.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.mpt.core.BFloat16;
 import dev.mpt.core.DType;
 import java.util.Arrays;
 import java.util.Random;
@@ -117,7 +118,7 @@ final class GemmCase {
         return switch (type) {
             case FP32 -> v;
             case FP16 -> Float.float16ToFloat(Float.floatToFloat16(v));
-            case BF16 -> Float.intBitsToFloat(GemmOutput.toBFloat16(v) << 16);
+            case BF16 -> Float.intBitsToFloat(BFloat16.fromFloat(v) << 16);
         };
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mpt.core.BFloat16;
 import dev.mpt.core.DType;
 import java.util.ArrayList;
 import java.util.List;
@@ -242,7 +243,7 @@ class GemmTest {
     private static void checkBf16(int bits, float[] in, short[] out) {
         in[0] = Float.intBitsToFloat(bits);
         Convert.floatToBFloat16(in, 0, out, 0, 1);
-        assertEquals(out[0], GemmOutput.toBFloat16(in[0]), () -> "bits 0x" + Integer.toHexString(bits));
+        assertEquals(out[0], BFloat16.fromFloat(in[0]), () -> "bits 0x" + Integer.toHexString(bits));
     }
 
     @Test
