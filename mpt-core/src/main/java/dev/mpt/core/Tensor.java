@@ -900,6 +900,33 @@ public final class Tensor {
         return MatMul.matmul(this, other);
     }
 
+    // ---------------------------------------------------------------- normalization
+
+    /**
+     * Batch normalization of this {@code [N, C, ...]} tensor over every dimension but the channel
+     * dimension 1, fused into one op (PyTorch's {@code batch_norm}).
+     *
+     * <p>In training mode each channel is normalized with the batch's mean and biased variance,
+     * accumulated in double over its elements; when given, {@code runningMean} and {@code
+     * runningVar} are then updated in place: {@code running = (1 - momentum) * running + momentum *
+     * batchStat}, with the unbiased variance fed to {@code runningVar}. In evaluation mode the
+     * running statistics normalize and are not changed. Then {@code y = xhat * weight + bias}
+     * (each optional), computed in FP32 and rounded once to this dtype. Differentiable in this
+     * tensor, {@code weight} and {@code bias}.
+     *
+     * @param runningMean FP32 contiguous {@code [C]} running mean, or null (training only)
+     * @param runningVar  FP32 contiguous {@code [C]} running variance, or null with runningMean
+     * @param weight      scale {@code [C]} or null for 1
+     * @param bias        shift {@code [C]} or null for 0
+     * @param training    whether to use (and track) the batch's statistics
+     * @param momentum    running-statistics momentum in {@code [0, 1]}
+     * @param eps         added to the variance, finite and {@code > 0}
+     */
+    public Tensor batchNorm(Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias, boolean training,
+                            double momentum, double eps) {
+        return Normalization.batchNorm(this, runningMean, runningVar, weight, bias, training, momentum, eps);
+    }
+
     // ---------------------------------------------------------------- convolution and pooling
 
     /**

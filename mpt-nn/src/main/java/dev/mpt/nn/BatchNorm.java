@@ -1,7 +1,5 @@
 package dev.mpt.nn;
 
-import dev.mpt.core.DType;
-import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
 import java.util.Arrays;
 
@@ -86,39 +84,22 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
     public Tensor forward(Tensor x) {
         Checks.input(name, x);
         checkShape(x);
-        int r = x.dim();
-        int[] dims = new int[r - 1];
-        int[] bshape = new int[r];
-        Arrays.fill(bshape, 1);
-        bshape[1] = channels;
-        for (int i = 0, j = 0; i < r; i++) {
-            if (i != 1) {
-                dims[j++] = i;
-            }
+        if (!isTraining()) {
+            return x.batchNorm(runningMean.value(), runningVar.value(), weight.value(), bias.value(), false,
+                    momentum, eps);
         }
-        Tensor xf = x.to(DType.FP32);
-        Tensor mean;
-        Tensor var;
-        if (isTraining()) {
-            int n = x.numel() / channels;
-            if (n < 2) {
-                throw new IllegalArgumentException(name + ": training needs more than one value per channel, got shape "
-                        + Arrays.toString(x.shape()));
-            }
-            mean = xf.mean(dims, true);
-            var = xf.variance(dims, false, true);
-            try (NoGrad scope = NoGrad.enter()) {
-                Tensor unbiased = var.detach().reshape(channels).mul((float) n / (n - 1));
-                runningMean.set(runningMean.value().mul(1 - momentum).add(mean.detach().reshape(channels).mul(momentum)));
-                runningVar.set(runningVar.value().mul(1 - momentum).add(unbiased.mul(momentum)));
-            }
-        } else {
-            mean = runningMean.value().reshape(bshape);
-            var = runningVar.value().reshape(bshape);
+        if (x.numel() / channels < 2) {
+            throw new IllegalArgumentException(name + ": training needs more than one value per channel, got shape "
+                    + Arrays.toString(x.shape()));
         }
-        Tensor y = xf.sub(mean).div(var.add(eps).sqrt());
-        y = y.mul(weight.value().reshape(bshape)).add(bias.value().reshape(bshape));
-        return y.to(x.dtype());
+        // fresh copies updated in place by the op, then installed: a running-statistics tensor
+        // handed out earlier (a state dict, say) never changes under its holder
+        Tensor mean = Tensor.zeros(channels).copy_(runningMean.value());
+        Tensor var = Tensor.zeros(channels).copy_(runningVar.value());
+        Tensor y = x.batchNorm(mean, var, weight.value(), bias.value(), true, momentum, eps);
+        runningMean.set(mean);
+        runningVar.set(var);
+        return y;
     }
 
     @Override

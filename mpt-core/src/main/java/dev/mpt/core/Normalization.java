@@ -1,0 +1,341 @@
+package dev.mpt.core;
+
+import dev.mpt.core.kernel.Parallel;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Batch normalization over dimension 1 as one fused op with a hand-written gradient: a pass for
+ * the mean, one for the variance and one for the output forward, two passes backward, instead of
+ * the dozen broadcast ops, reductions and temporaries of its composition.
+ *
+ * <p>Numerics: elements are read in FP32 (16-bit ones widened exactly); each channel's mean and
+ * biased variance are accumulated in double over all its elements (two passes, as {@link
+ * Tensor#variance}) and rounded to FP32; then {@code y = ((x - mean) / sqrt(var + eps)) * gamma +
+ * beta} in FP32, each operation rounded as written, and {@code y} is rounded once to the input's
+ * dtype. The backward pass sums {@code g} and {@code g * xhat} per channel in double.
+ */
+final class Normalization {
+
+    /** Elements per task below which a channel range runs on the calling thread. */
+    private static final int GRAIN = 1 << 15;
+
+    private Normalization() {
+    }
+
+    static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                            boolean training, double momentum, double eps) {
+        Objects.requireNonNull(x, "batchNorm: input");
+        if (x.shape.length < 2) {
+            throw new IllegalArgumentException("batchNorm: input must have shape [N, C, ...], got "
+                    + Arrays.toString(x.shape));
+        }
+        int channels = x.shape[1];
+        checkVector("weight", weight, channels, false);
+        checkVector("bias", bias, channels, false);
+        checkVector("runningMean", runningMean, channels, true);
+        checkVector("runningVar", runningVar, channels, true);
+        if ((runningMean == null) != (runningVar == null)) {
+            throw new IllegalArgumentException("batchNorm: give both runningMean and runningVar or neither");
+        }
+        if (!training && runningMean == null) {
+            throw new IllegalArgumentException("batchNorm: evaluation mode needs runningMean and runningVar");
+        }
+        if (!(eps > 0) || !Double.isFinite(eps)) {
+            throw new IllegalArgumentException("batchNorm: eps must be finite and > 0, got " + eps);
+        }
+        if (!(momentum >= 0 && momentum <= 1)) {
+            throw new IllegalArgumentException("batchNorm: momentum must be in [0, 1], got " + momentum);
+        }
+        Tensor in = x.contiguous();
+        int batch = in.shape[0];
+        int inner = innerSize(in.shape);
+        long perChannel = (long) batch * inner;
+        if (training && perChannel < 2) {
+            throw new IllegalArgumentException("batchNorm: training needs more than one value per channel, got shape "
+                    + Arrays.toString(x.shape));
+        }
+        float[] gamma = weight == null ? null : weight.readFloats();
+        float[] beta = bias == null ? null : bias.readFloats();
+        float epsF = (float) eps;
+        float[] mean = new float[channels];
+        float[] div = new float[channels];
+        Layout lay = new Layout(in, batch, channels, inner);
+        if (training) {
+            float[] var = new float[channels];
+            lay.forChannels((from, to) -> {
+                float[] buf = lay.buffer();
+                for (int c = from; c < to; c++) {
+                    double sum = 0;
+                    for (int b = 0; b < batch; b++) {
+                        sum += sum(lay.read(b, c, buf), lay.start(b, c, buf), inner);
+                    }
+                    double m = sum / perChannel;
+                    double ss = 0;
+                    for (int b = 0; b < batch; b++) {
+                        ss += squares(lay.read(b, c, buf), lay.start(b, c, buf), inner, m);
+                    }
+                    mean[c] = (float) m;
+                    var[c] = (float) (ss / perChannel);
+                }
+            });
+            for (int c = 0; c < channels; c++) {
+                div[c] = (float) Math.sqrt(var[c] + epsF);
+            }
+            if (runningMean != null) {
+                float mom = (float) momentum;
+                float keep = 1 - mom;
+                float unbias = (float) perChannel / (perChannel - 1);
+                float[] rm = runningMean.f;
+                float[] rv = runningVar.f;
+                int om = runningMean.offset;
+                int ov = runningVar.offset;
+                for (int c = 0; c < channels; c++) {
+                    rm[om + c] = rm[om + c] * keep + mean[c] * mom;
+                    rv[ov + c] = rv[ov + c] * keep + (var[c] * unbias) * mom;
+                }
+            }
+        } else {
+            float[] rm = runningMean.readFloats();
+            float[] rv = runningVar.readFloats();
+            for (int c = 0; c < channels; c++) {
+                mean[c] = rm[c];
+                div[c] = (float) Math.sqrt(rv[c] + epsF);
+            }
+        }
+        Tensor out = lay.output();
+        lay.forChannels((from, to) -> {
+            float[] buf = lay.buffer();
+            float[] res = lay.buffer();
+            for (int c = from; c < to; c++) {
+                float m = mean[c];
+                float d = div[c];
+                float g = gamma == null ? 1f : gamma[c];
+                float bt = beta == null ? 0f : beta[c];
+                for (int b = 0; b < batch; b++) {
+                    float[] src = lay.read(b, c, buf);
+                    int s = lay.start(b, c, buf);
+                    float[] dst = lay.target(out, res);
+                    int o = lay.targetStart(out, b, c, res);
+                    for (int i = 0; i < inner; i++) {
+                        float y = (src[s + i] - m) / d;
+                        if (gamma != null) {
+                            y *= g;
+                        }
+                        if (beta != null) {
+                            y += bt;
+                        }
+                        dst[o + i] = y;
+                    }
+                    lay.flush(out, b, c, res);
+                }
+            }
+        });
+        return Autograd.record(out, "batchNorm",
+                grad -> backward(grad, lay, mean, div, gamma, training, weight, bias), in, weight, bias);
+    }
+
+    private static Tensor[] backward(Tensor grad, Layout lay, float[] mean, float[] div, float[] gamma,
+                                     boolean training, Tensor weight, Tensor bias) {
+        int channels = lay.channels;
+        int batch = lay.batch;
+        int inner = lay.inner;
+        double count = (double) batch * inner;
+        float[] gv = grad.f;
+        int go = grad.offset;
+        float[] dGamma = new float[channels];
+        float[] dBeta = new float[channels];
+        float[] dx = Autograd.needs(lay.x) ? new float[lay.x.numel] : null;
+        lay.forChannels((from, to) -> {
+            float[] buf = lay.buffer();
+            for (int c = from; c < to; c++) {
+                float m = mean[c];
+                float d = div[c];
+                double sumG = 0;
+                double sumGX = 0;
+                for (int b = 0; b < batch; b++) {
+                    float[] src = lay.read(b, c, buf);
+                    int s = lay.start(b, c, buf);
+                    int gs = go + lay.base(b, c);
+                    for (int i = 0; i < inner; i++) {
+                        float g = gv[gs + i];
+                        float xhat = (src[s + i] - m) / d;
+                        sumG += g;
+                        sumGX += (double) g * xhat;
+                    }
+                }
+                dGamma[c] = (float) sumGX;
+                dBeta[c] = (float) sumG;
+                if (dx == null) {
+                    continue;
+                }
+                float scale = (gamma == null ? 1f : gamma[c]) / d;
+                float k1 = training ? (float) (sumG / count) : 0f;
+                float k2 = training ? (float) (sumGX / count) : 0f;
+                for (int b = 0; b < batch; b++) {
+                    float[] src = lay.read(b, c, buf);
+                    int s = lay.start(b, c, buf);
+                    int base = lay.base(b, c);
+                    int gs = go + base;
+                    for (int i = 0; i < inner; i++) {
+                        float xhat = (src[s + i] - m) / d;
+                        dx[base + i] = scale * (gv[gs + i] - k1 - xhat * k2);
+                    }
+                }
+            }
+        });
+        int[] cShape = {channels};
+        return new Tensor[] {
+            dx == null ? null : Ops.wrap(dx, DType.FP32, lay.x.shape),
+            Autograd.needs(weight) ? Ops.wrap(dGamma, DType.FP32, cShape) : null,
+            Autograd.needs(bias) ? Ops.wrap(dBeta, DType.FP32, cShape) : null,
+        };
+    }
+
+    /** Elements per (sample, channel) pair: the product of the dimensions after the channel. */
+    private static int innerSize(int[] shape) {
+        int inner = 1;
+        for (int d = 2; d < shape.length; d++) {
+            inner *= shape[d];
+        }
+        return inner;
+    }
+
+    private static void checkVector(String name, Tensor t, int channels, boolean state) {
+        if (t == null) {
+            return;
+        }
+        if (t.shape.length != 1 || t.shape[0] != channels) {
+            throw new IllegalArgumentException("batchNorm: " + name + " must have shape [" + channels
+                    + "] (the input's channels), got " + Arrays.toString(t.shape));
+        }
+        if (state) {
+            if (t.dtype != DType.FP32 || !t.isContiguous()) {
+                throw new IllegalArgumentException("batchNorm: " + name + " must be a contiguous FP32 tensor, got "
+                        + t.dtype + (t.isContiguous() ? "" : " non-contiguous"));
+            }
+            if (t.requiresGrad) {
+                throw new IllegalArgumentException("batchNorm: " + name + " is running state and must not require grad");
+            }
+        }
+    }
+
+    /** Sum of {@code n} floats in double, four independent partial sums. */
+    private static double sum(float[] v, int at, int n) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            s0 += v[at + i];
+            s1 += v[at + i + 1];
+            s2 += v[at + i + 2];
+            s3 += v[at + i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += v[at + i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** Sum of {@code (v - m)^2} over {@code n} floats in double. */
+    private static double squares(float[] v, int at, int n, double m) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            double d0 = v[at + i] - m;
+            double d1 = v[at + i + 1] - m;
+            double d2 = v[at + i + 2] - m;
+            double d3 = v[at + i + 3] - m;
+            s0 += d0 * d0;
+            s1 += d1 * d1;
+            s2 += d2 * d2;
+            s3 += d3 * d3;
+        }
+        for (; i < n; i++) {
+            double d = v[at + i] - m;
+            s0 += d * d;
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /**
+     * Access to the contiguous {@code [batch, channels, inner]} input by runs of {@code inner}
+     * elements: FP32 runs are read in place, 16-bit ones widened into a per-task buffer.
+     */
+    private static final class Layout {
+        final Tensor x;
+        final int batch;
+        final int channels;
+        final int inner;
+
+        Layout(Tensor x, int batch, int channels, int inner) {
+            this.x = x;
+            this.batch = batch;
+            this.channels = channels;
+            this.inner = inner;
+        }
+
+        /** Runs {@code body} over channel ranges, in parallel when the tensor is large. */
+        void forChannels(Parallel.RangeBody body) {
+            int grain = (int) Math.max(1, Math.min(channels, GRAIN / Math.max(1L, (long) batch * inner)));
+            if ((long) batch * inner * channels < 2L * GRAIN) {
+                body.run(0, channels);
+            } else {
+                Parallel.forRange(channels, grain, body);
+            }
+        }
+
+        /** A scratch run for 16-bit data (null for FP32 input). */
+        float[] buffer() {
+            return x.dtype == DType.FP32 ? null : new float[inner];
+        }
+
+        /** Offset of the run {@code (b, c)} from the start of a contiguous tensor of this shape. */
+        int base(int b, int c) {
+            return (b * channels + c) * inner;
+        }
+
+        /** The array holding run {@code (b, c)} as FP32: the storage, or {@code buf} filled. */
+        float[] read(int b, int c, float[] buf) {
+            if (buf == null) {
+                return x.f;
+            }
+            Ops.widen(x.dtype, x.h, x.offset + base(b, c), buf, 0, inner);
+            return buf;
+        }
+
+        /** Where run {@code (b, c)} starts in the array {@link #read} returned. */
+        int start(int b, int c, float[] buf) {
+            return buf == null ? x.offset + base(b, c) : 0;
+        }
+
+        /** A new contiguous tensor of the input's dtype and shape. */
+        Tensor output() {
+            int n = x.numel;
+            int[] strides = Strided.contiguousStrides(x.shape);
+            return x.dtype == DType.FP32
+                    ? new Tensor(DType.FP32, new float[n], null, 0, x.shape.clone(), strides)
+                    : new Tensor(x.dtype, null, new short[n], 0, x.shape.clone(), strides);
+        }
+
+        float[] target(Tensor out, float[] res) {
+            return res == null ? out.f : res;
+        }
+
+        int targetStart(Tensor out, int b, int c, float[] res) {
+            return res == null ? base(b, c) : 0;
+        }
+
+        /** Rounds a 16-bit run from {@code res} into {@code out}. */
+        void flush(Tensor out, int b, int c, float[] res) {
+            if (res != null) {
+                Ops.narrow(out.dtype, res, 0, out.h, base(b, c), inner);
+            }
+        }
+    }
+}
