@@ -1,10 +1,14 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.Parallel;
 import java.util.Arrays;
 import java.util.Objects;
 
 /** 2-D max and average pooling over NCHW tensors, with their gradients. */
 final class Pooling {
+
+    /** Input elements per task below which pooling runs on the calling thread. */
+    private static final int GRAIN = 1 << 15;
 
     private Pooling() {
     }
@@ -26,7 +30,58 @@ final class Pooling {
         return new int[] {oh, ow};
     }
 
-    /** Max over each window (padding never wins); the gradient goes to the first maximal pixel. */
+    /** Runs {@code body} over ranges of planes, in parallel when there is enough work. */
+    private static void forPlanes(int planes, int planeSize, Parallel.RangeBody body) {
+        if ((long) planes * planeSize < 2L * GRAIN) {
+            body.run(0, planes);
+        } else {
+            Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, planeSize)), body);
+        }
+    }
+
+    /**
+     * Whether {@code v} replaces the running maximum {@code m} as the window's arg-max: it is
+     * larger, or the first NaN. The maximum itself is tracked with {@link Math#max}, which compiles
+     * without branches; only this index choice is a select, so random data costs no mispredicted
+     * branches on the value.
+     */
+    private static boolean takes(float v, float m) {
+        return v > m | (v != v & m == m);
+    }
+
+    /** The unpadded 2x2 case, every window inside the plane, unrolled. */
+    private static void maxPool2x2(float[] x, float[] y, int[] arg, int from, int to, int h, int w, int stride,
+                                   int oh, int ow) {
+        for (int p = from; p < to; p++) {
+            int base = p * h * w;
+            int q = p * oh * ow;
+            for (int oy = 0; oy < oh; oy++) {
+                int row = base + oy * stride * w;
+                for (int ox = 0; ox < ow; ox++, q++) {
+                    int s = row + ox * stride;
+                    float m = x[s];
+                    int best = s;
+                    float v = x[s + 1];
+                    best = takes(v, m) ? s + 1 : best;
+                    m = Math.max(m, v);
+                    v = x[s + w];
+                    best = takes(v, m) ? s + w : best;
+                    m = Math.max(m, v);
+                    v = x[s + w + 1];
+                    best = takes(v, m) ? s + w + 1 : best;
+                    m = Math.max(m, v);
+                    y[q] = m;
+                    arg[q] = best;
+                }
+            }
+        }
+    }
+
+    /**
+     * Max over each window by {@link Math#max} (padding never counts; a NaN in the window gives
+     * NaN); the gradient goes to the first pixel that is larger than all before it, or to the first
+     * NaN (ties, {@code -0} and {@code +0} included, go to the first).
+     */
     static Tensor maxPool2d(Tensor x, int k, int stride, int pad) {
         int[] o = outSize("maxPool2d", x, k, stride, pad);
         int oh = o[0];
@@ -37,42 +92,50 @@ final class Pooling {
         float[] xv = x.readFloats();
         float[] y = new float[planes * oh * ow];
         int[] arg = new int[y.length];
-        for (int p = 0; p < planes; p++) {
-            int base = p * h * w;
-            for (int oy = 0; oy < oh; oy++) {
-                for (int ox = 0; ox < ow; ox++) {
-                    float m = Float.NEGATIVE_INFINITY;
-                    int best = -1;
-                    for (int ky = 0; ky < k; ky++) {
-                        int iy = oy * stride - pad + ky;
-                        if (iy < 0 || iy >= h) {
-                            continue;
-                        }
-                        for (int kx = 0; kx < k; kx++) {
-                            int ix = ox * stride - pad + kx;
-                            if (ix < 0 || ix >= w) {
+        forPlanes(planes, h * w, (from, to) -> {
+            if (k == 2 && pad == 0) {
+                maxPool2x2(xv, y, arg, from, to, h, w, stride, oh, ow);
+                return;
+            }
+            for (int p = from; p < to; p++) {
+                int base = p * h * w;
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        float m = Float.NaN;
+                        int best = -1;
+                        for (int ky = 0; ky < k; ky++) {
+                            int iy = oy * stride - pad + ky;
+                            if (iy < 0 || iy >= h) {
                                 continue;
                             }
-                            float v = xv[base + iy * w + ix];
-                            if (best < 0 || v > m || (Float.isNaN(v) && !Float.isNaN(m))) {
-                                m = v;
-                                best = iy * w + ix;
+                            for (int kx = 0; kx < k; kx++) {
+                                int ix = ox * stride - pad + kx;
+                                if (ix < 0 || ix >= w) {
+                                    continue;
+                                }
+                                float v = xv[base + iy * w + ix];
+                                boolean first = best < 0;
+                                best = first || takes(v, m) ? iy * w + ix : best;
+                                m = first ? v : Math.max(m, v);
                             }
                         }
+                        int q = (p * oh + oy) * ow + ox;
+                        y[q] = m;
+                        arg[q] = base + best;
                     }
-                    int q = (p * oh + oy) * ow + ox;
-                    y[q] = m;
-                    arg[q] = base + best;
                 }
             }
-        }
+        });
         Tensor out = Ops.wrap(y, x.dtype, new int[] {x.shape[0], x.shape[1], oh, ow});
         return Autograd.record(out, "maxPool2d", g -> {
             float[] gv = g.readFloats();
             float[] gx = new float[x.numel];
-            for (int q = 0; q < gv.length; q++) {
-                gx[arg[q]] += gv[q];
-            }
+            int per = oh * ow;
+            forPlanes(planes, h * w, (from, to) -> {
+                for (int q = from * per; q < to * per; q++) {
+                    gx[arg[q]] += gv[q];
+                }
+            });
             return new Tensor[] {Ops.wrap(gx, DType.FP32, x.shape)};
         }, x);
     }

@@ -271,6 +271,74 @@ class ConvolutionTest {
         }
     }
 
+    /**
+     * The gradient of max pooling goes to the first largest pixel of each window (ties included) or
+     * to the first NaN; checked against a direct loop on inputs large enough to run in parallel,
+     * with many ties (values on a coarse grid) and a few NaNs.
+     */
+    @Test
+    void maxPoolRoutesGradientToFirstMaximumOrNaN() {
+        int n = 4;
+        int c = 8;
+        int h = 64;
+        int w = 62;
+        float[] v = new float[n * c * h * w];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = rng.nextInt(5) == 0 ? 0f : rng.nextInt(-3, 4);
+        }
+        v[7] = Float.NaN;
+        v[w + 6] = Float.NaN;
+        v[1000] = -0f;
+        int[][] params = {{2, 2, 0}, {2, 1, 0}, {3, 2, 1}};
+        for (int[] p : params) {
+            int k = p[0];
+            int st = p[1];
+            int pad = p[2];
+            Tensor x = Tensor.of(v, n, c, h, w).requiresGrad(true);
+            Tensor y = x.maxPool2d(k, st, pad);
+            y.backward(Tensor.ones(y.shape()));
+            float[] ys = y.toFloatArray();
+            float[] gx = x.grad().toFloatArray();
+            int oh = (h + 2 * pad - k) / st + 1;
+            int ow = (w + 2 * pad - k) / st + 1;
+            float[] ref = new float[v.length];
+            for (int plane = 0; plane < n * c; plane++) {
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        double m = Double.NEGATIVE_INFINITY;
+                        int best = -1;
+                        boolean nan = false;
+                        for (int ky = 0; ky < k; ky++) {
+                            for (int kx = 0; kx < k; kx++) {
+                                int iy = oy * st - pad + ky;
+                                int ix = ox * st - pad + kx;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w || nan) {
+                                    continue;
+                                }
+                                int at = (plane * h + iy) * w + ix;
+                                if (Float.isNaN(v[at])) {
+                                    nan = true;
+                                    best = at;
+                                } else if (best < 0 || v[at] > m) {
+                                    m = v[at];
+                                    best = at;
+                                }
+                            }
+                        }
+                        ref[best] += 1;
+                        int q = (plane * oh + oy) * ow + ox;
+                        if (nan) {
+                            assertTrue(Float.isNaN(ys[q]), "NaN window " + q);
+                        } else {
+                            assertEquals(m, ys[q], 0.0, "max " + q);
+                        }
+                    }
+                }
+            }
+            assertArrayEquals(ref, gx, "gradient routing k=" + k + " stride=" + st + " pad=" + pad);
+        }
+    }
+
     @Test
     void poolingGradients() {
         // distinct values 0.1 apart in [-5, 5), a permutation of a grid: ties are 0.1 > 2h away
@@ -281,6 +349,8 @@ class ConvolutionTest {
         Tensor x = Tensor.of(v, 2, 2, 5, 5);
         GradCheck.Report r = GradCheck.check(in -> in[0].maxPool2d(3, 2, 1), x);
         assertTrue(r.passed(), r::worst);
+        GradCheck.Report r2 = GradCheck.check(in -> in[0].maxPool2d(2, 2, 0), x);
+        assertTrue(r2.passed(), r2::worst);
         GradCheck.Report a = GradCheck.check(in -> in[0].avgPool2d(3, 2, 1), Tensor.randn(rng, DType.FP32, 2, 2, 5, 5));
         assertTrue(a.passed(), a::worst);
         assertThrows(IllegalArgumentException.class, () -> x.maxPool2d(2, 2, 2));
