@@ -10,10 +10,12 @@ import dev.mpt.optim.Optimizer;
 import dev.mpt.optim.amp.Evaluation;
 import dev.mpt.optim.amp.StepResult;
 import dev.mpt.optim.amp.Trainer;
+import dev.mpt.optim.schedule.LearningRateSchedule;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.LongFunction;
 import org.slf4j.Logger;
 
 /**
@@ -35,21 +37,30 @@ final class ClassifierTraining {
      * @param data      training and test splits
      * @param batchSize samples per step
      * @param epochs    passes over the training split
+     * @param schedule  the learning-rate schedule for a run of the given number of steps, or null
+     *                  for the optimizer's own rate
      */
-    record Setup(Module model, Optimizer optimizer, TrainTest data, int batchSize, int epochs) {
+    record Setup(Module model, Optimizer optimizer, TrainTest data, int batchSize, int epochs,
+                 LongFunction<LearningRateSchedule> schedule) {
     }
 
     private ClassifierTraining() {
     }
 
     static RunResult run(Setup s, PrecisionOption p, CommonOptions common, Path dir, Logger log) {
-        Trainer trainer = Trainer.builder(s.model()).precision(p.precision()).optimizer(s.optimizer())
-                .loss(Losses::crossEntropy).seed(common.seed()).logEvery(0).build();
-        String label = p.cliName();
-        log.info("{}: {} parameters, {}, batch {}, {} epochs, {} training samples", label,
-                s.model().parameterCount(), s.optimizer(), s.batchSize(), s.epochs(), s.data().train().size());
         int perEpoch = Math.min(common.maxSteps(), s.data().train().batches(s.batchSize()).count());
         long total = (long) perEpoch * s.epochs();
+        Trainer.Builder builder = Trainer.builder(s.model()).precision(p.precision()).optimizer(s.optimizer())
+                .loss(Losses::crossEntropy).seed(common.seed()).logEvery(0);
+        LearningRateSchedule schedule = s.schedule() == null ? null : s.schedule().apply(total);
+        if (schedule != null) {
+            builder.schedule(schedule);
+        }
+        Trainer trainer = builder.build();
+        String label = p.cliName();
+        log.info("{}: {} parameters, {}{}, batch {}, {} epochs, {} training samples", label,
+                s.model().parameterCount(), s.optimizer(), schedule == null ? "" : ", " + schedule, s.batchSize(),
+                s.epochs(), s.data().train().size());
         var progress = new Progress(log, label, total, PROGRESS_INTERVAL);
         double[] steps = new double[(int) total];
         double[] losses = new double[(int) total];

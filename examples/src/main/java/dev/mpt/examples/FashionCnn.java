@@ -9,6 +9,7 @@ import dev.mpt.nn.MaxPool2d;
 import dev.mpt.nn.ReLU;
 import dev.mpt.nn.Sequential;
 import dev.mpt.optim.Adam;
+import dev.mpt.optim.schedule.LearningRateSchedule;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import picocli.CommandLine.Command;
@@ -38,6 +39,16 @@ public final class FashionCnn extends TrainingExample {
 
     @Option(names = "--lr", paramLabel = "LR", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE})")
     double lr;
+
+    @Option(names = "--schedule", paramLabel = "S", defaultValue = "cosine",
+            description = "learning rate over the run: cosine (annealed from --lr to 0 at the last step) or constant"
+                    + " (default: ${DEFAULT-VALUE})")
+    Schedule schedule;
+
+    /** The learning-rate schedules offered. */
+    enum Schedule {
+        cosine, constant
+    }
 
     /** Default epochs: a short first run; the 91% target needs more. */
     static final int DEFAULT_EPOCHS = 2;
@@ -70,7 +81,8 @@ public final class FashionCnn extends TrainingExample {
     @Override
     protected RunResult train(PrecisionOption p, Path dir) throws Exception {
         var setup = new ClassifierTraining.Setup(model(common.seed(), channels), new Adam(lr),
-                data.loadStandardized(common.limit()), batch, common.epochs(DEFAULT_EPOCHS));
+                data.loadStandardized(common.limit()), batch, common.epochs(DEFAULT_EPOCHS),
+                schedule == Schedule.cosine ? steps -> LearningRateSchedule.cosine(lr, steps, 0) : null);
         return ClassifierTraining.run(setup, p, common, dir, log);
     }
 }

@@ -66,7 +66,7 @@ public final class FashionMlp extends TrainingExample {
     @Override
     protected RunResult train(PrecisionOption p, Path dir) throws Exception {
         var setup = new ClassifierTraining.Setup(model(common.seed(), hidden), new Sgd(lr, momentum),
-                data.loadStandardized(common.limit()), batch, common.epochs(DEFAULT_EPOCHS));
+                data.loadStandardized(common.limit()), batch, common.epochs(DEFAULT_EPOCHS), null);
         return ClassifierTraining.run(setup, p, common, dir, log);
     }
 }
