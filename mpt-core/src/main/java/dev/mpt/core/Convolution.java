@@ -84,8 +84,9 @@ final class Convolution {
             Scratch sc = Scratch.get();
             float[] col = sc.col(k * ohw);
             float[] buf = sc.out(og * ohw);
+            float[] image = sc.image(dt, cg * d.h * d.w);
             for (int g = 0; g < groups; g++) {
-                Im2col.im2col(geo, xc, xc.offset + (n * d.cin + g * cg) * d.h * d.w, col);
+                Im2col.im2col(geo, xc, xc.offset + (n * d.cin + g * cg) * d.h * d.w, col, image);
                 Gemm.sgemm(false, false, og, ohw, k, wf, g * og * k, k, col, 0, ohw, 0f, buf, 0, ohw);
                 store(out, (n * d.cout + g * og) * ohw, buf, bv, g * og, og, ohw);
             }
@@ -162,11 +163,12 @@ final class Convolution {
             Scratch sc = Scratch.get();
             float[] col = needW ? sc.col(k * ohw) : null;
             float[] dcol = needX ? sc.out(k * ohw) : null;
+            float[] image = needW ? sc.image(xc.dtype, cg * d.h * d.w) : null;
             for (int n = n0; n < n1; n++) {
                 for (int g = 0; g < groups; g++) {
                     int gOff = (n * d.cout + g * og) * ohw;
                     if (needW) {
-                        Im2col.im2col(geo, xc, xc.offset + (n * d.cin + g * cg) * d.h * d.w, col);
+                        Im2col.im2col(geo, xc, xc.offset + (n * d.cin + g * cg) * d.h * d.w, col, image);
                         Gemm.sgemm(false, true, og, k, ohw, gv, gOff, ohw, col, 0, ohw, n == n0 ? 0f : 1f,
                                 gwTo, gwOff + g * og * k, k);
                     }
@@ -224,6 +226,7 @@ final class Convolution {
         private float[] out = new float[0];
         private float[] in = new float[0];
         private float[] partials = new float[0];
+        private float[] image = new float[0];
 
         static Scratch get() {
             return LOCAL.get();
@@ -248,6 +251,17 @@ final class Convolution {
                 in = new float[size];
             }
             return in;
+        }
+
+        /** A buffer for one widened 16-bit image; null for FP32, which is lowered in place. */
+        float[] image(DType dtype, int size) {
+            if (dtype == DType.FP32) {
+                return null;
+            }
+            if (image.length < size) {
+                image = new float[size];
+            }
+            return image;
         }
 
         float[] partials(int size) {

@@ -8,8 +8,9 @@ import java.util.Arrays;
  * kernel column) and {@code oh*ow} columns (output positions); entry (r, p) is the input pixel
  * under kernel tap r at output position p, or 0 in the padding.
  *
- * <p>The column matrix is always FP32: a 16-bit image is widened (exactly) while it is lowered, so
- * the GEMM that follows reads FP32 and each pixel is converted in one streaming loop. The fast
+ * <p>The column matrix is always FP32: a 16-bit image is first widened (exactly) in one streaming
+ * loop into a caller's FP32 buffer and lowered from there, so each pixel is converted once rather
+ * than once per kernel tap, and the GEMM that follows reads FP32. The fast
  * methods work on whole rows of output positions: for each kernel tap they compute the range of
  * output columns that falls inside the image once, copy (or widen, or add) that range in one loop
  * and zero the padding around it. The {@code Plain} methods are their per-element specification.
@@ -44,18 +45,25 @@ final class Im2col {
 
     /**
      * Fills {@code col[0 .. rows*cols)} (FP32) from the image of {@code src} at storage offset
-     * {@code off}: FP32 is copied, FP16 and BF16 are widened exactly.
+     * {@code off}: FP32 is read in place; FP16 and BF16 are widened exactly into {@code image}
+     * (at least {@code c*h*w} floats, scratch; unused for FP32) and lowered from there.
      */
-    static void im2col(Geometry g, Tensor src, int off, float[] col) {
-        lower(g, src.f, src.h, src.dtype, off, col);
+    static void im2col(Geometry g, Tensor src, int off, float[] col, float[] image) {
+        if (src.dtype == DType.FP32) {
+            lower(g, src.f, off, col);
+            return;
+        }
+        int size = g.c * g.h * g.w;
+        Ops.widen(src.dtype, src.h, off, image, 0, size);
+        lower(g, image, 0, col);
     }
 
-    /** As {@link #im2col(Geometry, Tensor, int, float[])} for an FP32 image in {@code src[off ..]}. */
+    /** As {@link #im2col(Geometry, Tensor, int, float[], float[])} for an FP32 image in {@code src[off ..]}. */
     static void im2col(Geometry g, float[] src, int off, float[] col) {
-        lower(g, src, null, DType.FP32, off, col);
+        lower(g, src, off, col);
     }
 
-    private static void lower(Geometry g, float[] f, short[] h, DType dt, int off, float[] col) {
+    private static void lower(Geometry g, float[] f, int off, float[] col) {
         Conv2dSpec s = g.spec;
         int ohw = g.oh * g.ow;
         int sw = s.strideW();
@@ -76,7 +84,7 @@ final class Im2col {
                         Arrays.fill(col, dst, dst + lo, 0f);
                         if (hi > lo) {
                             int from = off + (c * g.h + iy) * g.w + lo * sw + shift;
-                            copyRow(f, h, dt, from, sw, col, dst + lo, hi - lo);
+                            copyRow(f, from, sw, col, dst + lo, hi - lo);
                         }
                         Arrays.fill(col, dst + hi, dst + g.ow, 0f);
                     }
@@ -85,39 +93,13 @@ final class Im2col {
         }
     }
 
-    /** {@code col[d + i] = src[from + i * stride]} widened to FP32, for {@code i < len}. */
-    private static void copyRow(float[] f, short[] h, DType dt, int from, int stride, float[] col, int d, int len) {
-        switch (dt) {
-            case FP32 -> {
-                if (stride == 1) {
-                    System.arraycopy(f, from, col, d, len);
-                } else {
-                    for (int i = 0; i < len; i++) {
-                        col[d + i] = f[from + i * stride];
-                    }
-                }
-            }
-            case FP16 -> {
-                if (stride == 1) {
-                    for (int i = 0; i < len; i++) {
-                        col[d + i] = Float.float16ToFloat(h[from + i]);
-                    }
-                } else {
-                    for (int i = 0; i < len; i++) {
-                        col[d + i] = Float.float16ToFloat(h[from + i * stride]);
-                    }
-                }
-            }
-            case BF16 -> {
-                if (stride == 1) {
-                    for (int i = 0; i < len; i++) {
-                        col[d + i] = Float.intBitsToFloat(h[from + i] << 16);
-                    }
-                } else {
-                    for (int i = 0; i < len; i++) {
-                        col[d + i] = Float.intBitsToFloat(h[from + i * stride] << 16);
-                    }
-                }
+    /** {@code col[d + i] = src[from + i * stride]}, for {@code i < len}. */
+    private static void copyRow(float[] f, int from, int stride, float[] col, int d, int len) {
+        if (stride == 1) {
+            System.arraycopy(f, from, col, d, len);
+        } else {
+            for (int i = 0; i < len; i++) {
+                col[d + i] = f[from + i * stride];
             }
         }
     }
