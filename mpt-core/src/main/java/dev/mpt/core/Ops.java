@@ -55,6 +55,10 @@ final class Ops {
     /** Rounds the values of the contiguous FP32 tensor {@code g} to {@code dtype}, in place. */
     static Tensor roundInPlace(Tensor g, DType dtype) {
         int n = g.numel;
+        if (dtype == DType.FP16) {
+            Convert.roundToHalf(g.f, g.offset, n);
+            return g;
+        }
         short[] tmp = new short[Math.min(n, Pointwise.BLOCK)];
         for (int s = 0; s < n; s += Pointwise.BLOCK) {
             int len = Math.min(Pointwise.BLOCK, n - s);

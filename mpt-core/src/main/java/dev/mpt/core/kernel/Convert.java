@@ -76,6 +76,33 @@ public final class Convert {
         }
     }
 
+    /**
+     * {@code a[off+i] = (float) fp16(a[off+i])} for {@code i < len}: each value rounded to the
+     * nearest FP16 value (nearest even; overflow to infinity, NaN stays NaN) and kept as FP32, in
+     * one pass and without a 16-bit array; what a 16-bit store followed by a widening load gives.
+     */
+    public static void roundToHalf(float[] a, int off, int len) {
+        if (a == null) {
+            throw new NullPointerException("roundToHalf: array is null");
+        }
+        if (off < 0 || len < 0 || off > a.length - len) {
+            throw new IndexOutOfBoundsException("roundToHalf: range [" + off + ", " + off + " + " + len
+                    + ") outside an array of " + a.length);
+        }
+        if (len < 2 * PARALLEL_GRAIN) {
+            roundToHalfLoop(a, off, len);
+        } else {
+            Parallel.forRange(len, PARALLEL_GRAIN, (from, to) -> roundToHalfLoop(a, off + from, to - from));
+        }
+    }
+
+    /** The plain loop; C2 vectorizes both intrinsics. */
+    private static void roundToHalfLoop(float[] a, int off, int len) {
+        for (int i = off, end = off + len; i < end; i++) {
+            a[i] = Float.float16ToFloat(Float.floatToFloat16(a[i]));
+        }
+    }
+
     private static void check(String op, Object src, int srcOff, Object dst, int dstOff, int len) {
         if (src == null) {
             throw new NullPointerException("Convert." + op + ": src is null");

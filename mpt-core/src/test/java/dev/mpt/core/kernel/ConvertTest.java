@@ -142,6 +142,56 @@ class ConvertTest {
         assertNarrowSame("floatToBFloat16", PLAIN::floatToBFloat16, Convert::floatToBFloat16, f, LARGE, 3, 5);
     }
 
+    /**
+     * {@link Convert#roundToHalf} is a narrowing followed by a widening, bit for bit: on the awkward
+     * floats plus the exact midpoint between every pair of adjacent FP16 values (where nearest
+     * even decides), at every offset and length, and on an array long enough to run in parallel.
+     * Elements outside the range are left alone.
+     */
+    @Test
+    void roundToHalfIsNarrowThenWiden() {
+        float[] awkward = awkwardFloats();
+        float[] v = Arrays.copyOf(awkward, awkward.length + 2 * 65535);
+        int n = awkward.length;
+        for (int i = 0; i < 65535; i++) {
+            float lo = Half.toFloat((short) i);
+            float hi = Half.toFloat((short) (i + 1));
+            if (Float.isFinite(lo) && Float.isFinite(hi)) {
+                v[n++] = (lo + hi) / 2; // exact: FP16 neighbours are 11 bits, float has 24
+                v[n++] = -(lo + hi) / 2;
+            }
+        }
+        float[] all = Arrays.copyOf(v, n);
+        for (int off : OFFSETS) {
+            for (int len : new int[] {0, 1, 13, 4097, all.length - off}) {
+                float[] got = all.clone();
+                Convert.roundToHalf(got, off, len);
+                for (int i = 0; i < all.length; i++) {
+                    float want = i >= off && i < off + len ? Half.toFloat(Half.fromFloat(all[i])) : all[i];
+                    if (Float.floatToRawIntBits(want) != Float.floatToRawIntBits(got[i])) {
+                        fail("roundToHalf(" + all[i] + ") at " + i + ": want " + want + ", got " + got[i]
+                                + " (off " + off + ", len " + len + ")");
+                    }
+                }
+            }
+        }
+        float[] large = new float[LARGE];
+        for (int i = 0; i < LARGE; i++) {
+            large[i] = all[i % all.length];
+        }
+        float[] got = large.clone();
+        Convert.roundToHalf(got, 0, LARGE);
+        short[] h = new short[LARGE];
+        PLAIN.floatToHalf(large, 0, h, 0, LARGE);
+        float[] want = new float[LARGE];
+        PLAIN.halfToFloat(h, 0, want, 0, LARGE);
+        for (int i = 0; i < LARGE; i++) {
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "large, element " + i);
+        }
+        expect(NullPointerException.class, "roundToHalf", () -> Convert.roundToHalf(null, 0, 0));
+        expect(IndexOutOfBoundsException.class, "roundToHalf", () -> Convert.roundToHalf(new float[3], 2, 2));
+    }
+
     @Test
     void badArgumentsAreRejectedWithTheirNames() {
         float[] f = new float[10];
