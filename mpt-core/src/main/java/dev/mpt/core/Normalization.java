@@ -5,9 +5,10 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Batch normalization over dimension 1 as one fused op with a hand-written gradient: a pass for
- * the mean, one for the variance and one for the output forward, two passes backward, instead of
- * the dozen broadcast ops, reductions and temporaries of its composition.
+ * Batch normalization over dimension 1 as one fused op with a hand-written gradient: a channel at
+ * a time, a sweep for the mean, one for the variance and one for the output forward, two
+ * backward, instead of the dozen broadcast ops, reductions and full-size temporaries of its
+ * composition. A 16-bit channel is widened once per pass into a per-task buffer.
  *
  * <p>Numerics: elements are read in FP32 (16-bit ones widened exactly); each channel's mean and
  * biased variance are accumulated in double over all its elements (two passes, as {@link
@@ -61,41 +62,8 @@ final class Normalization {
         float[] mean = new float[channels];
         float[] div = new float[channels];
         Layout lay = new Layout(in, batch, channels, inner);
-        if (training) {
-            float[] var = new float[channels];
-            lay.forChannels((from, to) -> {
-                float[] buf = lay.buffer();
-                for (int c = from; c < to; c++) {
-                    double sum = 0;
-                    for (int b = 0; b < batch; b++) {
-                        sum += sum(lay.read(b, c, buf), lay.start(b, c, buf), inner);
-                    }
-                    double m = sum / perChannel;
-                    double ss = 0;
-                    for (int b = 0; b < batch; b++) {
-                        ss += squares(lay.read(b, c, buf), lay.start(b, c, buf), inner, m);
-                    }
-                    mean[c] = (float) m;
-                    var[c] = (float) (ss / perChannel);
-                }
-            });
-            for (int c = 0; c < channels; c++) {
-                div[c] = (float) Math.sqrt(var[c] + epsF);
-            }
-            if (runningMean != null) {
-                float mom = (float) momentum;
-                float keep = 1 - mom;
-                float unbias = (float) perChannel / (perChannel - 1);
-                float[] rm = runningMean.f;
-                float[] rv = runningVar.f;
-                int om = runningMean.offset;
-                int ov = runningVar.offset;
-                for (int c = 0; c < channels; c++) {
-                    rm[om + c] = rm[om + c] * keep + mean[c] * mom;
-                    rv[ov + c] = rv[ov + c] * keep + (var[c] * unbias) * mom;
-                }
-            }
-        } else {
+        float[] var = new float[channels];
+        if (!training) {
             float[] rm = runningMean.readFloats();
             float[] rv = runningVar.readFloats();
             for (int c = 0; c < channels; c++) {
@@ -104,16 +72,31 @@ final class Normalization {
             }
         }
         Tensor out = lay.output();
+        // one pass per channel: (training) its statistics, then its output, from one widened copy
         lay.forChannels((from, to) -> {
-            float[] buf = lay.buffer();
-            float[] res = lay.buffer();
+            float[] buf = lay.channelBuffer();
+            float[] res = lay.runBuffer();
             for (int c = from; c < to; c++) {
+                float[] src = lay.channel(c, buf);
+                if (training) {
+                    double sum = 0;
+                    for (int b = 0; b < batch; b++) {
+                        sum += sum(src, lay.start(b, c, buf), inner);
+                    }
+                    double mc = sum / perChannel;
+                    double ss = 0;
+                    for (int b = 0; b < batch; b++) {
+                        ss += squares(src, lay.start(b, c, buf), inner, mc);
+                    }
+                    mean[c] = (float) mc;
+                    var[c] = (float) (ss / perChannel);
+                    div[c] = (float) Math.sqrt(var[c] + epsF);
+                }
                 float m = mean[c];
                 float d = div[c];
                 float g = gamma == null ? 1f : gamma[c];
                 float bt = beta == null ? 0f : beta[c];
                 for (int b = 0; b < batch; b++) {
-                    float[] src = lay.read(b, c, buf);
                     int s = lay.start(b, c, buf);
                     float[] dst = lay.target(out, res);
                     int o = lay.targetStart(out, b, c, res);
@@ -131,6 +114,19 @@ final class Normalization {
                 }
             }
         });
+        if (training && runningMean != null) {
+            float mom = (float) momentum;
+            float keep = 1 - mom;
+            float unbias = (float) perChannel / (perChannel - 1);
+            float[] rm = runningMean.f;
+            float[] rv = runningVar.f;
+            int om = runningMean.offset;
+            int ov = runningVar.offset;
+            for (int c = 0; c < channels; c++) {
+                rm[om + c] = rm[om + c] * keep + mean[c] * mom;
+                rv[ov + c] = rv[ov + c] * keep + (var[c] * unbias) * mom;
+            }
+        }
         return Autograd.record(out, "batchNorm",
                 grad -> backward(grad, lay, mean, div, gamma, training, weight, bias), in, weight, bias);
     }
@@ -147,14 +143,14 @@ final class Normalization {
         float[] dBeta = new float[channels];
         float[] dx = Autograd.needs(lay.x) ? new float[lay.x.numel] : null;
         lay.forChannels((from, to) -> {
-            float[] buf = lay.buffer();
+            float[] buf = lay.channelBuffer();
             for (int c = from; c < to; c++) {
                 float m = mean[c];
                 float d = div[c];
                 double sumG = 0;
                 double sumGX = 0;
+                float[] src = lay.channel(c, buf);
                 for (int b = 0; b < batch; b++) {
-                    float[] src = lay.read(b, c, buf);
                     int s = lay.start(b, c, buf);
                     int gs = go + lay.base(b, c);
                     for (int i = 0; i < inner; i++) {
@@ -173,7 +169,6 @@ final class Normalization {
                 float k1 = training ? (float) (sumG / count) : 0f;
                 float k2 = training ? (float) (sumGX / count) : 0f;
                 for (int b = 0; b < batch; b++) {
-                    float[] src = lay.read(b, c, buf);
                     int s = lay.start(b, c, buf);
                     int base = lay.base(b, c);
                     int gs = go + base;
@@ -264,8 +259,9 @@ final class Normalization {
     }
 
     /**
-     * Access to the contiguous {@code [batch, channels, inner]} input by runs of {@code inner}
-     * elements: FP32 runs are read in place, 16-bit ones widened into a per-task buffer.
+     * Access to the contiguous {@code [batch, channels, inner]} input a channel at a time, as
+     * {@code batch} runs of {@code inner} elements: FP32 is read in place, 16-bit data widened
+     * into a per-task channel buffer once per pass.
      */
     private static final class Layout {
         final Tensor x;
@@ -290,8 +286,13 @@ final class Normalization {
             }
         }
 
-        /** A scratch run for 16-bit data (null for FP32 input). */
-        float[] buffer() {
+        /** Scratch for one channel of 16-bit data, all its runs (null for FP32 input). */
+        float[] channelBuffer() {
+            return x.dtype == DType.FP32 ? null : new float[batch * inner];
+        }
+
+        /** Scratch for one run of 16-bit output (null for FP32 input). */
+        float[] runBuffer() {
             return x.dtype == DType.FP32 ? null : new float[inner];
         }
 
@@ -300,18 +301,23 @@ final class Normalization {
             return (b * channels + c) * inner;
         }
 
-        /** The array holding run {@code (b, c)} as FP32: the storage, or {@code buf} filled. */
-        float[] read(int b, int c, float[] buf) {
+        /**
+         * The array holding channel {@code c} as FP32: the storage itself, or {@code buf} filled
+         * with the channel's runs widened (each element converted once per pass over the channel).
+         */
+        float[] channel(int c, float[] buf) {
             if (buf == null) {
                 return x.f;
             }
-            Ops.widen(x.dtype, x.h, x.offset + base(b, c), buf, 0, inner);
+            for (int b = 0; b < batch; b++) {
+                Ops.widen(x.dtype, x.h, x.offset + base(b, c), buf, b * inner, inner);
+            }
             return buf;
         }
 
-        /** Where run {@code (b, c)} starts in the array {@link #read} returned. */
+        /** Where run {@code (b, c)} starts in the array {@link #channel} returned. */
         int start(int b, int c, float[] buf) {
-            return buf == null ? x.offset + base(b, c) : 0;
+            return buf == null ? x.offset + base(b, c) : b * inner;
         }
 
         /** A new contiguous tensor of the input's dtype and shape. */

@@ -49,30 +49,61 @@ final class Pooling {
         return v > m | (v != v & m == m);
     }
 
-    /** The unpadded 2x2 case, every window inside the plane, unrolled. */
-    private static void maxPool2x2(float[] x, float[] y, int[] arg, int from, int to, int h, int w, int stride,
-                                   int oh, int ow) {
-        for (int p = from; p < to; p++) {
-            int base = p * h * w;
-            int q = p * oh * ow;
-            for (int oy = 0; oy < oh; oy++) {
-                int row = base + oy * stride * w;
-                for (int ox = 0; ox < ow; ox++, q++) {
-                    int s = row + ox * stride;
-                    float m = x[s];
-                    int best = s;
-                    float v = x[s + 1];
-                    best = takes(v, m) ? s + 1 : best;
-                    m = Math.max(m, v);
-                    v = x[s + w];
-                    best = takes(v, m) ? s + w : best;
-                    m = Math.max(m, v);
-                    v = x[s + w + 1];
-                    best = takes(v, m) ? s + w + 1 : best;
-                    m = Math.max(m, v);
-                    y[q] = m;
-                    arg[q] = best;
+    /**
+     * One plane, the unpadded 2x2 case (every window inside the plane), unrolled: the plane's pixel
+     * {@code i} is {@code src[sb + i]}; outputs go to {@code y[q0 ..]}, their arg-max as
+     * {@code planeBase + i}.
+     */
+    private static void maxPlane2x2(float[] src, int sb, float[] y, int[] arg, int q0, int planeBase, int w,
+                                    int stride, int oh, int ow) {
+        int q = q0;
+        for (int oy = 0; oy < oh; oy++) {
+            int row = oy * stride * w;
+            for (int ox = 0; ox < ow; ox++, q++) {
+                int i = row + ox * stride;
+                float m = src[sb + i];
+                int best = i;
+                float v = src[sb + i + 1];
+                best = takes(v, m) ? i + 1 : best;
+                m = Math.max(m, v);
+                v = src[sb + i + w];
+                best = takes(v, m) ? i + w : best;
+                m = Math.max(m, v);
+                v = src[sb + i + w + 1];
+                best = takes(v, m) ? i + w + 1 : best;
+                m = Math.max(m, v);
+                y[q] = m;
+                arg[q] = planeBase + best;
+            }
+        }
+    }
+
+    /** One plane, any window and padding; arguments as {@link #maxPlane2x2}. */
+    private static void maxPlane(float[] src, int sb, float[] y, int[] arg, int q0, int planeBase, int h, int w,
+                                 int k, int stride, int pad, int oh, int ow) {
+        int q = q0;
+        for (int oy = 0; oy < oh; oy++) {
+            for (int ox = 0; ox < ow; ox++, q++) {
+                float m = Float.NaN;
+                int best = -1;
+                for (int ky = 0; ky < k; ky++) {
+                    int iy = oy * stride - pad + ky;
+                    if (iy < 0 || iy >= h) {
+                        continue;
+                    }
+                    for (int kx = 0; kx < k; kx++) {
+                        int ix = ox * stride - pad + kx;
+                        if (ix < 0 || ix >= w) {
+                            continue;
+                        }
+                        float v = src[sb + iy * w + ix];
+                        boolean first = best < 0;
+                        best = first || takes(v, m) ? iy * w + ix : best;
+                        m = first ? v : Math.max(m, v);
+                    }
                 }
+                y[q] = m;
+                arg[q] = planeBase + best;
             }
         }
     }
@@ -80,7 +111,8 @@ final class Pooling {
     /**
      * Max over each window by {@link Math#max} (padding never counts; a NaN in the window gives
      * NaN); the gradient goes to the first pixel that is larger than all before it, or to the first
-     * NaN (ties, {@code -0} and {@code +0} included, go to the first).
+     * NaN (ties, {@code -0} and {@code +0} included, go to the first). Planes run in parallel; a
+     * 16-bit plane is widened into a per-task buffer.
      */
     static Tensor maxPool2d(Tensor x, int k, int stride, int pad) {
         int[] o = outSize("maxPool2d", x, k, stride, pad);
@@ -89,40 +121,24 @@ final class Pooling {
         int planes = x.shape[0] * x.shape[1];
         int h = x.shape[2];
         int w = x.shape[3];
-        float[] xv = x.readFloats();
+        int hw = h * w;
+        Tensor xc = x.detach().contiguous();
         float[] y = new float[planes * oh * ow];
         int[] arg = new int[y.length];
-        forPlanes(planes, h * w, (from, to) -> {
-            if (k == 2 && pad == 0) {
-                maxPool2x2(xv, y, arg, from, to, h, w, stride, oh, ow);
-                return;
-            }
+        forPlanes(planes, hw, (from, to) -> {
+            float[] buf = xc.dtype == DType.FP32 ? null : new float[hw];
             for (int p = from; p < to; p++) {
-                int base = p * h * w;
-                for (int oy = 0; oy < oh; oy++) {
-                    for (int ox = 0; ox < ow; ox++) {
-                        float m = Float.NaN;
-                        int best = -1;
-                        for (int ky = 0; ky < k; ky++) {
-                            int iy = oy * stride - pad + ky;
-                            if (iy < 0 || iy >= h) {
-                                continue;
-                            }
-                            for (int kx = 0; kx < k; kx++) {
-                                int ix = ox * stride - pad + kx;
-                                if (ix < 0 || ix >= w) {
-                                    continue;
-                                }
-                                float v = xv[base + iy * w + ix];
-                                boolean first = best < 0;
-                                best = first || takes(v, m) ? iy * w + ix : best;
-                                m = first ? v : Math.max(m, v);
-                            }
-                        }
-                        int q = (p * oh + oy) * ow + ox;
-                        y[q] = m;
-                        arg[q] = base + best;
-                    }
+                float[] src = xc.f;
+                int sb = xc.offset + p * hw;
+                if (buf != null) {
+                    Ops.widen(xc.dtype, xc.h, sb, buf, 0, hw);
+                    src = buf;
+                    sb = 0;
+                }
+                if (k == 2 && pad == 0) {
+                    maxPlane2x2(src, sb, y, arg, p * oh * ow, p * hw, w, stride, oh, ow);
+                } else {
+                    maxPlane(src, sb, y, arg, p * oh * ow, p * hw, h, w, k, stride, pad, oh, ow);
                 }
             }
         });
