@@ -56,8 +56,9 @@ final class Normalization {
             throw new IllegalArgumentException("batchNorm: training needs more than one value per channel, got shape "
                     + Arrays.toString(x.shape));
         }
-        float[] gamma = weight == null ? null : weight.readFloats();
-        float[] beta = bias == null ? null : bias.readFloats();
+        // copies: the backward pass must see the values this forward pass used
+        float[] gamma = weight == null ? null : weight.readFloats().clone();
+        float[] beta = bias == null ? null : bias.readFloats().clone();
         float epsF = (float) eps;
         float[] mean = new float[channels];
         float[] div = new float[channels];
