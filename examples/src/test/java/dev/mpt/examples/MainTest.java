@@ -42,7 +42,7 @@ class MainTest {
     @ParameterizedTest
     @ValueSource(strings = {"no-such-example", "fashion-mlp --precision fp8", "fashion-mlp --epochs 0",
             "fashion-mlp --epochs two", "loss-scaling --threads 0", "master-weights --lr -1",
-            "loss-scaling --depth 1", "fashion-mlp --no-such-option"})
+            "loss-scaling --depth 1", "fashion-mlp --no-such-option", "fashion-cnn --schedule linear"})
     void wrongArgumentsPrintTheUsageAndExitWith2(String args) {
         Cli r = Cli.run(args.split(" "));
         assertEquals(2, r.exitCode(), r.err());
