@@ -133,6 +133,18 @@ class NormalizationTest {
         assertArrayEquals(rm, bn.runningMean().value().toFloatArray(), "eval leaves the running mean alone");
     }
 
+    /** Training installs new running-statistics tensors; one handed out before never changes. */
+    @Test
+    void trainingReplacesRunningStatisticsInsteadOfMutatingThem() {
+        var bn = new BatchNorm2d(2);
+        Tensor meanBefore = bn.runningMean().value();
+        Tensor varBefore = bn.runningVar().value();
+        bn.forward(Tensor.randn(new SplittableRandom(6), DType.FP32, 3, 2, 2, 2).add(4f));
+        assertArrayEquals(new float[] {0f, 0f}, meanBefore.toFloatArray());
+        assertArrayEquals(new float[] {1f, 1f}, varBefore.toFloatArray());
+        assertTrue(bn.runningMean().value().toFloatArray()[0] > 0.1f, "the new running mean moved toward 4");
+    }
+
     @Test
     void batchNormWithHalfInputKeepsFp32State() {
         var bn = new BatchNorm1d(4);
