@@ -233,42 +233,29 @@ final class Convolution {
         }
 
         float[] col(int size) {
-            if (col.length < size) {
-                col = new float[size];
-            }
-            return col;
+            return col = atLeast(col, size);
         }
 
         float[] out(int size) {
-            if (out.length < size) {
-                out = new float[size];
-            }
-            return out;
+            return out = atLeast(out, size);
         }
 
         float[] in(int size) {
-            if (in.length < size) {
-                in = new float[size];
-            }
-            return in;
+            return in = atLeast(in, size);
         }
 
         /** A buffer for one widened 16-bit image; null for FP32, which is lowered in place. */
         float[] image(DType dtype, int size) {
-            if (dtype == DType.FP32) {
-                return null;
-            }
-            if (image.length < size) {
-                image = new float[size];
-            }
-            return image;
+            return dtype == DType.FP32 ? null : (image = atLeast(image, size));
         }
 
         float[] partials(int size) {
-            if (partials.length < size) {
-                partials = new float[size];
-            }
-            return partials;
+            return partials = atLeast(partials, size);
+        }
+
+        /** {@code buf} when it holds {@code size} floats, else a new array of that size. */
+        private static float[] atLeast(float[] buf, int size) {
+            return buf.length < size ? new float[size] : buf;
         }
     }
 
