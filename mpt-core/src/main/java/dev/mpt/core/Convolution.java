@@ -233,29 +233,24 @@ final class Convolution {
         }
 
         float[] col(int size) {
-            return col = atLeast(col, size);
+            return col = Ops.atLeast(col, size);
         }
 
         float[] out(int size) {
-            return out = atLeast(out, size);
+            return out = Ops.atLeast(out, size);
         }
 
         float[] in(int size) {
-            return in = atLeast(in, size);
+            return in = Ops.atLeast(in, size);
         }
 
         /** A buffer for one widened 16-bit image; null for FP32, which is lowered in place. */
         float[] image(DType dtype, int size) {
-            return dtype == DType.FP32 ? null : (image = atLeast(image, size));
+            return dtype == DType.FP32 ? null : (image = Ops.atLeast(image, size));
         }
 
         float[] partials(int size) {
-            return partials = atLeast(partials, size);
-        }
-
-        /** {@code buf} when it holds {@code size} floats, else a new array of that size. */
-        private static float[] atLeast(float[] buf, int size) {
-            return buf.length < size ? new float[size] : buf;
+            return partials = Ops.atLeast(partials, size);
         }
     }
 

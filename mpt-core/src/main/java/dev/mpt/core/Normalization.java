@@ -14,7 +14,8 @@ import java.util.Objects;
  * biased variance are accumulated in double over all its elements (two passes, as {@link
  * Tensor#variance}) and rounded to FP32; then {@code y = ((x - mean) / sqrt(var + eps)) * gamma +
  * beta} in FP32, each operation rounded as written, and {@code y} is rounded once to the input's
- * dtype. The backward pass sums {@code g} and {@code g * xhat} per channel in double.
+ * dtype. The backward pass sums {@code g} and {@code g * xhat} per channel in double, keeping the
+ * channel's {@code xhat} (recomputed from the input as in the forward pass) for the input gradient.
  */
 final class Normalization {
 
@@ -145,6 +146,7 @@ final class Normalization {
         float[] dx = Autograd.needs(lay.x) ? new float[lay.x.numel] : null;
         lay.forChannels((from, to) -> {
             float[] buf = lay.channelBuffer();
+            float[] xh = Scratch.get().xhat(batch * inner); // pass 1 computes xhat once for pass 2
             for (int c = from; c < to; c++) {
                 float m = mean[c];
                 float d = div[c];
@@ -154,9 +156,11 @@ final class Normalization {
                 for (int b = 0; b < batch; b++) {
                     int s = lay.start(b, c, buf);
                     int gs = go + lay.base(b, c);
+                    int h = b * inner;
                     for (int i = 0; i < inner; i++) {
                         float g = gv[gs + i];
                         float xhat = (src[s + i] - m) / d;
+                        xh[h + i] = xhat;
                         sumG += g;
                         sumGX += (double) g * xhat;
                     }
@@ -170,12 +174,11 @@ final class Normalization {
                 float k1 = training ? (float) (sumG / count) : 0f;
                 float k2 = training ? (float) (sumGX / count) : 0f;
                 for (int b = 0; b < batch; b++) {
-                    int s = lay.start(b, c, buf);
                     int base = lay.base(b, c);
                     int gs = go + base;
+                    int h = b * inner;
                     for (int i = 0; i < inner; i++) {
-                        float xhat = (src[s + i] - m) / d;
-                        dx[base + i] = scale * (gv[gs + i] - k1 - xhat * k2);
+                        dx[base + i] = scale * (gv[gs + i] - k1 - xh[h + i] * k2);
                     }
                 }
             }
@@ -260,6 +263,35 @@ final class Normalization {
     }
 
     /**
+     * Per-thread buffers reused across calls (a training step normalizes several layers twice): a
+     * widened channel, a run of output, and a channel of {@code xhat} for the backward pass. A task
+     * uses each for one channel at a time and never calls back into batchNorm.
+     */
+    private static final class Scratch {
+        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+
+        private float[] channel = new float[0];
+        private float[] run = new float[0];
+        private float[] xhat = new float[0];
+
+        static Scratch get() {
+            return LOCAL.get();
+        }
+
+        float[] channel(int size) {
+            return channel = Ops.atLeast(channel, size);
+        }
+
+        float[] run(int size) {
+            return run = Ops.atLeast(run, size);
+        }
+
+        float[] xhat(int size) {
+            return xhat = Ops.atLeast(xhat, size);
+        }
+    }
+
+    /**
      * Access to the contiguous {@code [batch, channels, inner]} input a channel at a time, as
      * {@code batch} runs of {@code inner} elements: FP32 is read in place, 16-bit data widened
      * into a per-task channel buffer once per pass.
@@ -287,14 +319,14 @@ final class Normalization {
             }
         }
 
-        /** Scratch for one channel of 16-bit data, all its runs (null for FP32 input). */
+        /** This thread's scratch for one channel of 16-bit data, all its runs (null for FP32 input). */
         float[] channelBuffer() {
-            return x.dtype == DType.FP32 ? null : new float[batch * inner];
+            return x.dtype == DType.FP32 ? null : Scratch.get().channel(batch * inner);
         }
 
-        /** Scratch for one run of 16-bit output (null for FP32 input). */
+        /** This thread's scratch for one run of 16-bit output (null for FP32 input). */
         float[] runBuffer() {
-            return x.dtype == DType.FP32 ? null : new float[inner];
+            return x.dtype == DType.FP32 ? null : Scratch.get().run(inner);
         }
 
         /** Offset of the run {@code (b, c)} from the start of a contiguous tensor of this shape. */

@@ -34,6 +34,11 @@ final class Ops {
         };
     }
 
+    /** {@code buf} when it holds {@code size} floats, else a new array of that size (scratch growth). */
+    static float[] atLeast(float[] buf, int size) {
+        return buf.length < size ? new float[size] : buf;
+    }
+
     /** Widens {@code n} 16-bit values of {@code dtype} to FP32 (exact). */
     static void widen(DType dtype, short[] src, int srcOff, float[] dst, int dstOff, int n) {
         if (dtype == DType.FP16) {
