@@ -1,6 +1,6 @@
 package dev.mpt.examples;
 
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
 import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
 import dev.mpt.examples.CommonOptions.PrecisionOption;
@@ -15,7 +15,7 @@ import dev.mpt.nn.data.CharCorpus;
 import dev.mpt.nn.data.SequenceBatch;
 import dev.mpt.nn.loss.Losses;
 import dev.mpt.optim.Adam;
-import dev.mpt.optim.SplitMix64;
+import dev.mpt.core.random.SplitMix64;
 import dev.mpt.optim.amp.AmpOptimizer;
 import dev.mpt.optim.amp.StepOutcome;
 import java.io.IOException;

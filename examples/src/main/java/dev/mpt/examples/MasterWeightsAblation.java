@@ -183,7 +183,7 @@ public final class MasterWeightsAblation extends Example {
         Map<String, float[]> out = new LinkedHashMap<>();
         for (String name : mw.names()) {
             Parameter p = params.get(name);
-            out.put(name, mw.keepsMasters() || p.dtype() == dev.mpt.core.DType.FP32 ? mw.master(name)
+            out.put(name, mw.keepsMasters() || p.dtype() == dev.mpt.core.number.DType.FP32 ? mw.master(name)
                     : p.value().toFloatArray());
         }
         return out;

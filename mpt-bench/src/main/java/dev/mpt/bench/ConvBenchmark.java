@@ -1,7 +1,7 @@
 package dev.mpt.bench;
 
 import dev.mpt.core.Conv2dSpec;
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
 import dev.mpt.core.Tensor;
 import dev.mpt.core.kernel.Parallel;
 import java.util.SplittableRandom;

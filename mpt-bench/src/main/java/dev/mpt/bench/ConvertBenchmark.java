@@ -1,6 +1,6 @@
 package dev.mpt.bench;
 
-import dev.mpt.core.BFloat16;
+import dev.mpt.core.number.BFloat16;
 import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.kernel.Parallel;
 import java.util.SplittableRandom;

@@ -1,5 +1,6 @@
 package dev.mpt.core;
 
+import dev.mpt.core.number.DType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;

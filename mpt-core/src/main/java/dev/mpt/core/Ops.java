@@ -1,6 +1,7 @@
 package dev.mpt.core;
 
 import dev.mpt.core.kernel.Convert;
+import dev.mpt.core.number.DType;
 
 /** Internal helpers shared by the op classes: dtype conversion of whole tensors, validation. */
 final class Ops {

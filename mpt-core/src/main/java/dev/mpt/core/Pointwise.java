@@ -1,6 +1,7 @@
 package dev.mpt.core;
 
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
 

@@ -1,6 +1,6 @@
 package dev.mpt.core;
 
-import static dev.mpt.core.DType.FP32;
+import static dev.mpt.core.number.DType.FP32;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mpt.core.autograd.GradCheck;

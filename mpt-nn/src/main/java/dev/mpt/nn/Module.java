@@ -1,6 +1,6 @@
 package dev.mpt.nn;
 
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
 import dev.mpt.core.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -3,8 +3,8 @@ package dev.mpt.core.kernel;
 /**
  * Bulk conversions between FP32 ({@code float[]}) and the 16-bit formats stored as {@code short[]}
  * bit patterns. Every conversion to a 16-bit format rounds to nearest even, keeps subnormals and
- * signed zeros, and maps NaN to NaN, element by element exactly as {@link dev.mpt.core.Half#fromFloat}
- * and {@link dev.mpt.core.BFloat16#fromFloat} do; the widening conversions are exact.
+ * signed zeros, and maps NaN to NaN, element by element exactly as {@link dev.mpt.core.number.Half#fromFloat}
+ * and {@link dev.mpt.core.number.BFloat16#fromFloat} do; the widening conversions are exact.
  *
  * <p>Each method converts {@code len} elements, {@code src[srcOff .. srcOff+len)} into
  * {@code dst[dstOff .. dstOff+len)}, and modifies only that range of {@code dst}. The loops are

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.mpt.core.BFloat16;
-import dev.mpt.core.Half;
+import dev.mpt.core.number.BFloat16;
+import dev.mpt.core.number.Half;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.MethodOrderer;

@@ -1,6 +1,6 @@
 package dev.mpt.nn.checkpoint;
 
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
 import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
 import dev.mpt.nn.Module;

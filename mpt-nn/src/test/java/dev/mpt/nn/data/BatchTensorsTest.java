@@ -3,7 +3,7 @@ package dev.mpt.nn.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
 import dev.mpt.core.Tensor;
 import org.junit.jupiter.api.Test;
 

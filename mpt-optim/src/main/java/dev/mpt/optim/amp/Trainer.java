@@ -13,7 +13,7 @@ import dev.mpt.nn.data.Batch;
 import dev.mpt.nn.data.Dataset;
 import dev.mpt.nn.loss.Loss;
 import dev.mpt.optim.Optimizer;
-import dev.mpt.optim.SplitMix64;
+import dev.mpt.core.random.SplitMix64;
 import dev.mpt.optim.schedule.LearningRateSchedule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

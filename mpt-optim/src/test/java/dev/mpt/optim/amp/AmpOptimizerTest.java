@@ -3,7 +3,7 @@ package dev.mpt.optim.amp;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
 import dev.mpt.core.Tensor;
 import dev.mpt.nn.Linear;
 import dev.mpt.nn.Module;

@@ -1,4 +1,4 @@
-package dev.mpt.optim;
+package dev.mpt.core.random;
 
 import java.util.random.RandomGenerator;
 

@@ -1,4 +1,4 @@
-package dev.mpt.core;
+package dev.mpt.core.number;
 
 /**
  * The element type of a tensor. FP16 and BF16 elements are stored as {@code short} bit patterns,

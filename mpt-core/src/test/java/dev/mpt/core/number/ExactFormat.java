@@ -1,4 +1,4 @@
-package dev.mpt.core;
+package dev.mpt.core.number;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;

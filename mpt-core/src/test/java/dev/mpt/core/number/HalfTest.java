@@ -1,4 +1,4 @@
-package dev.mpt.core;
+package dev.mpt.core.number;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
