@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mpt.core.autograd.GradCheck;
+import dev.mpt.core.testing.GradCheck;
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.number.DType;
 import java.util.SplittableRandom;

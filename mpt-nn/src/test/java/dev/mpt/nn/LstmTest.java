@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mpt.core.number.DType;
 import dev.mpt.core.Tensor;
-import dev.mpt.core.autograd.GradCheck;
+import dev.mpt.core.testing.GradCheck;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

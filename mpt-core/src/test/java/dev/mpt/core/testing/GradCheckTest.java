@@ -1,4 +1,4 @@
-package dev.mpt.core.autograd;
+package dev.mpt.core.testing;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dev.mpt.core.autograd;
+package dev.mpt.core.testing;
 
 import dev.mpt.core.number.DType;
 import dev.mpt.core.NoGrad;
