@@ -1,5 +1,6 @@
 package dev.mpt.bench;
 
+import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.number.BFloat16;
 import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.kernel.Parallel;
@@ -150,7 +151,7 @@ public class ConvertBenchmark {
     /** Copies 3n bytes in the chunks {@link Convert} uses for n elements, on the kernel threads. */
     @Benchmark
     public byte[] copyCeilingParallel() {
-        Parallel.forRange(n, Convert.PARALLEL_GRAIN,
+        Parallel.forRange(n, Grain.CONVERT,
                 (from, to) -> System.arraycopy(copySrc, 3 * from, copyDst, 3 * from, 3 * (to - from)));
         return copyDst;
     }

@@ -1,6 +1,8 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.kernel.ThreadScratch;
 import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
@@ -20,8 +22,15 @@ import java.util.Objects;
  */
 final class Normalization {
 
-    /** Elements per task below which a channel range runs on the calling thread. */
-    private static final int GRAIN = 1 << 15;
+    /**
+     * Per-thread buffers reused across calls (a training step normalizes several layers twice): a
+     * widened channel, a run of output, and a channel of {@code xhat} for the backward pass. A task
+     * uses each for one channel at a time and never calls back into batchNorm.
+     */
+    private static final ThreadScratch SCRATCH = new ThreadScratch(3);
+    private static final int CHANNEL = 0;
+    private static final int RUN = 1;
+    private static final int XHAT = 2;
 
     private Normalization() {
     }
@@ -147,7 +156,7 @@ final class Normalization {
         float[] dx = Autograd.needs(lay.x) ? new float[lay.x.numel] : null;
         lay.forChannels((from, to) -> {
             float[] buf = lay.channelBuffer();
-            float[] xh = Scratch.get().xhat(batch * inner); // pass 1 computes xhat once for pass 2
+            float[] xh = SCRATCH.get(XHAT, batch * inner); // pass 1 computes xhat once for pass 2
             for (int c = from; c < to; c++) {
                 float m = mean[c];
                 float d = div[c];
@@ -264,35 +273,6 @@ final class Normalization {
     }
 
     /**
-     * Per-thread buffers reused across calls (a training step normalizes several layers twice): a
-     * widened channel, a run of output, and a channel of {@code xhat} for the backward pass. A task
-     * uses each for one channel at a time and never calls back into batchNorm.
-     */
-    private static final class Scratch {
-        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
-
-        private float[] channel = new float[0];
-        private float[] run = new float[0];
-        private float[] xhat = new float[0];
-
-        static Scratch get() {
-            return LOCAL.get();
-        }
-
-        float[] channel(int size) {
-            return channel = Ops.atLeast(channel, size);
-        }
-
-        float[] run(int size) {
-            return run = Ops.atLeast(run, size);
-        }
-
-        float[] xhat(int size) {
-            return xhat = Ops.atLeast(xhat, size);
-        }
-    }
-
-    /**
      * Access to the contiguous {@code [batch, channels, inner]} input a channel at a time, as
      * {@code batch} runs of {@code inner} elements: FP32 is read in place, 16-bit data widened
      * into a per-task channel buffer once per pass.
@@ -312,8 +292,8 @@ final class Normalization {
 
         /** Runs {@code body} over channel ranges, in parallel when the tensor is large. */
         void forChannels(Parallel.RangeBody body) {
-            int grain = (int) Math.max(1, Math.min(channels, GRAIN / Math.max(1L, (long) batch * inner)));
-            if ((long) batch * inner * channels < 2L * GRAIN) {
+            int grain = (int) Math.max(1, Math.min(channels, Grain.ELEMENTWISE / Math.max(1L, (long) batch * inner)));
+            if ((long) batch * inner * channels < 2L * Grain.ELEMENTWISE) {
                 body.run(0, channels);
             } else {
                 Parallel.forRange(channels, grain, body);
@@ -322,12 +302,12 @@ final class Normalization {
 
         /** This thread's scratch for one channel of 16-bit data, all its runs (null for FP32 input). */
         float[] channelBuffer() {
-            return x.dtype == DType.FP32 ? null : Scratch.get().channel(batch * inner);
+            return x.dtype == DType.FP32 ? null : SCRATCH.get(CHANNEL, batch * inner);
         }
 
         /** This thread's scratch for one run of 16-bit output (null for FP32 input). */
         float[] runBuffer() {
-            return x.dtype == DType.FP32 ? null : Scratch.get().run(inner);
+            return x.dtype == DType.FP32 ? null : SCRATCH.get(RUN, inner);
         }
 
         /** Offset of the run {@code (b, c)} from the start of a contiguous tensor of this shape. */

@@ -1,5 +1,7 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.BinaryKernel;
+import dev.mpt.core.kernel.BinaryOp;
 import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.number.DType;
 
@@ -33,11 +35,6 @@ final class Ops {
                 yield new Tensor(DType.BF16, null, h, 0, shape.clone(), Strided.contiguousStrides(shape));
             }
         };
-    }
-
-    /** {@code buf} when it holds {@code size} floats, else a new array of that size (scratch growth). */
-    static float[] atLeast(float[] buf, int size) {
-        return buf.length < size ? new float[size] : buf;
     }
 
     /** Widens {@code n} 16-bit values of {@code dtype} to FP32 (exact). */
@@ -89,7 +86,7 @@ final class Ops {
         float[] a = acc.f;
         float[] b = g.readFloats();
         // a[o + i] += b[i] through the point-wise kernel: C2 leaves the offset loop scalar
-        BinaryKernel.INSTANCE.apply(Binary.ADD, a, acc.offset, b, 0, a, acc.offset, acc.numel);
+        BinaryKernel.INSTANCE.apply(BinaryOp.ADD, a, acc.offset, b, 0, a, acc.offset, acc.numel);
     }
 
     /** Throws unless both tensors have the same dtype. */

@@ -1,5 +1,7 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.BinaryKernel;
+import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.number.DType;
 import java.util.Arrays;
@@ -12,8 +14,6 @@ import java.util.Objects;
  */
 final class Pointwise {
 
-    /** Elements per task below which point-wise ops run on the calling thread. */
-    static final int GRAIN = 1 << 15;
     /**
      * FP32 elements per block when 16-bit data is widened for a kernel: 4096 floats (16 KiB) per
      * buffer, so the input, output and 16-bit blocks stay in a 48 KiB L1 data cache.
@@ -29,15 +29,15 @@ final class Pointwise {
         Tensor out = Tensor.zeros(x.dtype, x.shape);
         int n = x.numel;
         if (x.dtype == DType.FP32 && src.offset == 0) {
-            if (n < 2 * GRAIN) {
+            if (n < 2 * Grain.ELEMENTWISE) {
                 op.forward(src.f, out.f, 0, n, p, q);
             } else {
-                Parallel.forRange(n, GRAIN, (from, to) -> op.forward(src.f, out.f, from, to, p, q));
+                Parallel.forRange(n, Grain.ELEMENTWISE, (from, to) -> op.forward(src.f, out.f, from, to, p, q));
             }
-        } else if (n < 2 * GRAIN) {
+        } else if (n < 2 * Grain.ELEMENTWISE) {
             unaryBlocks(op, src, out, p, q, 0, n);
         } else {
-            Parallel.forRange(n, GRAIN, (from, to) -> unaryBlocks(op, src, out, p, q, from, to));
+            Parallel.forRange(n, Grain.ELEMENTWISE, (from, to) -> unaryBlocks(op, src, out, p, q, from, to));
         }
         return Autograd.record(out, op.opName(), g -> {
             float[] gv = g.readFloats();
@@ -174,10 +174,10 @@ final class Pointwise {
         int[] dims = Arrays.copyOf(sh, r);
         int[] astr = Arrays.copyOf(sa, r);
         int[] bstr = Arrays.copyOf(sb, r);
-        if (total < 2 * GRAIN) {
+        if (total < 2 * Grain.ELEMENTWISE) {
             runRange(op, a, astr, b, bstr, out, dims, 0, total);
         } else {
-            Parallel.forRange(total, GRAIN, (from, to) -> runRange(op, a, astr, b, bstr, out, dims, from, to));
+            Parallel.forRange(total, Grain.ELEMENTWISE, (from, to) -> runRange(op, a, astr, b, bstr, out, dims, from, to));
         }
     }
 
@@ -244,9 +244,9 @@ final class Pointwise {
                     pb = 0;
                 }
                 if (directO) {
-                    BinaryKernel.INSTANCE.apply(op, srcA, pa, srcB, pb, out.f, pos + s, len);
+                    BinaryKernel.INSTANCE.apply(op.kernel, srcA, pa, srcB, pb, out.f, pos + s, len);
                 } else {
-                    BinaryKernel.INSTANCE.apply(op, srcA, pa, srcB, pb, bufO, 0, len);
+                    BinaryKernel.INSTANCE.apply(op.kernel, srcA, pa, srcB, pb, bufO, 0, len);
                     store(bufO, out, pos + s, len);
                 }
             }

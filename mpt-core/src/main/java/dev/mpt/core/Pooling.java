@@ -1,5 +1,6 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.number.DType;
 import java.util.Arrays;
@@ -7,9 +8,6 @@ import java.util.Objects;
 
 /** 2-D max and average pooling over NCHW tensors, with their gradients. */
 final class Pooling {
-
-    /** Input elements per task below which pooling runs on the calling thread. */
-    private static final int GRAIN = 1 << 15;
 
     private Pooling() {
     }
@@ -33,10 +31,10 @@ final class Pooling {
 
     /** Runs {@code body} over ranges of planes, in parallel when there is enough work. */
     private static void forPlanes(int planes, int planeSize, Parallel.RangeBody body) {
-        if ((long) planes * planeSize < 2L * GRAIN) {
+        if ((long) planes * planeSize < 2L * Grain.ELEMENTWISE) {
             body.run(0, planes);
         } else {
-            Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, planeSize)), body);
+            Parallel.forRange(planes, Math.max(1, Grain.ELEMENTWISE / Math.max(1, planeSize)), body);
         }
     }
 

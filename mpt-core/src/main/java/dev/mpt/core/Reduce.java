@@ -1,5 +1,6 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.number.DType;
 import java.util.Arrays;
@@ -12,9 +13,6 @@ import java.util.Objects;
  * fixed order, so results do not depend on the number of threads.
  */
 final class Reduce {
-
-    /** Input elements per task below which a reduction runs on the calling thread. */
-    static final int GRAIN = 1 << 15;
 
     private Reduce() {
     }
@@ -189,10 +187,10 @@ final class Reduce {
     }
 
     private static void runOuter(int outer, long perOuter, Parallel.RangeBody body) {
-        if ((long) outer * perOuter < 2L * GRAIN || outer < 2) {
+        if ((long) outer * perOuter < 2L * Grain.ELEMENTWISE || outer < 2) {
             body.run(0, outer);
         } else {
-            int grain = (int) Math.max(1, GRAIN / Math.max(1, perOuter));
+            int grain = (int) Math.max(1, Grain.ELEMENTWISE / Math.max(1, perOuter));
             Parallel.forRange(outer, grain, body);
         }
     }

@@ -76,7 +76,7 @@ class LayoutIndependenceTest {
         int before = Parallel.threads();
         try {
             // large enough that point-wise ops and reductions split into tasks
-            Tensor big = Tensor.randn(new SplittableRandom(9), dt, 560, 4, 6, 5); // 67,200 elements > 2 * Pointwise.GRAIN
+            Tensor big = Tensor.randn(new SplittableRandom(9), dt, 560, 4, 6, 5); // 67,200 elements > 2 * Grain.ELEMENTWISE
             Map<String, float[]> one = new LinkedHashMap<>();
             Parallel.setThreads(1);
             for (Map.Entry<String, UnaryOperator<Tensor>> e : ops(dt).entrySet()) {

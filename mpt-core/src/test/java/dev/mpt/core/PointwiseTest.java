@@ -133,7 +133,7 @@ class PointwiseTest {
     @ParameterizedTest
     @EnumSource(DType.class)
     void largeBroadcastsRunInParallelTasks(DType dt) {
-        // over 2 * Pointwise.GRAIN elements: split into tasks that start mid-row
+        // over 2 * Grain.ELEMENTWISE elements: split into tasks that start mid-row
         checkBinary(dt, new int[] {300, 301}, new int[] {301}, t -> t, Tensor::add, Double::sum);
         checkBinary(dt, new int[] {257, 301}, new int[] {257, 1}, t -> t, Tensor::mul, (p, q) -> p * q);
         // equal shapes coalesce into one run longer than Pointwise.BLOCK; a starts at an offset

@@ -1,5 +1,6 @@
 package dev.mpt.optim;
 
+import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
 
 /**
@@ -21,9 +22,6 @@ import dev.mpt.core.kernel.Parallel;
  * @param nesterov    Nesterov momentum; needs {@code momentum > 0} and {@code dampening == 0}
  */
 public record SgdRule(double momentum, double dampening, double weightDecay, boolean nesterov) {
-
-    /** Elements per task when an update is split over threads (a few microseconds each). */
-    static final int PARALLEL_GRAIN = 1 << 15;
 
     /** Validates the hyper-parameters. */
     public SgdRule {
@@ -64,10 +62,10 @@ public record SgdRule(double momentum, double dampening, double weightDecay, boo
         }
         float lrf = (float) lr;
         boolean first = step == 1;
-        if (len <= PARALLEL_GRAIN) {
+        if (len <= Grain.ELEMENTWISE) {
             kernel(lrf, first, param, grad, momentumBuffer, off, len);
         } else {
-            Parallel.forRange(len, PARALLEL_GRAIN,
+            Parallel.forRange(len, Grain.ELEMENTWISE,
                     (from, to) -> kernel(lrf, first, param, grad, momentumBuffer, off + from, to - from));
         }
     }

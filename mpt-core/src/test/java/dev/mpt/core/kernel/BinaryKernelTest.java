@@ -1,15 +1,14 @@
-package dev.mpt.core;
+package dev.mpt.core.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.mpt.core.kernel.Simd;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
  * The point-wise kernel of this JVM ({@link BinaryKernel#INSTANCE}, the Vector API one when
  * enabled) and, when loadable, {@link VectorBinaryKernel} itself, against the plain row loops of
- * {@link Binary}: bit-identical (NaNs compared as NaN) for every op, over awkward lengths and
+ * {@link BinaryOp}: bit-identical (NaNs compared as NaN) for every op, over awkward lengths and
  * offsets, with signed zeros, subnormals, infinities and NaNs among the operands.
  */
 class BinaryKernelTest {
@@ -37,7 +36,7 @@ class BinaryKernelTest {
                 a[ao + i] = i % 5 == 0 ? SPECIAL[rng.nextInt(SPECIAL.length)] : (float) rng.nextGaussian();
                 b[bo + i] = i % 7 == 0 ? SPECIAL[rng.nextInt(SPECIAL.length)] : (float) rng.nextGaussian();
             }
-            for (Binary op : Binary.values()) {
+            for (BinaryOp op : BinaryOp.values()) {
                 float[] want = new float[oo + n];
                 float[] got = new float[oo + n];
                 op.apply(a, ao, b, bo, want, oo, n);

@@ -1,4 +1,4 @@
-package dev.mpt.core;
+package dev.mpt.core.kernel;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -7,18 +7,19 @@ import jdk.incubator.vector.VectorSpecies;
  * The Panama Vector API {@link BinaryKernel}: ADD, SUB, MUL, DIV, MAX and MIN a vector at a time
  * (lane-wise IEEE operations, correctly rounded like the scalar ones; MAX and MIN as
  * {@link Math#max(float, float)} and {@link Math#min(float, float)}), the tail and the other ops by
- * {@link Binary#apply}. Loaded by name from {@link BinaryKernel}; nothing on the scalar path links
- * this class.
+ * {@link BinaryOp#apply}. Loaded by name through {@link Simd#select}; nothing on the scalar path
+ * links this class.
  */
 final class VectorBinaryKernel implements BinaryKernel {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
 
-    VectorBinaryKernel() {
+    /** Creates the kernel; called reflectively by {@link Simd#select}. */
+    public VectorBinaryKernel() {
     }
 
     @Override
-    public void apply(Binary op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
+    public void apply(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
         int end = SPECIES.loopBound(n);
         int step = SPECIES.length();
         int i = 0;
