@@ -144,7 +144,7 @@ final class Autograd {
     }
 
     private static Object storage(Tensor t) {
-        return t.f != null ? t.f : t.h;
+        return t.floats != null ? t.floats : t.shorts;
     }
 
     private static void accumulate(Map<Tensor, Acc> grads, Tensor t, Tensor g, boolean fresh) {
@@ -176,7 +176,7 @@ final class Autograd {
             return;
         }
         if (leaf.grad == null && owned && leaf.dtype == DType.FP32 && g.isContiguous()
-                && g.offset == 0 && g.f.length == g.numel) {
+                && g.offset == 0 && g.floats.length == g.numel) {
             leaf.grad = g;
         } else if (leaf.grad == null) {
             Tensor stored = Tensor.zeros(leaf.dtype, leaf.shape);

@@ -127,9 +127,9 @@ final class Convolution {
             }
         }
         if (out.dtype == DType.FP32) {
-            System.arraycopy(buf, 0, out.f, off, rows * cols);
+            System.arraycopy(buf, 0, out.floats, off, rows * cols);
         } else {
-            Ops.narrow(out.dtype, buf, 0, out.h, off, rows * cols);
+            Ops.narrow(out.dtype, buf, 0, out.shorts, off, rows * cols);
         }
     }
 
@@ -284,7 +284,7 @@ final class Convolution {
             float[] cols = SCRATCH.get(COL, k * hw);
             float[] buf = SCRATCH.get(OUT, coutG * img);
             float[] xs = image(xc, b, cin * hw);
-            int xBase = xs == xc.f ? xc.offset + b * cin * hw : 0;
+            int xBase = xs == xc.floats ? xc.offset + b * cin * hw : 0;
             for (int g = 0; g < groups; g++) {
                 Gemm.sgemm(true, false, k, hw, cinG, wf, g * cinG * k, k, xs, xBase + g * cinG * hw, hw, 0f, cols, 0, hw);
                 Arrays.fill(buf, 0, coutG * img, 0f);
@@ -312,7 +312,7 @@ final class Convolution {
                 float[] dcols = SCRATCH.get(COL, k * hw);
                 for (int b = b0; b < b1; b++) {
                     float[] xs = needW ? image(xc, b, cin * hw) : null;
-                    int xBase = xs == xc.f ? xc.offset + b * cin * hw : 0;
+                    int xBase = xs == xc.floats ? xc.offset + b * cin * hw : 0;
                     for (int g = 0; g < groups; g++) {
                         int wOff = g * cinG * k;
                         Im2col.im2col(geo, gv, (b * cout + g * coutG) * img, dcols);
@@ -344,10 +344,10 @@ final class Convolution {
      */
     private static float[] image(Tensor x, int b, int size) {
         if (x.dtype == DType.FP32) {
-            return x.f;
+            return x.floats;
         }
         float[] in = SCRATCH.get(IN, size);
-        Ops.widen(x.dtype, x.h, x.offset + b * size, in, 0, size);
+        Ops.widen(x.dtype, x.shorts, x.offset + b * size, in, 0, size);
         return in;
     }
 }

@@ -41,9 +41,9 @@ final class Index {
                 int from = src.offset + (o * size + idx[j]) * inner;
                 int to = (o * len + j) * inner;
                 if (x.dtype == DType.FP32) {
-                    System.arraycopy(src.f, from, out.f, to, inner);
+                    System.arraycopy(src.floats, from, out.floats, to, inner);
                 } else {
-                    System.arraycopy(src.h, from, out.h, to, inner);
+                    System.arraycopy(src.shorts, from, out.shorts, to, inner);
                 }
             }
         }
@@ -111,9 +111,9 @@ final class Index {
         Tensor out = Tensor.zeros(x.dtype, is);
         for (int e = 0; e < pos.length; e++) {
             if (x.dtype == DType.FP32) {
-                out.f[e] = src.f[src.offset + pos[e]];
+                out.floats[e] = src.floats[src.offset + pos[e]];
             } else {
-                out.h[e] = src.h[src.offset + pos[e]];
+                out.shorts[e] = src.shorts[src.offset + pos[e]];
             }
         }
         return Autograd.record(out, "gather", g -> {

@@ -103,13 +103,13 @@ final class MatMul {
             }
             int offC = bi * m * n;
             if (a.dtype == DType.FP32) {
-                Gemm.sgemm(la.trans, lb.trans, m, n, k, la.t.f, offA, la.ld, lb.t.f, offB, lb.ld, 0f, out.f, offC, n);
+                Gemm.sgemm(la.trans, lb.trans, m, n, k, la.t.floats, offA, la.ld, lb.t.floats, offB, lb.ld, 0f, out.floats, offC, n);
             } else if (fp32Out) {
-                Gemm.gemm16(a.dtype, la.trans, lb.trans, m, n, k, la.t.h, offA, la.ld, lb.t.h, offB, lb.ld,
-                        0f, out.f, offC, n);
+                Gemm.gemm16(a.dtype, la.trans, lb.trans, m, n, k, la.t.shorts, offA, la.ld, lb.t.shorts, offB, lb.ld,
+                        0f, out.floats, offC, n);
             } else {
-                Gemm.gemm16(a.dtype, la.trans, lb.trans, m, n, k, la.t.h, offA, la.ld, lb.t.h, offB, lb.ld,
-                        0f, out.h, offC, n);
+                Gemm.gemm16(a.dtype, la.trans, lb.trans, m, n, k, la.t.shorts, offA, la.ld, lb.t.shorts, offB, lb.ld,
+                        0f, out.shorts, offC, n);
             }
         }
         return out;

@@ -130,8 +130,8 @@ final class Normalization {
             float mom = (float) momentum;
             float keep = 1 - mom;
             float unbias = (float) perChannel / (perChannel - 1);
-            float[] rm = runningMean.f;
-            float[] rv = runningVar.f;
+            float[] rm = runningMean.floats;
+            float[] rv = runningVar.floats;
             int om = runningMean.offset;
             int ov = runningVar.offset;
             for (int c = 0; c < channels; c++) {
@@ -149,7 +149,7 @@ final class Normalization {
         int batch = lay.batch;
         int inner = lay.inner;
         double count = (double) batch * inner;
-        float[] gv = grad.f;
+        float[] gv = grad.floats;
         int go = grad.offset;
         float[] dGamma = new float[channels];
         float[] dBeta = new float[channels];
@@ -321,10 +321,10 @@ final class Normalization {
          */
         float[] channel(int c, float[] buf) {
             if (buf == null) {
-                return x.f;
+                return x.floats;
             }
             for (int b = 0; b < batch; b++) {
-                Ops.widen(x.dtype, x.h, x.offset + base(b, c), buf, b * inner, inner);
+                Ops.widen(x.dtype, x.shorts, x.offset + base(b, c), buf, b * inner, inner);
             }
             return buf;
         }
@@ -344,7 +344,7 @@ final class Normalization {
         }
 
         float[] target(Tensor out, float[] res) {
-            return res == null ? out.f : res;
+            return res == null ? out.floats : res;
         }
 
         int targetStart(Tensor out, int b, int c, float[] res) {
@@ -354,7 +354,7 @@ final class Normalization {
         /** Rounds a 16-bit run from {@code res} into {@code out}. */
         void flush(Tensor out, int b, int c, float[] res) {
             if (res != null) {
-                Ops.narrow(out.dtype, res, 0, out.h, base(b, c), inner);
+                Ops.narrow(out.dtype, res, 0, out.shorts, base(b, c), inner);
             }
         }
     }

@@ -59,14 +59,14 @@ final class Ops {
     static Tensor roundInPlace(Tensor g, DType dtype) {
         int n = g.numel;
         if (dtype == DType.FP16) {
-            Convert.roundToHalf(g.f, g.offset, n);
+            Convert.roundToHalf(g.floats, g.offset, n);
             return g;
         }
         short[] tmp = new short[Math.min(n, Pointwise.BLOCK)];
         for (int s = 0; s < n; s += Pointwise.BLOCK) {
             int len = Math.min(Pointwise.BLOCK, n - s);
-            narrow(dtype, g.f, g.offset + s, tmp, 0, len);
-            widen(dtype, tmp, 0, g.f, g.offset + s, len);
+            narrow(dtype, g.floats, g.offset + s, tmp, 0, len);
+            widen(dtype, tmp, 0, g.floats, g.offset + s, len);
         }
         return g;
     }
@@ -74,7 +74,7 @@ final class Ops {
     /** A new FP32 tensor with the values of {@code g} rounded to {@code dtype}. */
     static Tensor roundCopy(Tensor g, DType dtype) {
         float[] v = g.readFloats();
-        if (v == g.f) {
+        if (v == g.floats) {
             v = v.clone();
         }
         Tensor c = wrap(v, DType.FP32, g.shape);
@@ -83,7 +83,7 @@ final class Ops {
 
     /** {@code acc += g} for a contiguous FP32 {@code acc} and an FP32 {@code g} of equal shape. */
     static void addInto(Tensor acc, Tensor g) {
-        float[] a = acc.f;
+        float[] a = acc.floats;
         float[] b = g.readFloats();
         // a[o + i] += b[i] through the point-wise kernel: C2 leaves the offset loop scalar
         BinaryKernel.INSTANCE.apply(BinaryOp.ADD, a, acc.offset, b, 0, a, acc.offset, acc.numel);

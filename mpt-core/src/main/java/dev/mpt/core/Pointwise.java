@@ -30,9 +30,9 @@ final class Pointwise {
         int n = x.numel;
         if (x.dtype == DType.FP32 && src.offset == 0) {
             if (n < 2 * Grain.ELEMENTWISE) {
-                op.forward(src.f, out.f, 0, n, p, q);
+                op.forward(src.floats, out.floats, 0, n, p, q);
             } else {
-                Parallel.forRange(n, Grain.ELEMENTWISE, (from, to) -> op.forward(src.f, out.f, from, to, p, q));
+                Parallel.forRange(n, Grain.ELEMENTWISE, (from, to) -> op.forward(src.floats, out.floats, from, to, p, q));
             }
         } else if (n < 2 * Grain.ELEMENTWISE) {
             unaryBlocks(op, src, out, p, q, 0, n);
@@ -63,18 +63,18 @@ final class Pointwise {
     /** {@code dst[0..len) = src storage [at, at+len)} widened to FP32. */
     private static void load(Tensor src, int at, float[] dst, int len) {
         if (src.dtype == DType.FP32) {
-            System.arraycopy(src.f, at, dst, 0, len);
+            System.arraycopy(src.floats, at, dst, 0, len);
         } else {
-            Ops.widen(src.dtype, src.h, at, dst, 0, len);
+            Ops.widen(src.dtype, src.shorts, at, dst, 0, len);
         }
     }
 
     /** {@code out storage [at, at+len) = v[0..len)} rounded once to out's dtype. */
     private static void store(float[] v, Tensor out, int at, int len) {
         if (out.dtype == DType.FP32) {
-            System.arraycopy(v, 0, out.f, at, len);
+            System.arraycopy(v, 0, out.floats, at, len);
         } else {
-            Ops.narrow(out.dtype, v, 0, out.h, at, len);
+            Ops.narrow(out.dtype, v, 0, out.shorts, at, len);
         }
     }
 
@@ -216,7 +216,7 @@ final class Pointwise {
                 float[] srcA;
                 int pa;
                 if (directA) {
-                    srcA = a.f;
+                    srcA = a.floats;
                     pa = offA + c;
                 } else {
                     if (ia == 0) {
@@ -231,7 +231,7 @@ final class Pointwise {
                 float[] srcB;
                 int pb;
                 if (directB) {
-                    srcB = b.f;
+                    srcB = b.floats;
                     pb = offB + c;
                 } else {
                     if (ib == 0) {
@@ -244,7 +244,7 @@ final class Pointwise {
                     pb = 0;
                 }
                 if (directO) {
-                    BinaryKernel.INSTANCE.apply(op.kernel, srcA, pa, srcB, pb, out.f, pos + s, len);
+                    BinaryKernel.INSTANCE.apply(op.kernel, srcA, pa, srcB, pb, out.floats, pos + s, len);
                 } else {
                     BinaryKernel.INSTANCE.apply(op.kernel, srcA, pa, srcB, pb, bufO, 0, len);
                     store(bufO, out, pos + s, len);

@@ -127,10 +127,10 @@ final class Pooling {
         forPlanes(planes, hw, (from, to) -> {
             float[] buf = xc.dtype == DType.FP32 ? null : new float[hw];
             for (int p = from; p < to; p++) {
-                float[] src = xc.f;
+                float[] src = xc.floats;
                 int sb = xc.offset + p * hw;
                 if (buf != null) {
-                    Ops.widen(xc.dtype, xc.h, sb, buf, 0, hw);
+                    Ops.widen(xc.dtype, xc.shorts, sb, buf, 0, hw);
                     src = buf;
                     sb = 0;
                 }
