@@ -50,9 +50,9 @@ final class Convolution {
     }
 
     private static void sameDtype(String op, Tensor x, Tensor w, Tensor bias) {
-        Ops.sameDtype(op, x, w);
+        Checks.sameDtype(op, x, w);
         if (bias != null) {
-            Ops.sameDtype(op, x, bias);
+            Checks.sameDtype(op, x, bias);
         }
     }
 
@@ -129,7 +129,7 @@ final class Convolution {
         if (out.dtype == DType.FP32) {
             System.arraycopy(buf, 0, out.floats, off, rows * cols);
         } else {
-            Ops.narrow(out.dtype, buf, 0, out.shorts, off, rows * cols);
+            Conversions.narrow(out.dtype, buf, 0, out.shorts, off, rows * cols);
         }
     }
 
@@ -204,8 +204,8 @@ final class Convolution {
             addParts(gwv, partial, parts, wn);
         }
         return new Tensor[] {
-            needX ? Ops.wrap(gxv, DType.FP32, x.shape) : null,
-            needW ? Ops.wrap(gwv, DType.FP32, w.shape) : null,
+            needX ? Conversions.wrap(gxv, DType.FP32, x.shape) : null,
+            needW ? Conversions.wrap(gwv, DType.FP32, w.shape) : null,
             gb};
     }
 
@@ -231,7 +231,7 @@ final class Convolution {
                 gb[o] = (float) s;
             }
         });
-        return Ops.wrap(gb, DType.FP32, new int[] {c});
+        return Conversions.wrap(gb, DType.FP32, new int[] {c});
     }
 
     static Tensor convTranspose2d(Tensor x, Tensor w, Tensor bias, Conv2dSpec s, int outPad) {
@@ -331,8 +331,8 @@ final class Convolution {
                 addParts(gwv, partial, parts, wn);
             }
             return new Tensor[] {
-                needX ? Ops.wrap(gxv, DType.FP32, x.shape) : null,
-                needW ? Ops.wrap(gwv, DType.FP32, w.shape) : null,
+                needX ? Conversions.wrap(gxv, DType.FP32, x.shape) : null,
+                needW ? Conversions.wrap(gwv, DType.FP32, w.shape) : null,
                 gb};
         }, x, w, bias);
     }
@@ -347,7 +347,7 @@ final class Convolution {
             return x.floats;
         }
         float[] in = SCRATCH.get(IN, size);
-        Ops.widen(x.dtype, x.shorts, x.offset + b * size, in, 0, size);
+        Conversions.widen(x.dtype, x.shorts, x.offset + b * size, in, 0, size);
         return in;
     }
 }

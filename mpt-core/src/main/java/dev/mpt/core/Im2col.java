@@ -55,7 +55,7 @@ final class Im2col {
             return;
         }
         int size = g.c * g.h * g.w;
-        Ops.widen(src.dtype, src.shorts, off, image, 0, size);
+        Conversions.widen(src.dtype, src.shorts, off, image, 0, size);
         lower(g, image, 0, col);
     }
 

@@ -61,7 +61,7 @@ final class Index {
                     }
                 }
             }
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, x.shape)};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape)};
         }, x);
     }
 
@@ -122,7 +122,7 @@ final class Index {
             for (int e = 0; e < pos.length; e++) {
                 gx[pos[e]] += gv[e];
             }
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, x.shape), null};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape), null};
         }, x, index);
     }
 }

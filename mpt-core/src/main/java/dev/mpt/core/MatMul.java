@@ -21,7 +21,7 @@ final class MatMul {
     static Tensor matmul(Tensor a, Tensor b) {
         Objects.requireNonNull(a, "matmul");
         Objects.requireNonNull(b, "matmul: other");
-        Ops.sameDtype("matmul", a, b);
+        Checks.sameDtype("matmul", a, b);
         Tensor out = mm(a, b, false);
         return Autograd.record(out, "matmul", g -> {
             // g holds values of the output dtype (rounded by the walk), so this conversion is exact

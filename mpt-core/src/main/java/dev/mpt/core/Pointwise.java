@@ -43,7 +43,7 @@ final class Pointwise {
             float[] gv = g.readFloats();
             float[] gx = new float[gv.length];
             op.backward(x.readFloats(), gv, gx, p, q);
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, x.shape)};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape)};
         }, x);
     }
 
@@ -65,7 +65,7 @@ final class Pointwise {
         if (src.dtype == DType.FP32) {
             System.arraycopy(src.floats, at, dst, 0, len);
         } else {
-            Ops.widen(src.dtype, src.shorts, at, dst, 0, len);
+            Conversions.widen(src.dtype, src.shorts, at, dst, 0, len);
         }
     }
 
@@ -74,14 +74,14 @@ final class Pointwise {
         if (out.dtype == DType.FP32) {
             System.arraycopy(v, 0, out.floats, at, len);
         } else {
-            Ops.narrow(out.dtype, v, 0, out.shorts, at, len);
+            Conversions.narrow(out.dtype, v, 0, out.shorts, at, len);
         }
     }
 
     static Tensor binary(Binary op, Tensor a, Tensor b) {
         Objects.requireNonNull(a, op.opName());
         Objects.requireNonNull(b, () -> op.opName() + ": other");
-        Ops.sameDtype(op.opName(), a, b);
+        Checks.sameDtype(op.opName(), a, b);
         int[] shape = Strided.broadcast(op.opName(), a.shape, b.shape);
         Strided.numel(op.opName(), shape);
         Tensor ac = a.isContiguous() ? a : Views.copy(a.detach());
@@ -95,7 +95,7 @@ final class Pointwise {
         return Autograd.record(out, op.opName(), g -> {
             boolean needA = Autograd.needs(a);
             boolean needB = Autograd.needs(b);
-            Tensor[] gs = op.grads(g, Ops.f32(a), Ops.f32(b), needA, needB);
+            Tensor[] gs = op.grads(g, Conversions.f32(a), Conversions.f32(b), needA, needB);
             return new Tensor[] {
                 needA ? Reduce.sumTo(gs[0], a.shape) : null,
                 needB ? Reduce.sumTo(gs[1], b.shape) : null};
@@ -106,7 +106,7 @@ final class Pointwise {
         Objects.requireNonNull(cond, "where: cond");
         Objects.requireNonNull(a, "where: a");
         Objects.requireNonNull(b, "where: b");
-        Ops.sameDtype("where", a, b);
+        Checks.sameDtype("where", a, b);
         int[] shape = Strided.broadcast("where", Strided.broadcast("where", cond.shape, a.shape), b.shape);
         float[] c = cond.detach().expand(shape).readFloats();
         float[] av = a.detach().expand(shape).readFloats();
@@ -115,7 +115,7 @@ final class Pointwise {
         for (int i = 0; i < o.length; i++) {
             o[i] = c[i] != 0f ? av[i] : bv[i];
         }
-        Tensor out = Ops.wrap(o, a.dtype, shape);
+        Tensor out = Conversions.wrap(o, a.dtype, shape);
         return Autograd.record(out, "where", g -> {
             float[] gv = g.readFloats();
             float[] ga = new float[gv.length];
@@ -128,8 +128,8 @@ final class Pointwise {
                 }
             }
             return new Tensor[] {null,
-                Reduce.sumTo(Ops.wrap(ga, DType.FP32, shape), a.shape),
-                Reduce.sumTo(Ops.wrap(gb, DType.FP32, shape), b.shape)};
+                Reduce.sumTo(Conversions.wrap(ga, DType.FP32, shape), a.shape),
+                Reduce.sumTo(Conversions.wrap(gb, DType.FP32, shape), b.shape)};
         }, cond, a, b);
     }
 

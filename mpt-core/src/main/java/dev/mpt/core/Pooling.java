@@ -130,7 +130,7 @@ final class Pooling {
                 float[] src = xc.floats;
                 int sb = xc.offset + p * hw;
                 if (buf != null) {
-                    Ops.widen(xc.dtype, xc.shorts, sb, buf, 0, hw);
+                    Conversions.widen(xc.dtype, xc.shorts, sb, buf, 0, hw);
                     src = buf;
                     sb = 0;
                 }
@@ -141,7 +141,7 @@ final class Pooling {
                 }
             }
         });
-        Tensor out = Ops.wrap(y, x.dtype, new int[] {x.shape[0], x.shape[1], oh, ow});
+        Tensor out = Conversions.wrap(y, x.dtype, new int[] {x.shape[0], x.shape[1], oh, ow});
         return Autograd.record(out, "maxPool2d", g -> {
             float[] gv = g.readFloats();
             float[] gx = new float[x.numel];
@@ -151,7 +151,7 @@ final class Pooling {
                     gx[arg[q]] += gv[q];
                 }
             });
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, x.shape)};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape)};
         }, x);
     }
 
@@ -190,7 +190,7 @@ final class Pooling {
                 }
             }
         }
-        Tensor out = Ops.wrap(y, x.dtype, new int[] {x.shape[0], x.shape[1], oh, ow});
+        Tensor out = Conversions.wrap(y, x.dtype, new int[] {x.shape[0], x.shape[1], oh, ow});
         return Autograd.record(out, "avgPool2d", g -> {
             float[] gv = g.readFloats();
             float[] gx = new float[x.numel];
@@ -214,7 +214,7 @@ final class Pooling {
                     }
                 }
             }
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, x.shape)};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape)};
         }, x);
     }
 }

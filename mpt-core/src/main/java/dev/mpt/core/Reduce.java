@@ -121,7 +121,7 @@ final class Reduce {
         for (int i = 0; i < out.length; i++) {
             out[i] = (float) (sums[i] * scale);
         }
-        Tensor result = Ops.wrap(out, DType.FP32, p.outShape);
+        Tensor result = Conversions.wrap(out, DType.FP32, p.outShape);
         int[] inShape = t.shape;
         int[] keep = p.keepShape;
         int count = p.count;
@@ -247,11 +247,11 @@ final class Reduce {
         for (int i = 0; i < out.length; i++) {
             out[i] = (float) (ss[i] / denom);
         }
-        Tensor result = Ops.wrap(out, DType.FP32, p.outShape);
+        Tensor result = Conversions.wrap(out, DType.FP32, p.outShape);
         int[] keep = p.keepShape;
         int[] red = dims.clone();
         return Autograd.record(result, "variance", g -> {
-            Tensor xf = Ops.f32(t);
+            Tensor xf = Conversions.f32(t);
             Tensor centered = xf.sub(xf.mean(red, true));
             return new Tensor[] {centered.mul(g.reshape(keep)).mul(2f / denom)};
         }, t);
@@ -266,7 +266,7 @@ final class Reduce {
         int[] arg = new int[p.outer * p.inner];
         float[] out = new float[arg.length];
         argmaxInto(p, arg, out);
-        Tensor result = Ops.wrap(out, t.dtype, p.outShape);
+        Tensor result = Conversions.wrap(out, t.dtype, p.outShape);
         return Autograd.record(result, "max", g -> {
             float[] gv = g.readFloats();
             float[] gx = new float[p.outer * p.r * p.inner];
@@ -277,9 +277,9 @@ final class Reduce {
                 }
             }
             if (p.permutedShape == null) {
-                return new Tensor[] {Ops.wrap(gx, DType.FP32, t.shape)};
+                return new Tensor[] {Conversions.wrap(gx, DType.FP32, t.shape)};
             }
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, p.permutedShape).permute(p.inversePerm).contiguous()};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, p.permutedShape).permute(p.inversePerm).contiguous()};
         }, t);
     }
 
@@ -295,7 +295,7 @@ final class Reduce {
         for (int i = 0; i < out.length; i++) {
             out[i] = arg[i];
         }
-        return Ops.wrap(out, DType.FP32, p.outShape);
+        return Conversions.wrap(out, DType.FP32, p.outShape);
     }
 
     private static void argmaxInto(Plan p, int[] arg, float[] max) {
@@ -357,7 +357,7 @@ final class Reduce {
             }
         };
         runOuter(p.outer, (long) r * inner, body);
-        Tensor result = Ops.wrap(y, DType.FP32, t.shape);
+        Tensor result = Conversions.wrap(y, DType.FP32, t.shape);
         return Autograd.record(result, op, g -> {
             float[] gv = g.readFloats();
             float[] gx = new float[gv.length];
@@ -375,7 +375,7 @@ final class Reduce {
                     }
                 }
             }
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, t.shape)};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, t.shape)};
         }, t);
     }
 }

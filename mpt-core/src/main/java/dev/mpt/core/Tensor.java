@@ -154,7 +154,7 @@ public final class Tensor {
         for (int i = 0; i < v.length; i++) {
             v[i] = rng.nextFloat();
         }
-        return Ops.wrap(v, dtype, s);
+        return Conversions.wrap(v, dtype, s);
     }
 
     /** A new tensor of {@code dtype} with standard normal elements drawn from {@code rng}, then rounded. */
@@ -166,7 +166,7 @@ public final class Tensor {
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) rng.nextGaussian();
         }
-        return Ops.wrap(v, dtype, s);
+        return Conversions.wrap(v, dtype, s);
     }
 
     /** The FP32 vector {@code [0, 1, ..., n-1]}. */
@@ -300,11 +300,11 @@ public final class Tensor {
         }
         float[] out = new float[numel];
         if (isContiguous()) {
-            Ops.widen(dtype, shorts, offset, out, 0, numel);
+            Conversions.widen(dtype, shorts, offset, out, 0, numel);
         } else {
             short[] tmp = new short[numel];
             Strided.gather(shorts, offset, shape, strides, tmp, 0);
-            Ops.widen(dtype, tmp, 0, out, 0, numel);
+            Conversions.widen(dtype, tmp, 0, out, 0, numel);
         }
         return out;
     }
@@ -447,7 +447,7 @@ public final class Tensor {
         } else if (dtype == DType.FP32) {
             System.arraycopy(floats, offset, dst, dstOff, numel);
         } else {
-            Ops.widen(dtype, shorts, offset, dst, dstOff, numel);
+            Conversions.widen(dtype, shorts, offset, dst, dstOff, numel);
         }
     }
 
@@ -487,10 +487,10 @@ public final class Tensor {
             return;
         }
         if (isContiguous()) {
-            Ops.narrow(dtype, v, 0, shorts, offset, numel);
+            Conversions.narrow(dtype, v, 0, shorts, offset, numel);
         } else {
             short[] bits = new short[numel];
-            Ops.narrow(dtype, v, 0, bits, 0, numel);
+            Conversions.narrow(dtype, v, 0, bits, 0, numel);
             Strided.scatter(bits, 0, shorts, offset, shape, strides);
         }
     }
@@ -506,7 +506,7 @@ public final class Tensor {
         if (dtype == this.dtype) {
             return this;
         }
-        Tensor out = Ops.wrap(readFloats(), dtype, shape);
+        Tensor out = Conversions.wrap(readFloats(), dtype, shape);
         return Autograd.record(out, "to", g -> new Tensor[] {g}, this);
     }
 
@@ -888,7 +888,7 @@ public final class Tensor {
      * this dtype; the mask is kept for the gradient. Returns this tensor when {@code p == 0}.
      */
     public Tensor dropout(double p, RandomGenerator rng) {
-        return Dropout.dropout(this, p, rng);
+        return DropoutOp.dropout(this, p, rng);
     }
 
     // ---------------------------------------------------------------- matmul
@@ -927,7 +927,7 @@ public final class Tensor {
      */
     public Tensor batchNorm(Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias, boolean training,
                             double momentum, double eps) {
-        return Normalization.batchNorm(this, runningMean, runningVar, weight, bias, training, momentum, eps);
+        return BatchNormOp.batchNorm(this, runningMean, runningVar, weight, bias, training, momentum, eps);
     }
 
     // ---------------------------------------------------------------- convolution and pooling

@@ -265,7 +265,7 @@ class BatchNormOpTest {
         assertMessage("eps", () -> x.batchNorm(null, null, null, null, true, 0.1, 0));
         assertMessage("momentum", () -> x.batchNorm(null, null, null, null, true, 1.5, EPS));
         assertMessage("more than one value", () -> Tensor.ones(1, 3).batchNorm(null, null, null, null, true, 0.1, EPS));
-        assertThrows(NullPointerException.class, () -> Normalization.batchNorm(null, null, null, null, null, true, 0.1, EPS));
+        assertThrows(NullPointerException.class, () -> BatchNormOp.batchNorm(null, null, null, null, null, true, 0.1, EPS));
     }
 
     private static void assertMessage(String part, org.junit.jupiter.api.function.Executable call) {

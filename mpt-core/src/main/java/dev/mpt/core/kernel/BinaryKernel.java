@@ -7,6 +7,9 @@ package dev.mpt.core.kernel;
  * VMs, against 0.2 for a same-index loop; TensorOpsBenchmark.biasAdd). When the Vector API is
  * enabled ({@link Simd#VECTOR_ENABLED}) the arithmetic ops run in {@code VectorBinaryKernel};
  * everything else, and the whole scalar path, runs {@link BinaryOp#apply}, which is the plain twin.
+ *
+ * <p>Public only so the tensor ops can call it; it checks no arguments (bad ranges still throw
+ * {@link ArrayIndexOutOfBoundsException}).
  */
 public interface BinaryKernel {
 

@@ -5,9 +5,9 @@ import java.util.Objects;
 import java.util.random.RandomGenerator;
 
 /** Inverted dropout: keep each element with probability 1 - p and scale kept ones by 1/(1 - p). */
-final class Dropout {
+final class DropoutOp {
 
-    private Dropout() {
+    private DropoutOp() {
     }
 
     static Tensor dropout(Tensor x, double p, RandomGenerator rng) {
@@ -29,14 +29,14 @@ final class Dropout {
         for (int i = 0; i < xv.length; i++) {
             y[i] = xv[i] * mask[i];
         }
-        Tensor out = Ops.wrap(y, x.dtype, x.shape);
+        Tensor out = Conversions.wrap(y, x.dtype, x.shape);
         return Autograd.record(out, "dropout", g -> {
             float[] gv = g.readFloats();
             float[] gx = new float[gv.length];
             for (int i = 0; i < gv.length; i++) {
                 gx[i] = gv[i] * mask[i];
             }
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, x.shape)};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape)};
         }, x);
     }
 }

@@ -1,14 +1,16 @@
 package dev.mpt.core;
 
-import dev.mpt.core.kernel.BinaryKernel;
-import dev.mpt.core.kernel.BinaryOp;
 import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.number.DType;
 
-/** Internal helpers shared by the op classes: dtype conversion of whole tensors, validation. */
-final class Ops {
+/**
+ * Dtype conversion shared by the op drivers: whole tensors to FP32 ({@link #f32}), FP32 arrays
+ * into new tensors of a dtype ({@link #wrap}), runs of 16-bit storage widened and narrowed, and
+ * FP32 values rounded to a 16-bit dtype.
+ */
+final class Conversions {
 
-    private Ops() {
+    private Conversions() {
     }
 
     /** The tensor itself when FP32, else an FP32 copy (exact widening). Not recorded. */
@@ -79,21 +81,5 @@ final class Ops {
         }
         Tensor c = wrap(v, DType.FP32, g.shape);
         return roundInPlace(c, dtype);
-    }
-
-    /** {@code acc += g} for a contiguous FP32 {@code acc} and an FP32 {@code g} of equal shape. */
-    static void addInto(Tensor acc, Tensor g) {
-        float[] a = acc.floats;
-        float[] b = g.readFloats();
-        // a[o + i] += b[i] through the point-wise kernel: C2 leaves the offset loop scalar
-        BinaryKernel.INSTANCE.apply(BinaryOp.ADD, a, acc.offset, b, 0, a, acc.offset, acc.numel);
-    }
-
-    /** Throws unless both tensors have the same dtype. */
-    static void sameDtype(String op, Tensor a, Tensor b) {
-        if (a.dtype != b.dtype) {
-            throw new IllegalArgumentException(op + ": dtype mismatch " + a.dtype + " vs " + b.dtype
-                    + "; convert one with to(DType)");
-        }
     }
 }

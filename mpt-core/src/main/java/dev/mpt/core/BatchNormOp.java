@@ -20,7 +20,7 @@ import java.util.Objects;
  * dtype. The backward pass sums {@code g} and {@code g * xhat} per channel in double, keeping the
  * channel's {@code xhat} (recomputed from the input as in the forward pass) for the input gradient.
  */
-final class Normalization {
+final class BatchNormOp {
 
     /**
      * Per-thread buffers reused across calls (a training step normalizes several layers twice): a
@@ -32,7 +32,7 @@ final class Normalization {
     private static final int RUN = 1;
     private static final int XHAT = 2;
 
-    private Normalization() {
+    private BatchNormOp() {
     }
 
     static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
@@ -195,9 +195,9 @@ final class Normalization {
         });
         int[] cShape = {channels};
         return new Tensor[] {
-            dx == null ? null : Ops.wrap(dx, DType.FP32, lay.x.shape),
-            Autograd.needs(weight) ? Ops.wrap(dGamma, DType.FP32, cShape) : null,
-            Autograd.needs(bias) ? Ops.wrap(dBeta, DType.FP32, cShape) : null,
+            dx == null ? null : Conversions.wrap(dx, DType.FP32, lay.x.shape),
+            Autograd.needs(weight) ? Conversions.wrap(dGamma, DType.FP32, cShape) : null,
+            Autograd.needs(bias) ? Conversions.wrap(dBeta, DType.FP32, cShape) : null,
         };
     }
 
@@ -324,7 +324,7 @@ final class Normalization {
                 return x.floats;
             }
             for (int b = 0; b < batch; b++) {
-                Ops.widen(x.dtype, x.shorts, x.offset + base(b, c), buf, b * inner, inner);
+                Conversions.widen(x.dtype, x.shorts, x.offset + base(b, c), buf, b * inner, inner);
             }
             return buf;
         }
@@ -354,7 +354,7 @@ final class Normalization {
         /** Rounds a 16-bit run from {@code res} into {@code out}. */
         void flush(Tensor out, int b, int c, float[] res) {
             if (res != null) {
-                Ops.narrow(out.dtype, res, 0, out.shorts, base(b, c), inner);
+                Conversions.narrow(out.dtype, res, 0, out.shorts, base(b, c), inner);
             }
         }
     }
