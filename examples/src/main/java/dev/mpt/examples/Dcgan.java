@@ -1,8 +1,9 @@
 package dev.mpt.examples;
 
-import dev.mpt.core.number.DType;
 import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
+import dev.mpt.core.random.SplitMix64;
 import dev.mpt.examples.CommonOptions.PrecisionOption;
 import dev.mpt.nn.BatchNorm2d;
 import dev.mpt.nn.Conv2d;
@@ -18,7 +19,6 @@ import dev.mpt.nn.data.Batch;
 import dev.mpt.nn.data.Dataset;
 import dev.mpt.nn.loss.Losses;
 import dev.mpt.optim.Adam;
-import dev.mpt.core.random.SplitMix64;
 import dev.mpt.optim.amp.AmpOptimizer;
 import dev.mpt.optim.amp.LossScaling;
 import dev.mpt.optim.amp.StepOutcome;

@@ -1,7 +1,7 @@
 package dev.mpt.examples;
 
-import dev.mpt.core.number.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import dev.mpt.nn.Flatten;
 import dev.mpt.nn.GradientProbe;
 import dev.mpt.nn.Linear;

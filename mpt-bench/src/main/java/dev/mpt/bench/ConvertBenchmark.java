@@ -1,9 +1,9 @@
 package dev.mpt.bench;
 
-import dev.mpt.core.kernel.Grain;
-import dev.mpt.core.number.BFloat16;
 import dev.mpt.core.kernel.Convert;
+import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.number.BFloat16;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,7 +1,7 @@
 package dev.mpt.nn;
 
-import dev.mpt.core.number.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.random.RandomGenerator;

@@ -1,8 +1,8 @@
 package dev.mpt.core.testing;
 
-import dev.mpt.core.number.DType;
 import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.function.Function;

@@ -1,8 +1,8 @@
 package dev.mpt.nn.checkpoint;
 
-import dev.mpt.core.number.DType;
 import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import dev.mpt.nn.Module;
 import java.io.IOException;
 import java.nio.file.Path;

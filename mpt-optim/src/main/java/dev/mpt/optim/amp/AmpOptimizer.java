@@ -1,7 +1,7 @@
 package dev.mpt.optim.amp;
 
-import dev.mpt.core.number.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import dev.mpt.nn.Module;
 import dev.mpt.nn.Parameter;
 import dev.mpt.nn.checkpoint.NamedTensor;

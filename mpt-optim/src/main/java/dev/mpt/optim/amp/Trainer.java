@@ -2,6 +2,7 @@ package dev.mpt.optim.amp;
 
 import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.random.SplitMix64;
 import dev.mpt.nn.Buffer;
 import dev.mpt.nn.Module;
 import dev.mpt.nn.Parameter;
@@ -13,7 +14,6 @@ import dev.mpt.nn.data.Batch;
 import dev.mpt.nn.data.Dataset;
 import dev.mpt.nn.loss.Loss;
 import dev.mpt.optim.Optimizer;
-import dev.mpt.core.random.SplitMix64;
 import dev.mpt.optim.schedule.LearningRateSchedule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
