@@ -36,7 +36,7 @@ public final class LayerNorm extends Module {
                     + Arrays.toString(normalizedShape));
         }
         for (int d : normalizedShape) {
-            Checks.positive("LayerNorm", "normalizedShape dimension", d);
+            LayerChecks.positive("LayerNorm", "normalizedShape dimension", d);
         }
         if (!(eps > 0 && Double.isFinite(eps))) {
             throw new IllegalArgumentException("LayerNorm: eps must be finite and > 0, got " + eps);
@@ -59,7 +59,7 @@ public final class LayerNorm extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Checks.input("LayerNorm", x);
+        LayerChecks.input("LayerNorm", x);
         int k = normalizedShape.length;
         int r = x.dim();
         int[] s = x.shape();

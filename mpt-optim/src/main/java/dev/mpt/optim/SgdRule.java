@@ -25,8 +25,8 @@ public record SgdRule(double momentum, double dampening, double weightDecay, boo
 
     /** Validates the hyper-parameters. */
     public SgdRule {
-        Checks.nonNegativeFinite("SgdRule", "momentum", momentum);
-        Checks.nonNegativeFinite("SgdRule", "weightDecay", weightDecay);
+        RuleChecks.nonNegativeFinite("SgdRule", "momentum", momentum);
+        RuleChecks.nonNegativeFinite("SgdRule", "weightDecay", weightDecay);
         if (!(dampening >= 0 && dampening <= 1)) {
             throw new IllegalArgumentException("SgdRule: dampening must be in [0, 1], got " + dampening);
         }
@@ -53,12 +53,12 @@ public record SgdRule(double momentum, double dampening, double weightDecay, boo
      * @throws IndexOutOfBoundsException if the range falls outside an array
      */
     public void apply(double lr, long step, float[] param, float[] grad, float[] momentumBuffer, int off, int len) {
-        Checks.learningRate("SgdRule.apply", lr);
-        Checks.step("SgdRule.apply", step);
-        Checks.range("SgdRule.apply", "param", param, off, len);
-        Checks.range("SgdRule.apply", "grad", grad, off, len);
+        RuleChecks.learningRate("SgdRule.apply", lr);
+        RuleChecks.step("SgdRule.apply", step);
+        RuleChecks.range("SgdRule.apply", "param", param, off, len);
+        RuleChecks.range("SgdRule.apply", "grad", grad, off, len);
         if (momentum != 0) {
-            Checks.range("SgdRule.apply", "momentumBuffer", momentumBuffer, off, len);
+            RuleChecks.range("SgdRule.apply", "momentumBuffer", momentumBuffer, off, len);
         }
         float lrf = (float) lr;
         boolean first = step == 1;

@@ -1,4 +1,4 @@
-package dev.mpt.optim.amp;
+package dev.mpt.optim.train;
 
 import dev.mpt.core.Tensor;
 import dev.mpt.nn.Linear;
@@ -6,11 +6,14 @@ import dev.mpt.nn.Parameter;
 import dev.mpt.nn.data.Batch;
 import dev.mpt.nn.data.Dataset;
 import dev.mpt.nn.data.Digits;
-import dev.mpt.nn.data.Normalization;
+import dev.mpt.nn.data.Standardization;
 import dev.mpt.nn.loss.Losses;
 import dev.mpt.optim.Sgd;
+import dev.mpt.optim.amp.GradientStats;
+import dev.mpt.optim.amp.Precision;
+import dev.mpt.optim.amp.TestModels;
+import dev.mpt.optim.scaling.LossScaler;
 import org.junit.jupiter.api.Test;
-
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,8 +63,8 @@ class ModelLevelFailuresTest {
         Trainer mixed = lostUpdates(Precision.MIXED_FP16);
         int firstChange = -1;
         for (int k = 1; k <= STEPS; k++) {
-            assertFalse(noMaster.step(x, label).skipped());
-            assertFalse(mixed.step(x, label).skipped());
+            assertFalse(noMaster.step(x, label).outcome().skipped());
+            assertFalse(mixed.step(x, label).outcome().skipped());
             assertArrayEquals(new float[] {1, 1, 1, 1}, weights(noMaster), "FP16_NO_MASTER moved at step " + k);
             if (firstChange < 0 && weights(mixed)[0] != 1f) {
                 firstChange = k;
@@ -90,7 +93,7 @@ class ModelLevelFailuresTest {
                 .precision(p)
                 .optimizer(new Sgd(0.05 / TINY, 0.9))      // the update is lr * g: same steps as an unscaled loss
                 .loss((out, labels) -> Losses.crossEntropy(out, labels).mul(TINY))
-                .gradientStats(true)
+                .collectGradientStats(true)
                 .logEvery(0)
                 .seed(3)
                 .build();
@@ -106,7 +109,7 @@ class ModelLevelFailuresTest {
     @Test
     void tinyGradientsLearnWithLossScalingAndStallWithout() {
         Dataset.Split s = Digits.load().split(0.2, 42);
-        Normalization norm = Normalization.fit(s.train());
+        Standardization norm = Standardization.fit(s.train());
         Dataset train = s.train().normalize(norm);
         Dataset val = s.validation().normalize(norm);
 
@@ -123,13 +126,13 @@ class ModelLevelFailuresTest {
             for (Batch b : train.batches(64, scaled.random()).dropLast()) {
                 StepResult rs = scaled.step(b);
                 StepResult ru = unscaled.step(b);
-                assertFalse(rs.skipped() || ru.skipped());
+                assertFalse(rs.outcome().skipped() || ru.outcome().skipped());
                 if (firstStep) {
-                    for (var e : ru.gradientStats().entrySet()) {
+                    for (var e : ru.outcome().gradientStats().entrySet()) {
                         assertEquals(e.getValue().count(), e.getValue().fp16ZeroCount(),
                                 "every FP16 gradient of " + e.getKey() + " flushed to zero without scaling");
                     }
-                    GradientStats w = rs.gradientStats().get("1.weight");
+                    GradientStats w = rs.outcome().gradientStats().get("1.weight");
                     assertTrue(w.fractionZero() < 0.5, "with scaling most gradients survive: " + w);
                     firstStep = false;
                 }

@@ -1,4 +1,4 @@
-package dev.mpt.optim.amp;
+package dev.mpt.optim.train;
 
 /**
  * The result of {@link Trainer#evaluate}: classification accuracy and mean loss over a dataset.

@@ -1,23 +1,27 @@
 package dev.mpt.optim.amp;
 
+import dev.mpt.optim.scaling.LossScaler;
+import dev.mpt.optim.scaling.ScaleDecision;
+import dev.mpt.optim.scaling.ScalerState;
+
 import java.util.Objects;
 
 /**
- * The current loss scale of one or more {@link AmpOptimizer}s: a mutable holder of an immutable
- * {@link LossScaler} value, plus whether any gradients overflowed since the last
+ * Holds the current loss scale of one or more {@link AmpOptimizer}s: a mutable holder of an
+ * immutable {@link LossScaler} value, plus whether any gradients overflowed since the last
  * {@link #update()}.
  *
  * <p>An optimizer built with {@link AmpOptimizer.Builder#lossScaler(LossScaler)} owns its
- * scaling and updates it at the end of each of its steps. One made with {@link #shared(LossScaler)}
- * and passed to several optimizers ({@link AmpOptimizer.Builder#lossScaling(LossScaling)}) is
+ * holder and updates it at the end of each of its steps. One made with {@link #shared(LossScaler)}
+ * and passed to several optimizers ({@link AmpOptimizer.Builder#sharedScale(ScaleHolder)}) is
  * updated by the caller, once per iteration, after every optimizer sharing it has stepped: an
  * overflow in any of them backs the scale off (or holds its growth) for all of them. A GAN with
  * one shared scale:
  *
  * <pre>{@code
- * LossScaling scaling = LossScaling.shared(LossScaler.dynamic());
- * var dOpt = AmpOptimizer.builder(disc, new Adam(2e-4)).precision(MIXED_FP16).lossScaling(scaling).build();
- * var gOpt = AmpOptimizer.builder(gen, new Adam(2e-4)).precision(MIXED_FP16).lossScaling(scaling).build();
+ * ScaleHolder scaling = ScaleHolder.shared(LossScaler.dynamic());
+ * var dOpt = AmpOptimizer.builder(disc, new Adam(2e-4)).precision(MIXED_FP16).sharedScale(scaling).build();
+ * var gOpt = AmpOptimizer.builder(gen, new Adam(2e-4)).precision(MIXED_FP16).sharedScale(scaling).build();
  * for (...) {
  *     dOpt.zeroGrad();
  *     dOpt.scale(dLoss(real, gen.forward(z).detach())).backward();
@@ -34,29 +38,29 @@ import java.util.Objects;
  * {@code step()}s. With a scaler each instead (two {@link AmpOptimizer.Builder#lossScaler}
  * calls), the two scales evolve independently.
  */
-public final class LossScaling {
+public final class ScaleHolder {
 
     private final boolean shared;
     private LossScaler scaler;
     private boolean overflow;
     private long generation;
 
-    private LossScaling(LossScaler scaler, boolean shared) {
-        this.scaler = Objects.requireNonNull(scaler, "LossScaling: scaler is null");
+    private ScaleHolder(LossScaler scaler, boolean shared) {
+        this.scaler = Objects.requireNonNull(scaler, "ScaleHolder: scaler is null");
         this.shared = shared;
     }
 
-    /** A scaling to share between optimizers; call {@link #update()} once per iteration. */
-    public static LossScaling shared(LossScaler scaler) {
-        return new LossScaling(scaler, true);
+    /** A holder to share between optimizers; call {@link #update()} once per iteration. */
+    public static ScaleHolder shared(LossScaler scaler) {
+        return new ScaleHolder(scaler, true);
     }
 
-    /** A scaling owned by one optimizer, updated by its steps. */
-    static LossScaling owned(LossScaler scaler) {
-        return new LossScaling(scaler, false);
+    /** A holder owned by one optimizer, updated by its steps. */
+    static ScaleHolder owned(LossScaler scaler) {
+        return new ScaleHolder(scaler, false);
     }
 
-    /** Whether this scaling is shared (updated by the caller) rather than owned by one optimizer. */
+    /** Whether this holder is shared (updated by the caller) rather than owned by one optimizer. */
     public boolean isShared() {
         return shared;
     }
@@ -77,21 +81,21 @@ public final class LossScaling {
     }
 
     /**
-     * Ends an iteration of a shared scaling: adjusts the scale with "all gradients finite" unless an
+     * Ends an iteration of a shared holder: adjusts the scale with "all gradients finite" unless an
      * optimizer recorded an overflow, and clears the record.
      *
-     * @throws IllegalStateException if this scaling is owned by one optimizer (its steps update it)
+     * @throws IllegalStateException if this holder is owned by one optimizer (its steps update it)
      */
-    public ScaleUpdate update() {
+    public ScaleDecision update() {
         if (!shared) {
-            throw new IllegalStateException("LossScaling.update: this scaling belongs to one AmpOptimizer, whose "
-                    + "step() updates it; only a LossScaling.shared(...) is updated by the caller");
+            throw new IllegalStateException("ScaleHolder.update: this scaling belongs to one AmpOptimizer, whose "
+                    + "step() updates it; only a ScaleHolder.shared(...) is updated by the caller");
         }
         return adjust();
     }
 
-    ScaleUpdate adjust() {
-        ScaleUpdate u = scaler.adjust(!overflow);
+    ScaleDecision adjust() {
+        ScaleDecision u = scaler.adjust(!overflow);
         scaler = u.next();
         overflow = false;
         generation++;
@@ -108,7 +112,7 @@ public final class LossScaling {
     }
 
     /** Restores the scaler's state from a checkpoint; clears the overflow record. */
-    void restore(LossScaleState state) {
+    void restore(ScalerState state) {
         scaler = scaler.restore(state);
         overflow = false;
         generation++;
@@ -116,6 +120,6 @@ public final class LossScaling {
 
     @Override
     public String toString() {
-        return "LossScaling[" + (shared ? "shared" : "owned") + ", " + scaler + "]";
+        return "ScaleHolder[" + (shared ? "shared" : "owned") + ", " + scaler + "]";
     }
 }

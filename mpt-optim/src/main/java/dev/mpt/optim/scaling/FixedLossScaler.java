@@ -1,24 +1,24 @@
-package dev.mpt.optim.amp;
+package dev.mpt.optim.scaling;
 
 import java.util.Objects;
 
 /**
  * A loss scaler whose scale never changes. A step with inf/NaN gradients is still skipped and
  * reported; since the scale cannot go lower, such a step is also reported as
- * {@link ScaleUpdate#atMinimumAndOverflowing()} and logged once per streak of overflows.
+ * {@link ScaleDecision#atMinimumAndOverflowing()} and logged once per streak of overflows.
  */
 public final class FixedLossScaler implements LossScaler {
 
-    private final LossScaleState state;
+    private final ScalerState state;
 
     FixedLossScaler(double scale) {
         if (!(scale > 0) || !Double.isFinite(scale)) {
             throw new IllegalArgumentException("LossScaler.fixed: scale must be finite and > 0, got " + scale);
         }
-        this.state = new LossScaleState(scale, 0, 1, 0, false);
+        this.state = new ScalerState(scale, 0, 1, 0, false);
     }
 
-    private FixedLossScaler(LossScaleState state) {
+    private FixedLossScaler(ScalerState state) {
         this.state = state;
     }
 
@@ -33,27 +33,27 @@ public final class FixedLossScaler implements LossScaler {
     }
 
     @Override
-    public LossScaleState state() {
+    public ScalerState state() {
         return state;
     }
 
     @Override
-    public ScaleUpdate adjust(boolean gradsFinite) {
+    public ScaleDecision adjust(boolean gradsFinite) {
         if (gradsFinite) {
             var next = state.atMinimumOverflowing()
-                    ? new FixedLossScaler(new LossScaleState(scale(), 0, 1, state.skippedSteps(), false))
+                    ? new FixedLossScaler(new ScalerState(scale(), 0, 1, state.skippedSteps(), false))
                     : this;
-            return new ScaleUpdate(false, scale(), scale(), false, next);
+            return new ScaleDecision(false, scale(), scale(), false, next);
         }
-        var next = new FixedLossScaler(new LossScaleState(scale(), 0, 1, state.skippedSteps() + 1, true));
+        var next = new FixedLossScaler(new ScalerState(scale(), 0, 1, state.skippedSteps() + 1, true));
         if (!state.atMinimumOverflowing()) {
-            ScaleWarnings.minimumReached(next, next.state.skippedSteps());
+            MinimumScaleWarning.log(next, next.state.skippedSteps());
         }
-        return new ScaleUpdate(true, scale(), scale(), true, next);
+        return new ScaleDecision(true, scale(), scale(), true, next);
     }
 
     @Override
-    public FixedLossScaler restore(LossScaleState s) {
+    public FixedLossScaler restore(ScalerState s) {
         Objects.requireNonNull(s, "LossScaler.restore: state is null");
         if (s.scale() != scale() || s.cleanSteps() != 0 || s.hysteresisLeft() != 1) {
             throw new IllegalArgumentException("LossScaler.restore: state " + s

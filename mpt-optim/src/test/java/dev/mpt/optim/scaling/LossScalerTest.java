@@ -1,4 +1,4 @@
-package dev.mpt.optim.amp;
+package dev.mpt.optim.scaling;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -49,21 +49,21 @@ class LossScalerTest {
         assertEquals(1.0, s.minScale());
         assertEquals(0x1p24, s.maxScale());
         assertEquals(1, s.hysteresis());
-        assertEquals(new LossScaleState(65536.0, 0, 1, 0, false), s.state());
+        assertEquals(new ScalerState(65536.0, 0, 1, 0, false), s.state());
     }
 
     @Test
     void growsAfterIntervalOfCleanStepsAndNotBefore() {
         LossScaler s = LossScaler.dynamicBuilder().initialScale(8).growthInterval(3).build();
         for (int i = 1; i <= 2; i++) {
-            ScaleUpdate u = s.adjust(true);
+            ScaleDecision u = s.adjust(true);
             assertFalse(u.skipped());
             assertEquals(8, u.scaleUsed());
             assertEquals(8, u.nextScale());
             s = u.next();
             assertEquals(i, s.state().cleanSteps());
         }
-        ScaleUpdate u = s.adjust(true);
+        ScaleDecision u = s.adjust(true);
         assertEquals(16, u.nextScale());
         assertEquals(0, u.next().state().cleanSteps());
     }
@@ -72,12 +72,12 @@ class LossScalerTest {
     void overflowSkipsBacksOffAndRestartsCounter() {
         LossScaler s = LossScaler.dynamicBuilder().initialScale(1024).growthInterval(3).build();
         s = s.adjust(true).next().adjust(true).next();
-        ScaleUpdate u = s.adjust(false);
+        ScaleDecision u = s.adjust(false);
         assertTrue(u.skipped());
         assertEquals(1024, u.scaleUsed());
         assertEquals(512, u.nextScale());
         assertFalse(u.atMinimumAndOverflowing());
-        assertEquals(new LossScaleState(512, 0, 1, 1, false), u.next().state());
+        assertEquals(new ScalerState(512, 0, 1, 1, false), u.next().state());
         // the counter restarted: three more clean steps are needed to grow
         s = u.next().adjust(true).next().adjust(true).next();
         assertEquals(512, s.scale());
@@ -87,8 +87,8 @@ class LossScalerTest {
     @Test
     void adjustLeavesTheOriginalUnchanged() {
         DynamicLossScaler s = LossScaler.dynamic();
-        LossScaleState before = s.state();
-        ScaleUpdate u = s.adjust(false);
+        ScalerState before = s.state();
+        ScaleDecision u = s.adjust(false);
         assertEquals(before, s.state());
         assertNotEquals(s, u.next());
     }
@@ -102,7 +102,7 @@ class LossScalerTest {
         assertEquals(8, s.scale(), "growth is capped at maxScale");
         s = s.adjust(false).next().adjust(false).next();
         assertEquals(2, s.scale());
-        ScaleUpdate u = s.adjust(false);
+        ScaleDecision u = s.adjust(false);
         assertEquals(2, u.nextScale(), "back-off is capped at minScale");
         assertTrue(u.skipped());
     }
@@ -116,17 +116,17 @@ class LossScalerTest {
     @Test
     void hysteresisToleratesConsecutiveOverflowsButAlwaysSkips() {
         LossScaler s = LossScaler.dynamicBuilder().initialScale(64).hysteresis(3).build();
-        ScaleUpdate u1 = s.adjust(false);
+        ScaleDecision u1 = s.adjust(false);
         assertTrue(u1.skipped());
         assertEquals(64, u1.nextScale());
         assertEquals(2, u1.next().state().hysteresisLeft());
-        ScaleUpdate u2 = u1.next().adjust(false);
+        ScaleDecision u2 = u1.next().adjust(false);
         assertTrue(u2.skipped());
         assertEquals(64, u2.nextScale());
-        ScaleUpdate u3 = u2.next().adjust(false);
+        ScaleDecision u3 = u2.next().adjust(false);
         assertTrue(u3.skipped());
         assertEquals(32, u3.nextScale(), "third consecutive overflow backs off");
-        ScaleUpdate u4 = u3.next().adjust(false);
+        ScaleDecision u4 = u3.next().adjust(false);
         assertEquals(16, u4.nextScale(), "once backing off, every further consecutive overflow backs off");
         assertEquals(4, u4.next().state().skippedSteps());
         // a clean step refills the hysteresis
@@ -138,7 +138,7 @@ class LossScalerTest {
     @Test
     void overflowAtMinimumIsFlaggedAndWarnedOncePerStreak() {
         LossScaler s = LossScaler.dynamicBuilder().initialScale(2).minScale(1).build();
-        ScaleUpdate u = s.adjust(false);
+        ScaleDecision u = s.adjust(false);
         assertFalse(u.atMinimumAndOverflowing(), "scale 2 was above the minimum");
         assertEquals(0, warnings());
         s = u.next();
@@ -162,19 +162,19 @@ class LossScalerTest {
     @Test
     void fixedNeverChangesButSkipsAndReports() {
         FixedLossScaler s = LossScaler.fixed(128);
-        ScaleUpdate clean = s.adjust(true);
+        ScaleDecision clean = s.adjust(true);
         assertFalse(clean.skipped());
         assertSame(s, clean.next());
-        ScaleUpdate bad = s.adjust(false);
+        ScaleDecision bad = s.adjust(false);
         assertTrue(bad.skipped());
         assertEquals(128, bad.scaleUsed());
         assertEquals(128, bad.nextScale());
         assertTrue(bad.atMinimumAndOverflowing());
         assertEquals(1, bad.next().state().skippedSteps());
-        ScaleUpdate again = bad.next().adjust(false);
+        ScaleDecision again = bad.next().adjust(false);
         assertEquals(2, again.next().state().skippedSteps());
         assertEquals(1, warnings());
-        ScaleUpdate recovered = again.next().adjust(true);
+        ScaleDecision recovered = again.next().adjust(true);
         assertFalse(recovered.next().state().atMinimumOverflowing());
         assertEquals(2, recovered.next().state().skippedSteps());
         assertEquals(128, s.minScale());
@@ -227,49 +227,49 @@ class LossScalerTest {
         LossScaler s = LossScaler.dynamicBuilder().initialScale(0x1p10).hysteresis(2).growthInterval(5).build();
         s = s.adjust(true).next().adjust(true).next().adjust(false).next();
         Map<String, String> saved = s.state().toMap();
-        LossScaleState restored = LossScaleState.fromMap(saved);
+        ScalerState restored = ScalerState.fromMap(saved);
         assertEquals(s.state(), restored);
         LossScaler fresh = LossScaler.dynamicBuilder().initialScale(0x1p10).hysteresis(2).growthInterval(5).build();
         assertEquals(s, fresh.restore(restored));
         // an odd scale round-trips exactly too
-        var odd = new LossScaleState(Math.PI * 1e3, 3, 1, 12345678901L, true);
-        assertEquals(odd, LossScaleState.fromMap(odd.toMap()));
+        var odd = new ScalerState(Math.PI * 1e3, 3, 1, 12345678901L, true);
+        assertEquals(odd, ScalerState.fromMap(odd.toMap()));
     }
 
     @Test
     void fromMapRejectsMissingOrBadValues() {
-        Map<String, String> good = new LossScaleState(16, 0, 1, 0, false).toMap();
+        Map<String, String> good = new ScalerState(16, 0, 1, 0, false).toMap();
         for (String key : good.keySet()) {
             Map<String, String> m = new HashMap<>(good);
             m.remove(key);
-            assertMessage(key, () -> LossScaleState.fromMap(m));
+            assertMessage(key, () -> ScalerState.fromMap(m));
         }
         Map<String, String> notNumber = new HashMap<>(good);
         notNumber.put("scale", "big");
-        assertMessage("parse", () -> LossScaleState.fromMap(notNumber));
+        assertMessage("parse", () -> ScalerState.fromMap(notNumber));
         Map<String, String> negative = new HashMap<>(good);
         negative.put("skippedSteps", "-1");
-        assertMessage("skippedSteps", () -> LossScaleState.fromMap(negative));
+        assertMessage("skippedSteps", () -> ScalerState.fromMap(negative));
         Map<String, String> nan = new HashMap<>(good);
         nan.put("scale", "NaN");
-        assertMessage("scale", () -> LossScaleState.fromMap(nan));
+        assertMessage("scale", () -> ScalerState.fromMap(nan));
         Map<String, String> flag = new HashMap<>(good);
         flag.put("atMinimumOverflowing", "yes");
-        assertMessage("atMinimumOverflowing", () -> LossScaleState.fromMap(flag));
-        assertThrows(NullPointerException.class, () -> LossScaleState.fromMap(null));
+        assertMessage("atMinimumOverflowing", () -> ScalerState.fromMap(flag));
+        assertThrows(NullPointerException.class, () -> ScalerState.fromMap(null));
     }
 
     @Test
     void restoreRejectsStatesThatCannotBelongToTheScaler() {
         DynamicLossScaler s = LossScaler.dynamicBuilder().growthInterval(10).hysteresis(2).build();
-        assertMessage("outside", () -> s.restore(new LossScaleState(0x1p25, 0, 1, 0, false)));
-        assertMessage("outside", () -> s.restore(new LossScaleState(0.5, 0, 1, 0, false)));
-        assertMessage("cleanSteps", () -> s.restore(new LossScaleState(4, 10, 1, 0, false)));
-        assertMessage("hysteresisLeft", () -> s.restore(new LossScaleState(4, 0, 3, 0, false)));
+        assertMessage("outside", () -> s.restore(new ScalerState(0x1p25, 0, 1, 0, false)));
+        assertMessage("outside", () -> s.restore(new ScalerState(0.5, 0, 1, 0, false)));
+        assertMessage("cleanSteps", () -> s.restore(new ScalerState(4, 10, 1, 0, false)));
+        assertMessage("hysteresisLeft", () -> s.restore(new ScalerState(4, 0, 3, 0, false)));
         assertThrows(NullPointerException.class, () -> s.restore(null));
         FixedLossScaler f = LossScaler.fixed(4);
-        assertMessage("fixed", () -> f.restore(new LossScaleState(8, 0, 1, 0, false)));
-        assertEquals(7, f.restore(new LossScaleState(4, 0, 1, 7, false)).state().skippedSteps());
+        assertMessage("fixed", () -> f.restore(new ScalerState(8, 0, 1, 0, false)));
+        assertEquals(7, f.restore(new ScalerState(4, 0, 1, 7, false)).state().skippedSteps());
     }
 
     @Test

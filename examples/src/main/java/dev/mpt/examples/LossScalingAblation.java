@@ -14,10 +14,10 @@ import dev.mpt.nn.data.Digits;
 import dev.mpt.nn.loss.Losses;
 import dev.mpt.optim.Adam;
 import dev.mpt.optim.amp.GradientStats;
-import dev.mpt.optim.amp.LossScaler;
 import dev.mpt.optim.amp.Precision;
-import dev.mpt.optim.amp.StepResult;
-import dev.mpt.optim.amp.Trainer;
+import dev.mpt.optim.scaling.LossScaler;
+import dev.mpt.optim.train.StepResult;
+import dev.mpt.optim.train.Trainer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +50,7 @@ import picocli.CommandLine.Option;
         description = "Ablation (the paper's Figure 3): tiny activation gradients in FP32, FP16 without loss "
                 + "scaling, with a static scale and with the dynamic scaler. Runs all four variants; "
                 + "--precision and --compare do not apply.")
-public final class LossScaling extends Example {
+public final class LossScalingAblation extends Example {
 
     @Option(names = "--depth", paramLabel = "L", defaultValue = "8", description = "linear layers (default: ${DEFAULT-VALUE})")
     int depth;
@@ -155,7 +155,7 @@ public final class LossScaling extends Example {
         float w = (float) lossWeight;
         var b = Trainer.builder(model).precision(v.precision()).optimizer(new Adam(lr, 0.9, 0.999, ADAM_EPS, 0))
                 .loss((out, labels) -> Losses.crossEntropy(out, labels).mul(w)).seed(common.seed())
-                .gradientStats(true).logEvery(0);
+                .collectGradientStats(true).logEvery(0);
         if (v.scaler() != null) {
             b.lossScaler(v.scaler());
         }
@@ -183,24 +183,24 @@ public final class LossScaling extends Example {
                     boolean sample = step == 1 || step % statsEvery == 0;
                     probes.forEach(p -> p.arm(sample));
                     StepResult r = trainer.step(batchData);
-                    skipped += r.skipped() ? 1 : 0;
+                    skipped += r.outcome().skipped() ? 1 : 0;
                     double loss = r.loss() / lossWeight;
                     if (Double.isFinite(loss)) {
                         sum += loss;
                         finite++;
                     }
-                    curve.add(new double[] {r.step(), loss});
+                    curve.add(new double[] {r.outcome().step(), loss});
                     double zeroFraction = Double.NaN;
                     if (sample) {
-                        GradientStats a = activationStats(probes, r.scale());
+                        GradientStats a = activationStats(probes, r.outcome().scale());
                         zeroFraction = (double) a.fp16ZeroCount() / a.count();
                         act = act == null ? a : act.merge(a);
-                        for (GradientStats g : r.gradientStats().values()) {
+                        for (GradientStats g : r.outcome().gradientStats().values()) {
                             wts = wts == null ? g : wts.merge(g);
                         }
                     }
-                    csv.row(r.step(), loss, r.scale(), r.skipped() ? 1 : 0, zeroFraction);
-                    progress.step(r.step(), batchData.size(), loss, r.scale(), skipped);
+                    csv.row(r.outcome().step(), loss, r.outcome().scale(), r.outcome().skipped() ? 1 : 0, zeroFraction);
+                    progress.step(r.outcome().step(), batchData.size(), loss, r.outcome().scale(), skipped);
                 }
                 epochLoss = finite == 0 ? Double.NaN : sum / finite;
             }

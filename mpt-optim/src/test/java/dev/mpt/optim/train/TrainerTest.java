@@ -1,4 +1,4 @@
-package dev.mpt.optim.amp;
+package dev.mpt.optim.train;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -17,10 +17,14 @@ import dev.mpt.nn.Sequential;
 import dev.mpt.nn.data.Batch;
 import dev.mpt.nn.data.Dataset;
 import dev.mpt.nn.data.Digits;
-import dev.mpt.nn.data.Normalization;
+import dev.mpt.nn.data.Standardization;
 import dev.mpt.nn.loss.Losses;
 import dev.mpt.optim.Adam;
 import dev.mpt.optim.Sgd;
+import dev.mpt.optim.amp.MasterWeights;
+import dev.mpt.optim.amp.Precision;
+import dev.mpt.optim.amp.TestModels;
+import dev.mpt.optim.scaling.LossScaler;
 import dev.mpt.optim.schedule.LearningRateSchedule;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,7 +56,7 @@ class TrainerTest {
     @BeforeAll
     static void data() {
         Dataset.Split s = Digits.load().split(0.2, 42);
-        Normalization norm = Normalization.fit(s.train());
+        Standardization norm = Standardization.fit(s.train());
         train = s.train().normalize(norm);
         validation = s.validation().normalize(norm);
     }
@@ -109,11 +113,11 @@ class TrainerTest {
         }
         Batch b = train.batches(32).iterator().next();
         StepResult r = t.step(b);
-        assertEquals(1, r.step());
-        assertEquals(0x1p16, r.scale());
+        assertEquals(1, r.outcome().step());
+        assertEquals(0x1p16, r.outcome().scale());
         assertTrue(r.loss() > 1 && r.loss() < 5, "initial loss " + r.loss());
-        assertTrue(Double.isFinite(r.gradNorm()) || r.skipped());
-        assertEquals(0.05, r.learningRate());
+        assertTrue(Double.isFinite(r.outcome().gradNorm()) || r.outcome().skipped());
+        assertEquals(0.05, r.outcome().learningRate());
         assertEquals(1, t.steps());
     }
 
@@ -206,17 +210,17 @@ class TrainerTest {
         List<double[]> lossesA = new ArrayList<>();
         for (int i = 0; i < 15; i++) {
             StepResult r = a.step(TestModels.randomBatch(train, a.random(), 32));
-            lossesA.add(new double[] {r.loss(), r.scale(), r.skipped() ? 1 : 0, r.step()});
+            lossesA.add(new double[] {r.loss(), r.outcome().scale(), r.outcome().skipped() ? 1 : 0, r.outcome().step()});
         }
-        assertTrue(a.optimizer().lossScaling().scaler().state().skippedSteps() > 0,
-                "the run should exercise skipped steps: " + a.optimizer().lossScaling());
+        assertTrue(a.optimizer().scaleHolder().scaler().state().skippedSteps() > 0,
+                "the run should exercise skipped steps: " + a.optimizer().scaleHolder());
 
         Trainer b = resumable(99).build();          // different initial weights, overwritten by restore
         b.restore(file);
         List<double[]> lossesB = new ArrayList<>();
         for (int i = 0; i < 15; i++) {
             StepResult r = b.step(TestModels.randomBatch(train, b.random(), 32));
-            lossesB.add(new double[] {r.loss(), r.scale(), r.skipped() ? 1 : 0, r.step()});
+            lossesB.add(new double[] {r.loss(), r.outcome().scale(), r.outcome().skipped() ? 1 : 0, r.outcome().step()});
         }
         for (int i = 0; i < lossesA.size(); i++) {
             assertArrayEquals(lossesA.get(i), lossesB.get(i), "step " + i + " after resume");
@@ -227,7 +231,7 @@ class TrainerTest {
         for (int i = 0; i < sa.size(); i++) {
             assertArrayEquals(sa.get(i), sb.get(i), "state array " + i);
         }
-        assertEquals(a.optimizer().lossScaling().scaler(), b.optimizer().lossScaling().scaler());
+        assertEquals(a.optimizer().scaleHolder().scaler(), b.optimizer().scaleHolder().scaler());
         assertEquals(a.random().state(), b.random().state());
         assertEquals(a.optimizer().appliedSteps(), b.optimizer().appliedSteps());
     }

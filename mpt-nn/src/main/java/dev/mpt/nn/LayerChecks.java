@@ -7,9 +7,9 @@ import java.util.Objects;
 import java.util.random.RandomGenerator;
 
 /** Argument checks shared by the layers; messages name the layer, the argument and the values. */
-final class Checks {
+final class LayerChecks {
 
-    private Checks() {
+    private LayerChecks() {
     }
 
     static Tensor input(String layer, Tensor x) {

@@ -8,15 +8,15 @@ package dev.mpt.nn.data;
  * @param mean subtracted from every feature
  * @param std  every feature is divided by it; finite and positive
  */
-public record Normalization(double mean, double std) {
+public record Standardization(double mean, double std) {
 
     /** Validates that {@code mean} is finite and {@code std} finite and positive. */
-    public Normalization {
+    public Standardization {
         if (!Double.isFinite(mean)) {
-            throw new IllegalArgumentException("Normalization: mean must be finite, got " + mean);
+            throw new IllegalArgumentException("Standardization: mean must be finite, got " + mean);
         }
         if (!(std > 0) || !Double.isFinite(std)) {
-            throw new IllegalArgumentException("Normalization: std must be finite and > 0, got " + std);
+            throw new IllegalArgumentException("Standardization: std must be finite and > 0, got " + std);
         }
     }
 
@@ -26,10 +26,10 @@ public record Normalization(double mean, double std) {
      * passes accumulated in double. A constant dataset (std 0) gets std 1, so applying it only
      * centres the data.
      */
-    public static Normalization fit(Dataset train) {
+    public static Standardization fit(Dataset train) {
         float[] x = train.featureArray();
         if (x.length == 0) {
-            throw new IllegalArgumentException("Normalization.fit: dataset has no feature values");
+            throw new IllegalArgumentException("Standardization.fit: dataset has no feature values");
         }
         double sum = 0;
         for (float v : x) {
@@ -42,7 +42,7 @@ public record Normalization(double mean, double std) {
             sq += d * d;
         }
         double std = Math.sqrt(sq / x.length);
-        return new Normalization(mean, std > 0 ? std : 1.0);
+        return new Standardization(mean, std > 0 ? std : 1.0);
     }
 
     /** {@code (float) ((x - mean) / std)}. */

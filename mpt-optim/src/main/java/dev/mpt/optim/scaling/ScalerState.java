@@ -1,4 +1,4 @@
-package dev.mpt.optim.amp;
+package dev.mpt.optim.scaling;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,7 +16,7 @@ import java.util.Map;
  *                             a streak, so the warning is logged once per streak, and is cleared
  *                             by the next finite step
  */
-public record LossScaleState(double scale, int cleanSteps, int hysteresisLeft, long skippedSteps,
+public record ScalerState(double scale, int cleanSteps, int hysteresisLeft, long skippedSteps,
                              boolean atMinimumOverflowing) {
 
     private static final String SCALE = "scale";
@@ -26,18 +26,18 @@ public record LossScaleState(double scale, int cleanSteps, int hysteresisLeft, l
     private static final String AT_MINIMUM = "atMinimumOverflowing";
 
     /** Validates each field on its own; {@link LossScaler#restore} checks it against the scaler. */
-    public LossScaleState {
+    public ScalerState {
         if (!(scale > 0) || !Double.isFinite(scale)) {
-            throw new IllegalArgumentException("LossScaleState: scale must be finite and > 0, got " + scale);
+            throw new IllegalArgumentException("ScalerState: scale must be finite and > 0, got " + scale);
         }
         if (cleanSteps < 0) {
-            throw new IllegalArgumentException("LossScaleState: cleanSteps must be >= 0, got " + cleanSteps);
+            throw new IllegalArgumentException("ScalerState: cleanSteps must be >= 0, got " + cleanSteps);
         }
         if (hysteresisLeft < 1) {
-            throw new IllegalArgumentException("LossScaleState: hysteresisLeft must be >= 1, got " + hysteresisLeft);
+            throw new IllegalArgumentException("ScalerState: hysteresisLeft must be >= 1, got " + hysteresisLeft);
         }
         if (skippedSteps < 0) {
-            throw new IllegalArgumentException("LossScaleState: skippedSteps must be >= 0, got " + skippedSteps);
+            throw new IllegalArgumentException("ScalerState: skippedSteps must be >= 0, got " + skippedSteps);
         }
     }
 
@@ -63,30 +63,30 @@ public record LossScaleState(double scale, int cleanSteps, int hysteresisLeft, l
      * @throws IllegalArgumentException if a key is missing, a value does not parse, or a value is
      *                                  out of range
      */
-    public static LossScaleState fromMap(Map<String, String> map) {
+    public static ScalerState fromMap(Map<String, String> map) {
         if (map == null) {
-            throw new NullPointerException("LossScaleState.fromMap: map is null");
+            throw new NullPointerException("ScalerState.fromMap: map is null");
         }
         String flag = get(map, AT_MINIMUM);
         if (!flag.equals("true") && !flag.equals("false")) {
-            throw new IllegalArgumentException("LossScaleState.fromMap: " + AT_MINIMUM
+            throw new IllegalArgumentException("ScalerState.fromMap: " + AT_MINIMUM
                     + " must be 'true' or 'false', got '" + flag + "'");
         }
         try {
-            return new LossScaleState(Double.parseDouble(get(map, SCALE)),
+            return new ScalerState(Double.parseDouble(get(map, SCALE)),
                     Integer.parseInt(get(map, CLEAN_STEPS)),
                     Integer.parseInt(get(map, HYSTERESIS_LEFT)),
                     Long.parseLong(get(map, SKIPPED_STEPS)),
                     Boolean.parseBoolean(flag));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("LossScaleState.fromMap: a value does not parse: " + map, e);
+            throw new IllegalArgumentException("ScalerState.fromMap: a value does not parse: " + map, e);
         }
     }
 
     private static String get(Map<String, String> map, String key) {
         String v = map.get(key);
         if (v == null) {
-            throw new IllegalArgumentException("LossScaleState.fromMap: key '" + key + "' is missing from " + map);
+            throw new IllegalArgumentException("ScalerState.fromMap: key '" + key + "' is missing from " + map);
         }
         return v.trim();
     }

@@ -2,10 +2,13 @@ package dev.mpt.optim;
 
 import java.util.Objects;
 
-/** Argument checks shared by the update rules; messages name the op, the argument and the value. */
-final class Checks {
+/**
+ * Argument checks of the update rules ({@link SgdRule}, {@link AdamRule}) and of
+ * {@link Optimizer#apply}; messages name the op, the argument and the value.
+ */
+final class RuleChecks {
 
-    private Checks() {
+    private RuleChecks() {
     }
 
     static void learningRate(String op, double lr) {
@@ -31,6 +34,14 @@ final class Checks {
         if (off < 0 || len < 0 || off > a.length - len) {
             throw new IndexOutOfBoundsException(op + ": range [" + off + ", " + off + " + " + len + ") is outside "
                     + name + " of length " + a.length);
+        }
+    }
+
+    /** Requires one state array per state name of the optimizer. */
+    static void stateCount(String op, float[][] state, int expected) {
+        Objects.requireNonNull(state, () -> op + ": state is null");
+        if (state.length != expected) {
+            throw new IllegalArgumentException(op + ": needs " + expected + " state arrays, got " + state.length);
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.mpt.optim.amp;
+package dev.mpt.optim.scaling;
 
 /**
  * The loss scale of mixed-precision training as a small state machine (Micikevicius et al.,
@@ -11,7 +11,7 @@ package dev.mpt.optim.amp;
  * for (Batch b : batches) {
  *     backward(loss(b) * scaler.scale());                       // FP16 gradients, scaled
  *     boolean finite = Unscale.unscale(DType.FP16, g16, 0, g32, 0, n, scaler.scale());
- *     ScaleUpdate u = scaler.adjust(finite);
+ *     ScaleDecision u = scaler.adjust(finite);
  *     if (!u.skipped()) {
  *         optimizerStep(g32);                                   // FP32 master weights
  *     }
@@ -20,7 +20,7 @@ package dev.mpt.optim.amp;
  * }</pre>
  *
  * <p>Scalers are immutable values: {@link #adjust(boolean)} returns the next scaler inside a
- * {@link ScaleUpdate} instead of changing this one (as DeepMind's jmp does). That keeps the
+ * {@link ScaleDecision} instead of changing this one (as DeepMind's jmp does). That keeps the
  * order of calls free of hidden lifecycle rules, makes a step's before and after states
  * inspectable and comparable in tests, lets a checkpoint take the {@link #state()} at any time,
  * and lets two optimizers (a GAN's) hold two independent scalers without sharing anything.
@@ -57,7 +57,7 @@ public sealed interface LossScaler permits FixedLossScaler, DynamicLossScaler {
 
     /**
      * The scale to multiply this step's loss by. Multiply the FP32 loss by {@code (float) scale()},
-     * the same FP32 value {@link Unscale} divides by, so that unscaling inverts the scaling.
+     * the same FP32 value the unscaling ({@code dev.mpt.optim.amp.Unscale}) divides by, so that unscaling inverts the scaling.
      */
     double scale();
 
@@ -65,7 +65,7 @@ public sealed interface LossScaler permits FixedLossScaler, DynamicLossScaler {
     double minScale();
 
     /** The current state, for checkpoints. */
-    LossScaleState state();
+    ScalerState state();
 
     /**
      * Decides the outcome of the step whose gradients were computed with {@link #scale()}.
@@ -73,7 +73,7 @@ public sealed interface LossScaler permits FixedLossScaler, DynamicLossScaler {
      * @param gradsFinite whether every gradient value was finite after unscaling
      * @return whether to skip the step, and the scaler for the next step
      */
-    ScaleUpdate adjust(boolean gradsFinite);
+    ScaleDecision adjust(boolean gradsFinite);
 
     /**
      * Returns a scaler with this one's hyper-parameters and the given state (from a checkpoint).
@@ -82,5 +82,5 @@ public sealed interface LossScaler permits FixedLossScaler, DynamicLossScaler {
      * @throws IllegalArgumentException if the state cannot belong to this scaler (scale outside
      *                                  its bounds, counters beyond its interval or hysteresis)
      */
-    LossScaler restore(LossScaleState state);
+    LossScaler restore(ScalerState state);
 }

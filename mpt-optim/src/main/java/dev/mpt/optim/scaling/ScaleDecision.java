@@ -1,4 +1,4 @@
-package dev.mpt.optim.amp;
+package dev.mpt.optim.scaling;
 
 /**
  * What one {@link LossScaler#adjust(boolean)} decided: whether the optimizer step must be skipped,
@@ -15,20 +15,20 @@ package dev.mpt.optim.amp;
  *                                unscaled gradients already exceed FP16's range)
  * @param next                    the scaler's next state; use it for the following step
  */
-public record ScaleUpdate(boolean skipped, double scaleUsed, double nextScale,
+public record ScaleDecision(boolean skipped, double scaleUsed, double nextScale,
                           boolean atMinimumAndOverflowing, LossScaler next) {
 
     /** Checks that the fields agree with each other. */
-    public ScaleUpdate {
+    public ScaleDecision {
         if (next == null) {
-            throw new NullPointerException("ScaleUpdate: next scaler is null");
+            throw new NullPointerException("ScaleDecision: next scaler is null");
         }
         if (next.scale() != nextScale) {
-            throw new IllegalArgumentException("ScaleUpdate: nextScale " + nextScale
+            throw new IllegalArgumentException("ScaleDecision: nextScale " + nextScale
                     + " differs from next.scale() " + next.scale());
         }
         if (atMinimumAndOverflowing && !skipped) {
-            throw new IllegalArgumentException("ScaleUpdate: atMinimumAndOverflowing requires skipped");
+            throw new IllegalArgumentException("ScaleDecision: atMinimumAndOverflowing requires skipped");
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.mpt.optim.amp;
+package dev.mpt.optim.scaling;
 
 import java.util.Objects;
 
@@ -18,7 +18,7 @@ import java.util.Objects;
  *       {@code h - 1} consecutive overflows before backing off; once it backs off it keeps backing
  *       off on every further consecutive overflow.</li>
  *   <li>an overflow at {@code minScale} cannot be helped by backing off: it is flagged in
- *       {@link ScaleUpdate#atMinimumAndOverflowing()} and logged once per streak.</li>
+ *       {@link ScaleDecision#atMinimumAndOverflowing()} and logged once per streak.</li>
  * </ul>
  *
  * <p>The default minimum is 1, not a tiny power of two: a scale below 1 shrinks gradients, the
@@ -50,9 +50,9 @@ public final class DynamicLossScaler implements LossScaler {
     private final double minScale;
     private final double maxScale;
     private final int hysteresis;
-    private final LossScaleState state;
+    private final ScalerState state;
 
-    private DynamicLossScaler(Builder b, LossScaleState state) {
+    private DynamicLossScaler(Builder b, ScalerState state) {
         this.growthFactor = b.growthFactor;
         this.backoffFactor = b.backoffFactor;
         this.growthInterval = b.growthInterval;
@@ -62,7 +62,7 @@ public final class DynamicLossScaler implements LossScaler {
         this.state = state;
     }
 
-    private DynamicLossScaler(DynamicLossScaler config, LossScaleState state) {
+    private DynamicLossScaler(DynamicLossScaler config, ScalerState state) {
         this.growthFactor = config.growthFactor;
         this.backoffFactor = config.backoffFactor;
         this.growthInterval = config.growthInterval;
@@ -113,12 +113,12 @@ public final class DynamicLossScaler implements LossScaler {
     }
 
     @Override
-    public LossScaleState state() {
+    public ScalerState state() {
         return state;
     }
 
     @Override
-    public ScaleUpdate adjust(boolean gradsFinite) {
+    public ScaleDecision adjust(boolean gradsFinite) {
         double s = state.scale();
         if (gradsFinite) {
             int clean = state.cleanSteps() + 1;
@@ -127,27 +127,27 @@ public final class DynamicLossScaler implements LossScaler {
                 next = Math.min(s * growthFactor, maxScale);
                 clean = 0;
             }
-            var n = with(new LossScaleState(next, clean, hysteresis, state.skippedSteps(), false));
-            return new ScaleUpdate(false, s, next, false, n);
+            var n = with(new ScalerState(next, clean, hysteresis, state.skippedSteps(), false));
+            return new ScaleDecision(false, s, next, false, n);
         }
         long skipped = state.skippedSteps() + 1;
         boolean backOff = state.hysteresisLeft() <= 1;
         int left = backOff ? 1 : state.hysteresisLeft() - 1;
         double next = backOff ? Math.max(s * backoffFactor, minScale) : s;
         boolean atMinimum = s <= minScale;
-        var n = with(new LossScaleState(next, 0, left, skipped, atMinimum));
+        var n = with(new ScalerState(next, 0, left, skipped, atMinimum));
         if (atMinimum && !state.atMinimumOverflowing()) {
-            ScaleWarnings.minimumReached(n, skipped);
+            MinimumScaleWarning.log(n, skipped);
         }
-        return new ScaleUpdate(true, s, next, atMinimum, n);
+        return new ScaleDecision(true, s, next, atMinimum, n);
     }
 
-    private DynamicLossScaler with(LossScaleState s) {
+    private DynamicLossScaler with(ScalerState s) {
         return s.equals(state) ? this : new DynamicLossScaler(this, s);
     }
 
     @Override
-    public DynamicLossScaler restore(LossScaleState s) {
+    public DynamicLossScaler restore(ScalerState s) {
         Objects.requireNonNull(s, "LossScaler.restore: state is null");
         if (s.scale() < minScale || s.scale() > maxScale) {
             throw new IllegalArgumentException("LossScaler.restore: scale " + s.scale()
@@ -269,7 +269,7 @@ public final class DynamicLossScaler implements LossScaler {
                 throw new IllegalArgumentException("DynamicLossScaler: need minScale <= initialScale <= maxScale, got "
                         + minScale + ", " + initialScale + ", " + maxScale);
             }
-            return new DynamicLossScaler(this, new LossScaleState(initialScale, 0, hysteresis, 0, false));
+            return new DynamicLossScaler(this, new ScalerState(initialScale, 0, hysteresis, 0, false));
         }
 
         private static void requirePositiveFinite(String name, double v) {
