@@ -223,6 +223,15 @@ class SafetensorsTest {
     }
 
     @Test
+    void rejectsAnIntegerOfAMillionDigitsWithoutParsingIt() throws IOException {
+        String digits = "9".repeat(1_000_000);
+        assertRejected(handMade("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0," + digits + "]}}",
+                new byte[4]), "integer of more than 20 digits at offset 50");
+        assertRejected(handMade("{\"w\":{\"dtype\":\"F32\",\"shape\":[" + digits + "],\"data_offsets\":[0,4]}}",
+                new byte[4]), "integer of more than 20 digits");
+    }
+
+    @Test
     void rejectsUnknownAndUnsupportedDtypes() throws IOException {
         assertRejected(handMade("{" + tensor("w", "F33", "[1]", 0, 4) + "}", new byte[4]), "unknown dtype \"F33\"");
         assertRejected(handMade("{" + tensor("w", "F64", "[1]", 0, 8) + "}", new byte[8]),
