@@ -199,8 +199,8 @@ final class BlockedGemm {
          * {@code T = rowTasks * colTasks} tasks the time is about {@code ceil(T / threads)} times the
          * tiles of the largest task, {@code ceil(rowSlivers / rowTasks) * ceil(colSlivers / colTasks)}.
          * Ties go to more tasks, then to fewer column tasks (each packs its own copy of the A block).
-         * So a skinny product splits its columns (the LSTM's 32 rows are 4 row slivers of 8: four
-         * row tasks; 8 rows: four column tasks), and no thread gets a sliver more than the other.
+         * So a product with few rows splits its columns (8 rows: four column tasks), and the LSTM's
+         * 32 rows, four slivers of 8, make four row tasks of equal size.
          */
         static Grid of(int threads, int rowSlivers, int colSlivers) {
             if (threads == 1) {
