@@ -1,6 +1,6 @@
 package dev.mpt.bench;
 
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
 import dev.mpt.core.kernel.Gemm;
 import dev.mpt.core.kernel.Parallel;
 import java.util.Random;
