@@ -2,6 +2,7 @@ package dev.mpt.core;
 
 import dev.mpt.core.kernel.Gemm;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.kernel.ThreadScratch;
 import dev.mpt.core.number.BFloat16;
 import dev.mpt.core.number.DType;
 
@@ -28,6 +29,16 @@ final class LstmSequence {
      * estimate, like {@link dev.mpt.core.kernel.Grain#ELEMENTWISE}; results do not depend on it.
      */
     static final int ROWS_PER_TASK = 8;
+
+    /**
+     * Per-thread working memory that does not outlive one call: the recurrent product of a forward
+     * step and the FP32 gate gradients of a backward pass (the largest buffer of the backward,
+     * {@code T*B*4H} floats), so a training loop does not allocate them anew each step.
+     */
+    private static final ThreadScratch SCRATCH = new ThreadScratch(3);
+    private static final int HW = 0;
+    private static final int D_PRE = 1;
+    private static final int DH_REC = 2;
 
     final DType dt;
     final int steps;
@@ -104,7 +115,7 @@ final class LstmSequence {
         System.arraycopy(c0c.floats, c0c.offset, cs, 0, bh);
         // the input projection of every step in one GEMM, FP32 accumulation and output
         product(false, true, steps * batch, g, in, x, 0, in, wIh, 0, in, act, 0);
-        float[] hw = new float[batch * g];
+        float[] hw = SCRATCH.get(HW, batch * g);
         for (int t = 0; t < steps; t++) {
             // h_{t-1} W_hh^T for the step's B rows
             product(false, true, batch, g, hidden, hOperand(), t * bh, hidden, wHh, 0, hidden, hw, 0);
@@ -213,10 +224,10 @@ final class LstmSequence {
         int g = 4 * h;
         int bh = batch * h;
         int rows = steps * batch;
-        float[] d32 = dt == DType.FP32 ? new float[rows * g] : null;
+        float[] dPre = SCRATCH.get(D_PRE, rows * g);
+        float[] d32 = dt == DType.FP32 ? dPre : null;
         short[] d16 = dt == DType.FP32 ? null : new short[rows * g];
-        float[] dPre = d32 != null ? d32 : new float[rows * g];
-        float[] dhRec = new float[bh];
+        float[] dhRec = SCRATCH.get(DH_REC, bh);
         float[] dc = new float[bh];
         if (dcLast != null) {
             System.arraycopy(dcLast, dcOff, dc, 0, bh);
