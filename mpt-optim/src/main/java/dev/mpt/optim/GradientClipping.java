@@ -22,8 +22,12 @@ public final class GradientClipping {
     /** The epsilon added to the norm in the clip coefficient (PyTorch's value). */
     public static final double EPS = 1e-6;
 
-    /** Elements per partial sum and per parallel task: 16 KiB of floats, a few microseconds. */
-    static final int BLOCK = 1 << 12;
+    /**
+     * Elements per partial sum and per parallel task: 16 KiB of floats, a few microseconds. Public
+     * so that a pass that produces the gradients can form the same partial sums while the block is
+     * in cache ({@code Unscale.unscaleSumOfSquares}) and give the norm bit for bit.
+     */
+    public static final int BLOCK = 1 << 12;
 
     private GradientClipping() {
     }
@@ -70,7 +74,7 @@ public final class GradientClipping {
      * 1.0-1.4 ms after, JDK 25, machine shared). Any order of adding {@code n} non-negative terms keeps the relative error
      * within {@code (n - 1) * 2^-53}, the bound the class comment states.
      */
-    static double blockSum(float[] g, int from, int to) {
+    public static double blockSum(float[] g, int from, int to) {
         double s0 = 0;
         double s1 = 0;
         double s2 = 0;

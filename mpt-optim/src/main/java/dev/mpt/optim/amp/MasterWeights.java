@@ -146,10 +146,11 @@ public final class MasterWeights {
                 continue;
             }
             Tensor c = g.contiguous();
-            boolean ok = c.dtype() == DType.FP32
-                    ? Unscale.unscale(c.floatData(), c.storageOffset(), s.grad, 0, s.n, scale)
-                    : Unscale.unscale(c.dtype(), c.shortData(), c.storageOffset(), s.grad, 0, s.n, scale);
-            finite &= ok;
+            // unscale, overflow check and the norm's sum of squares in one pass (see gradientNorm)
+            s.sumOfSquares = c.dtype() == DType.FP32
+                    ? Unscale.unscaleSumOfSquares(c.floatData(), c.storageOffset(), s.grad, 0, s.n, scale)
+                    : Unscale.unscaleSumOfSquares(c.dtype(), c.shortData(), c.storageOffset(), s.grad, 0, s.n, scale);
+            finite &= Double.isFinite(s.sumOfSquares);
         }
         return finite;
     }
@@ -163,9 +164,20 @@ public final class MasterWeights {
         return k;
     }
 
-    /** The global L2 norm of the unscaled gradients ({@link GradientClipping#globalNorm}). */
+    /**
+     * The global L2 norm of the unscaled gradients as the latest {@link #unscaleGradients} left them
+     * (before any clipping), bit for bit {@link GradientClipping#globalNorm} of them.
+     */
     public double gradientNorm() {
-        return GradientClipping.globalNorm(presentGradients());
+        // bit for bit GradientClipping.globalNorm(presentGradients()): each slot's sum of squares was
+        // formed by unscaleGradients in the blocks and order globalNorm uses, and they add in slot order
+        double total = 0;
+        for (Slot s : slots) {
+            if (s.hasGrad) {
+                total += s.sumOfSquares;
+            }
+        }
+        return Math.sqrt(total);
     }
 
     /** Multiplies the unscaled gradients by {@code coefficient} in FP32 (one rounding each), for clipping. */
@@ -352,6 +364,8 @@ public final class MasterWeights {
         final float[][] state;
         Tensor bound;
         boolean hasGrad;
+        /** The sum of squares of {@link #grad} from the latest unscaleGradients (GradientClipping's blocks). */
+        double sumOfSquares;
 
         Slot(String name, Parameter param, boolean keepMasters, int states) {
             this.name = name;

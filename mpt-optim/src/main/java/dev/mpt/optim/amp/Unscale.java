@@ -2,6 +2,7 @@ package dev.mpt.optim.amp;
 
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.number.DType;
+import dev.mpt.optim.GradientClipping;
 
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -120,6 +121,91 @@ public final class Unscale {
             acc = Math.max(acc, (src[off + i] & expMask));
         }
         return acc != expMask;
+    }
+
+    /**
+     * {@link #unscale(DType, short[], int, float[], int, int, double)} fused with the sum of squares
+     * of the results that the global gradient norm needs: block by block ({@link GradientClipping#BLOCK}
+     * elements, counted from {@code dstOff}), the unscaled block is written to {@code dst} and its
+     * {@link GradientClipping#blockSum} is taken while it is still in the L1 cache, and the partial
+     * sums are added in block order starting from 0. So {@code dst} holds the same bits as
+     * {@code unscale} writes, and for {@code dstOff == 0, len == dst.length} the result is bit for
+     * bit {@code GradientClipping.globalNorm(List.of(dst))} squared before its square root: one pass
+     * over the gradient's memory instead of two.
+     *
+     * <p>The result is finite exactly when every unscaled value is finite (the overflow check of
+     * {@code unscale}): a finite FP32 value squares to at most 2^256 in double, and fewer than 2^31
+     * of them sum to less than 2^287, while an inf makes the sum inf or NaN and a NaN makes it NaN.
+     *
+     * @return the sum of the squares of the unscaled values, in double; not finite on overflow
+     * @throws IllegalArgumentException as {@link #unscale(DType, short[], int, float[], int, int, double)}
+     */
+    public static double unscaleSumOfSquares(DType dtype, short[] src, int srcOff, float[] dst, int dstOff, int len,
+                                             double scale) {
+        Objects.requireNonNull(dtype, "Unscale.unscaleSumOfSquares: dtype is null");
+        Objects.requireNonNull(src, "Unscale.unscaleSumOfSquares: src is null");
+        Objects.requireNonNull(dst, "Unscale.unscaleSumOfSquares: dst is null");
+        if (!dtype.isHalfWidth()) {
+            throw new IllegalArgumentException("Unscale.unscaleSumOfSquares: short[] gradients must be FP16 or BF16, got "
+                    + dtype);
+        }
+        Objects.checkFromIndexSize(srcOff, len, src.length);
+        Objects.checkFromIndexSize(dstOff, len, dst.length);
+        float s = checkScale(scale);
+        boolean half = dtype == DType.FP16;
+        return sumOfBlocks(len, (from, to) -> {
+            if (half) {
+                half(src, srcOff + from, dst, dstOff + from, to - from, s);
+            } else {
+                bf16(src, srcOff + from, dst, dstOff + from, to - from, s);
+            }
+            return GradientClipping.blockSum(dst, dstOff + from, dstOff + to);
+        });
+    }
+
+    /**
+     * {@link #unscale(float[], int, float[], int, int, double)} fused with the sum of squares of
+     * the results, as {@link #unscaleSumOfSquares(DType, short[], int, float[], int, int, double)}.
+     */
+    public static double unscaleSumOfSquares(float[] src, int srcOff, float[] dst, int dstOff, int len, double scale) {
+        Objects.requireNonNull(src, "Unscale.unscaleSumOfSquares: src is null");
+        Objects.requireNonNull(dst, "Unscale.unscaleSumOfSquares: dst is null");
+        Objects.checkFromIndexSize(srcOff, len, src.length);
+        Objects.checkFromIndexSize(dstOff, len, dst.length);
+        float s = checkScale(scale);
+        return sumOfBlocks(len, (from, to) -> {
+            fp32(src, srcOff + from, dst, dstOff + from, to - from, s);
+            return GradientClipping.blockSum(dst, dstOff + from, dstOff + to);
+        });
+    }
+
+    /** One block's work: unscale {@code [from, to)} and return its sum of squares. */
+    private interface Block {
+        double run(int from, int to);
+    }
+
+    /**
+     * The partial sums of {@code ceil(len / BLOCK)} blocks added in block order from 0 (the order of
+     * {@code GradientClipping.sumOfSquares}); the blocks run on {@link Parallel#forEach} only when
+     * {@code len > PARALLEL_GRAIN}, each block on one thread, so the result does not depend on the
+     * thread count.
+     */
+    private static double sumOfBlocks(int len, Block block) {
+        int blocks = (len + GradientClipping.BLOCK - 1) / GradientClipping.BLOCK;
+        double total = 0;
+        if (len <= PARALLEL_GRAIN) {
+            for (int b = 0; b < blocks; b++) {
+                total += block.run(b * GradientClipping.BLOCK, Math.min(len, (b + 1) * GradientClipping.BLOCK));
+            }
+            return total;
+        }
+        double[] partial = new double[blocks];
+        Parallel.forEach(blocks, b ->
+                partial[b] = block.run(b * GradientClipping.BLOCK, Math.min(len, (b + 1) * GradientClipping.BLOCK)));
+        for (double p : partial) {
+            total += p;
+        }
+        return total;
     }
 
     /** The FP32 divisor for {@code scale}, after checking that it is finite and positive in FP32. */

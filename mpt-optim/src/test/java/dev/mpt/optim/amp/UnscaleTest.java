@@ -2,8 +2,10 @@ package dev.mpt.optim.amp;
 
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.number.DType;
+import dev.mpt.optim.GradientClipping;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -239,6 +241,59 @@ class UnscaleTest {
         }
     }
 
+    /**
+     * The fused pass against its two unfused halves: {@code dst} bit for bit as {@code unscale}
+     * writes it, the overflow verdict the same, and the square root of the sum bit for bit
+     * {@link GradientClipping#globalNorm} of {@code dst}; on 1 and 3 threads, over lengths around
+     * the block and the parallel grain.
+     */
+    @Test
+    void fusedSumOfSquaresMatchesUnscaleThenGlobalNorm() {
+        var rnd = new Random(17);
+        int threads = Parallel.threads();
+        try {
+            for (int t : new int[] {1, 3}) {
+                Parallel.setThreads(t);
+                for (int len : new int[] {0, 1, 3, 13, 4097, 3 * GradientClipping.BLOCK + 5,
+                        Unscale.PARALLEL_GRAIN, 2 * Unscale.PARALLEL_GRAIN + 13}) {
+                    short[] h = new short[len + 3];
+                    float[] f = new float[len + 3];
+                    for (int i = 0; i < h.length; i++) {
+                        h[i] = Float.floatToFloat16((float) (rnd.nextGaussian() * 100));
+                        f[i] = (float) (rnd.nextGaussian() * 1e30);
+                    }
+                    for (double scale : SCALES) {
+                        for (DType dtype : new DType[] {DType.FP16, DType.BF16, DType.FP32}) {
+                            float[] want = new float[len];
+                            boolean finite = dtype == DType.FP32 ? Unscale.unscale(f, 3, want, 0, len, scale)
+                                    : Unscale.unscale(dtype, h, 3, want, 0, len, scale);
+                            float[] got = new float[len];
+                            double sum = dtype == DType.FP32 ? Unscale.unscaleSumOfSquares(f, 3, got, 0, len, scale)
+                                    : Unscale.unscaleSumOfSquares(dtype, h, 3, got, 0, len, scale);
+                            String what = dtype + " len=" + len + " scale=" + scale + " threads=" + t;
+                            assertArrayEquals(want, got, what);
+                            assertEquals(finite, Double.isFinite(sum), what);
+                            assertEquals(Double.doubleToRawLongBits(GradientClipping.globalNorm(List.of(want))),
+                                    Double.doubleToRawLongBits(Math.sqrt(sum)), what);
+                        }
+                    }
+                    if (len > 0) {
+                        for (short bad : new short[] {0x7c00, (short) 0xfc00, 0x7e01}) {
+                            int pos = rnd.nextInt(len);
+                            short keep = h[3 + pos];
+                            h[3 + pos] = bad;
+                            assertFalse(Double.isFinite(Unscale.unscaleSumOfSquares(DType.FP16, h, 3, new float[len], 0,
+                                    len, 1024)), "FP16 " + bad + " at " + pos + " len=" + len);
+                            h[3 + pos] = keep;
+                        }
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(threads);
+        }
+    }
+
     @Test
     void allFiniteReadsExponentBits() {
         for (int bits = 0; bits < 65536; bits++) {
@@ -268,6 +323,16 @@ class UnscaleTest {
         assertThrows(NullPointerException.class, () -> Unscale.unscale(DType.FP16, null, 0, f, 0, 4, 2));
         assertThrows(NullPointerException.class, () -> Unscale.unscale(f, 0, null, 0, 4, 2));
         assertThrows(IllegalArgumentException.class, () -> Unscale.allFinite(DType.FP32, h, 0, 4));
+        var fused = assertThrows(IllegalArgumentException.class,
+                () -> Unscale.unscaleSumOfSquares(DType.FP32, h, 0, f, 0, 4, 2));
+        assertTrue(fused.getMessage().contains("unscaleSumOfSquares") && fused.getMessage().contains("FP32"),
+                fused.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Unscale.unscaleSumOfSquares(DType.FP16, h, 0, f, 0, 4, 0));
+        assertThrows(IllegalArgumentException.class, () -> Unscale.unscaleSumOfSquares(f, 0, f, 0, 4, Double.NaN));
+        assertThrows(IndexOutOfBoundsException.class, () -> Unscale.unscaleSumOfSquares(DType.BF16, h, 1, f, 0, 4, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> Unscale.unscaleSumOfSquares(f, 0, f, 1, 4, 2));
+        assertThrows(NullPointerException.class, () -> Unscale.unscaleSumOfSquares(null, h, 0, f, 0, 4, 2));
+        assertThrows(NullPointerException.class, () -> Unscale.unscaleSumOfSquares(f, 0, null, 0, 4, 2));
     }
 
     private static void assertSameFloat(float want, float got, String what) {
