@@ -1,6 +1,8 @@
 package dev.mpt.optim.amp;
 
 import dev.mpt.core.Tensor;
+import dev.mpt.core.kernel.Grain;
+import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.number.DType;
 import dev.mpt.nn.Parameter;
 import dev.mpt.optim.GradientClipping;
@@ -13,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.IntConsumer;
 
 /**
  * FP32 master weights and the FP32 side of an update (Micikevicius et al., ICLR 2018, section
@@ -238,8 +241,37 @@ public final class MasterWeights {
             if (!keepMasters) {
                 MasterArrays.initFromModel(s.dtype, v.shortData(), v.storageOffset(), s.widened, 0, s.n);
             }
-            optimizer.apply(lr, step, fp32, s.grad, s.state, 0, s.n);
-            MasterArrays.roundToModel(s.dtype, fp32, 0, v.shortData(), v.storageOffset(), s.n);
+            applyAndRound(s, fp32, v, lr, step);
+        }
+    }
+
+    /**
+     * Elements per block of {@link #applyAndRound}: 16 KiB of FP32 masters, so the block is still in
+     * the L1 cache when it is rounded (the size of {@link GradientClipping#BLOCK}, for the same reason).
+     */
+    private static final int UPDATE_BLOCK = GradientClipping.BLOCK;
+
+    /**
+     * The rule on {@code fp32} and the rounding into the 16-bit weights, block by block, so that each
+     * block of masters is read back from cache rather than memory. The rules are element-wise (each
+     * element's update reads only that element of the param, grad and state arrays), so blocking
+     * changes no bit; the blocks run on {@link Parallel#forEach} when the parameter is larger than
+     * {@link Grain#ELEMENTWISE}, each block on one thread.
+     */
+    private void applyAndRound(Slot s, float[] fp32, Tensor v, double lr, long step) {
+        int blocks = (s.n + UPDATE_BLOCK - 1) / UPDATE_BLOCK;
+        IntConsumer block = b -> {
+            int from = b * UPDATE_BLOCK;
+            int len = Math.min(s.n, from + UPDATE_BLOCK) - from;
+            optimizer.apply(lr, step, fp32, s.grad, s.state, from, len);
+            MasterArrays.roundToModel(s.dtype, fp32, from, v.shortData(), v.storageOffset() + from, len);
+        };
+        if (s.n > Grain.ELEMENTWISE) {
+            Parallel.forEach(blocks, block);
+        } else {
+            for (int b = 0; b < blocks; b++) {
+                block.accept(b);
+            }
         }
     }
 
