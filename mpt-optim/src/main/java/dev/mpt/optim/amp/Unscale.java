@@ -52,14 +52,7 @@ public final class Unscale {
      */
     public static boolean unscale(DType dtype, short[] src, int srcOff, float[] dst, int dstOff, int len,
                                   double scale) {
-        Objects.requireNonNull(dtype, "Unscale.unscale: dtype is null");
-        Objects.requireNonNull(src, "Unscale.unscale: src is null");
-        Objects.requireNonNull(dst, "Unscale.unscale: dst is null");
-        if (!dtype.isHalfWidth()) {
-            throw new IllegalArgumentException("Unscale.unscale: short[] gradients must be FP16 or BF16, got " + dtype);
-        }
-        Objects.checkFromIndexSize(srcOff, len, src.length);
-        Objects.checkFromIndexSize(dstOff, len, dst.length);
+        check16("Unscale.unscale", dtype, src, srcOff, dst, dstOff, len);
         float s = checkScale(scale);
         boolean half = dtype == DType.FP16;
         if (len <= PARALLEL_GRAIN) {
@@ -142,15 +135,7 @@ public final class Unscale {
      */
     public static double unscaleSumOfSquares(DType dtype, short[] src, int srcOff, float[] dst, int dstOff, int len,
                                              double scale) {
-        Objects.requireNonNull(dtype, "Unscale.unscaleSumOfSquares: dtype is null");
-        Objects.requireNonNull(src, "Unscale.unscaleSumOfSquares: src is null");
-        Objects.requireNonNull(dst, "Unscale.unscaleSumOfSquares: dst is null");
-        if (!dtype.isHalfWidth()) {
-            throw new IllegalArgumentException("Unscale.unscaleSumOfSquares: short[] gradients must be FP16 or BF16, got "
-                    + dtype);
-        }
-        Objects.checkFromIndexSize(srcOff, len, src.length);
-        Objects.checkFromIndexSize(dstOff, len, dst.length);
+        check16("Unscale.unscaleSumOfSquares", dtype, src, srcOff, dst, dstOff, len);
         float s = checkScale(scale);
         boolean half = dtype == DType.FP16;
         return sumOfBlocks(len, (from, to) -> {
@@ -206,6 +191,18 @@ public final class Unscale {
             total += p;
         }
         return total;
+    }
+
+    /** The argument checks of the 16-bit entry points, with messages naming {@code op}. */
+    private static void check16(String op, DType dtype, short[] src, int srcOff, float[] dst, int dstOff, int len) {
+        Objects.requireNonNull(dtype, () -> op + ": dtype is null");
+        Objects.requireNonNull(src, () -> op + ": src is null");
+        Objects.requireNonNull(dst, () -> op + ": dst is null");
+        if (!dtype.isHalfWidth()) {
+            throw new IllegalArgumentException(op + ": short[] gradients must be FP16 or BF16, got " + dtype);
+        }
+        Objects.checkFromIndexSize(srcOff, len, src.length);
+        Objects.checkFromIndexSize(dstOff, len, dst.length);
     }
 
     /** The FP32 divisor for {@code scale}, after checking that it is finite and positive in FP32. */
