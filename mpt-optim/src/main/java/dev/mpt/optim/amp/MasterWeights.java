@@ -15,7 +15,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.IntConsumer;
 
 /**
  * FP32 master weights and the FP32 side of an update (Micikevicius et al., ICLR 2018, section
@@ -255,24 +254,19 @@ public final class MasterWeights {
      * The rule on {@code fp32} and the rounding into the 16-bit weights, block by block, so that each
      * block of masters is read back from cache rather than memory. The rules are element-wise (each
      * element's update reads only that element of the param, grad and state arrays), so blocking
-     * changes no bit; the blocks run on {@link Parallel#forEach} when the parameter is larger than
-     * {@link Grain#ELEMENTWISE}, each block on one thread.
+     * changes no bit; runs of blocks of at least {@link Grain#ELEMENTWISE} elements go to
+     * {@link Parallel#forRange} (one task per thread), each block on one thread.
      */
     private void applyAndRound(Slot s, float[] fp32, Tensor v, double lr, long step) {
         int blocks = (s.n + UPDATE_BLOCK - 1) / UPDATE_BLOCK;
-        IntConsumer block = b -> {
-            int from = b * UPDATE_BLOCK;
-            int len = Math.min(s.n, from + UPDATE_BLOCK) - from;
-            optimizer.apply(lr, step, fp32, s.grad, s.state, from, len);
-            MasterArrays.roundToModel(s.dtype, fp32, from, v.shortData(), v.storageOffset() + from, len);
-        };
-        if (s.n > Grain.ELEMENTWISE) {
-            Parallel.forEach(blocks, block);
-        } else {
-            for (int b = 0; b < blocks; b++) {
-                block.accept(b);
+        Parallel.forRange(blocks, Math.max(1, Grain.ELEMENTWISE / UPDATE_BLOCK), (first, end) -> {
+            for (int b = first; b < end; b++) {
+                int from = b * UPDATE_BLOCK;
+                int len = Math.min(s.n, from + UPDATE_BLOCK) - from;
+                optimizer.apply(lr, step, fp32, s.grad, s.state, from, len);
+                MasterArrays.roundToModel(s.dtype, fp32, from, v.shortData(), v.storageOffset() + from, len);
             }
-        }
+        });
     }
 
     /**

@@ -171,9 +171,10 @@ public final class Unscale {
 
     /**
      * The partial sums of {@code ceil(len / BLOCK)} blocks added in block order from 0 (the order of
-     * {@code GradientClipping.sumOfSquares}); the blocks run on {@link Parallel#forEach} only when
-     * {@code len > PARALLEL_GRAIN}, each block on one thread, so the result does not depend on the
-     * thread count.
+     * {@code GradientClipping.sumOfSquares}); when {@code len > PARALLEL_GRAIN} the blocks are split
+     * into contiguous runs of at least {@code PARALLEL_GRAIN} elements over {@link Parallel#forRange}
+     * (one fork/join task per thread, not per block), each block on one thread, so the result does
+     * not depend on the thread count.
      */
     private static double sumOfBlocks(int len, Block block) {
         int blocks = (len + GradientClipping.BLOCK - 1) / GradientClipping.BLOCK;
@@ -185,8 +186,11 @@ public final class Unscale {
             return total;
         }
         double[] partial = new double[blocks];
-        Parallel.forEach(blocks, b ->
-                partial[b] = block.run(b * GradientClipping.BLOCK, Math.min(len, (b + 1) * GradientClipping.BLOCK)));
+        Parallel.forRange(blocks, PARALLEL_GRAIN / GradientClipping.BLOCK, (first, end) -> {
+            for (int b = first; b < end; b++) {
+                partial[b] = block.run(b * GradientClipping.BLOCK, Math.min(len, (b + 1) * GradientClipping.BLOCK));
+            }
+        });
         for (double p : partial) {
             total += p;
         }
