@@ -191,6 +191,25 @@ public final class ThreadInvariance {
         }
     }
 
+    /**
+     * The outputs one run of {@code body} records on the current thread count, by name in
+     * recording order (FP32 as raw float bits, 16-bit values as their patterns); parallel stages are
+     * not checked. For comparing a run with one made elsewhere (another JVM, another kernel).
+     */
+    public static Map<String, int[]> record(DType dtype, long seed, Body body) {
+        Objects.requireNonNull(dtype, "ThreadInvariance.record: dtype");
+        Objects.requireNonNull(body, "ThreadInvariance.record: body");
+        Run run = new Run(1);
+        try {
+            body.run(dtype, seed, run);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(dtype + ": " + e, e);
+        }
+        return java.util.Collections.unmodifiableMap(run.bits);
+    }
+
     private static void compare(String name, DType dtype, int threads, Map<String, int[]> ref, Map<String, int[]> got) {
         if (!ref.keySet().equals(got.keySet())) {
             throw new AssertionError(name + " " + dtype + ": outputs " + got.keySet() + " on " + threads
