@@ -20,8 +20,9 @@ import org.junit.jupiter.api.TestFactory;
  * <p>Parallel paths (read from the ops' splits): LayerNorm over the last dim of
  * {@code [64, 4096]} runs its mean and variance as row reductions (64 rows, grain
  * {@code 2^15 / 4096 = 8}: 8 chunks) and its point-wise steps over {@code 2^18} elements (8
- * chunks); the LSTM's input projection is a {@code [16 * 8, 256] x [256, 1024]} GEMM (volume
- * {@code 2^25}, over the parallel minimum {@code 128^3}).
+ * chunks); the LSTM (batch 16, hidden 256) multiplies {@code [16, 256] x [256, 1024]} at each
+ * time step (volume {@code 2^22}, over the GEMM's parallel minimum {@code 128^3}), forward and
+ * backward.
  */
 class LayerThreadInvarianceTest {
 
