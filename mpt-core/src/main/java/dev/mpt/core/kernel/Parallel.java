@@ -57,6 +57,15 @@ public final class Parallel {
     }
 
     /**
+     * Returns the threads a kernel called from the current thread may use: {@link #threads()}, or 1
+     * on a kernel thread, whose caller already runs in parallel (what {@link #forEach} does too).
+     */
+    public static int callerThreads() {
+        ForkJoinPool p = pool;
+        return ForkJoinTask.getPool() == p ? 1 : p.getParallelism();
+    }
+
+    /**
      * Sets the number of threads kernels use from now on.
      *
      * @param threads at least 1
