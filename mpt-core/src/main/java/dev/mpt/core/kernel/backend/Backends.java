@@ -25,12 +25,16 @@ public final class Backends {
     public static final String PROPERTY = "mpt.backend";
 
     /**
-     * The dtypes {@code auto} routes to oneDNN. Measured on AMD EPYC Zen 5 (avx512_bf16, 2 threads,
-     * GemmBackendBenchmark): oneDNN's BF16 primitive runs the MLP's products well ahead of the Java
-     * kernels, while FP32 and widened FP16 gain little over them after the staging copies (see the
-     * README's backend table), so {@code auto} keeps the reproducible Java kernels there.
+     * What {@code auto} routes to oneDNN: BF16 products, on CPUs with BF16 dot-product instructions
+     * (avx512_bf16, AMX). Measured on AMD EPYC Zen 5 (avx512_bf16, 2 threads; GemmBackendBenchmark
+     * and TrainingStepBenchmark, README "Native backend"): oneDNN's BF16 primitive runs the MLP's
+     * products 2-3x faster than the Java kernels, while its FP32 primitive gains 0-20% after the
+     * staging copies and FP16, widened to FP32 on a CPU without FP16 matmul, gains nothing. So
+     * {@code auto} keeps the reproducible Java kernels for FP32 and FP16, and for everything on
+     * CPUs without BF16 instructions.
      */
-    static final OneDnnGemm.Routes AUTO_ROUTES = new OneDnnGemm.Routes(false, false, true);
+    static final OneDnnGemm.Routes AUTO_ROUTES =
+            new OneDnnGemm.Routes(false, false, true, OneDnnGemm.ISA_AVX512_CORE_BF16);
 
     private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
 
@@ -86,7 +90,7 @@ public final class Backends {
             return GemmBackend.JAVA;
         }
         if (!m.equals("onednn") && !m.equals("auto")) {
-            LOG.warn("mpt GEMM backend: unknown -D{}={} (use java, onednn or auto); using the Java kernels",
+            LOG.warn("mpt GEMM backend: java; unknown -D{}={} (use java, onednn or auto)",
                     PROPERTY, mode);
             return GemmBackend.JAVA;
         }

@@ -6,6 +6,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.nio.file.Path;
@@ -37,8 +40,11 @@ final class OneDnnGemm implements GemmBackend {
     /** The only platform whose natives this backend knows how to load. */
     static final String PLATFORM = "linux-x86_64";
 
-    /** Lowest {@code dnnl_cpu_isa_t} served: below AVX2, oneDNN's kernels do not beat mpt's. */
-    static final int MIN_ISA = 0x7;
+    /** {@code dnnl_cpu_isa_t} avx2: below it oneDNN's kernels do not beat mpt's; the floor of every route. */
+    static final int ISA_AVX2 = 0x7;
+
+    /** {@code dnnl_cpu_isa_t} avx512_core_bf16: the first with BF16 dot-product instructions. */
+    static final int ISA_AVX512_CORE_BF16 = 0xe7;
 
     /**
      * Products with {@code m n k} below this stay in Java: the staging copies and the native call
@@ -46,13 +52,17 @@ final class OneDnnGemm implements GemmBackend {
      */
     static final long MIN_WORK = 64L * 64 * 64;
 
-    /** Which input dtypes this backend computes. */
-    record Routes(boolean fp32, boolean fp16, boolean bf16) {
-        static final Routes ALL = new Routes(true, true, true);
+    /**
+     * Which input dtypes this backend computes, and the lowest {@code dnnl_cpu_isa_t} it loads on
+     * (on a lesser CPU, loading fails and the Java kernels stay).
+     */
+    record Routes(boolean fp32, boolean fp16, boolean bf16, int minIsa) {
+        /** Every dtype, on any CPU from AVX2 up ({@code -Dmpt.backend=onednn}). */
+        static final Routes ALL = new Routes(true, true, true, ISA_AVX2);
 
         @Override
         public String toString() {
-            return (bf16 ? "BF16 " : "") + (fp16 ? "FP16 " : "") + (fp32 ? "FP32" : "").strip();
+            return ((bf16 ? "BF16 " : "") + (fp16 ? "FP16 " : "") + (fp32 ? "FP32" : "")).strip();
         }
     }
 
@@ -95,6 +105,7 @@ final class OneDnnGemm implements GemmBackend {
             throw new UnsupportedOperationException("mpt loads oneDNN on " + PLATFORM + " only; this JVM runs on "
                     + platform);
         }
+        passiveOpenMpWaits();
         String folder = "org/bytedeco/dnnl/" + platform;
         String version = NativeLibraries.mavenVersion(loader, "org.bytedeco", "dnnl");
         List<SymbolLookup> libs = NativeLibraries.load(loader, folder,
@@ -102,11 +113,11 @@ final class OneDnnGemm implements GemmBackend {
                 List.of("libgomp.so.1", "libdnnl.so.3"));
         Dnnl dnnl = new Dnnl(libs.get(1), libs.get(0));
         int isa = dnnl.effectiveCpuIsa();
-        if (isa < MIN_ISA) {
-            throw new UnsupportedOperationException("oneDNN reports CPU ISA " + Dnnl.isaName(isa)
-                    + "; mpt uses oneDNN from avx2 up");
+        if (isa < routes.minIsa()) {
+            throw new UnsupportedOperationException("oneDNN reports CPU ISA " + Dnnl.isaName(isa) + "; mpt uses it for "
+                    + routes + " from " + Dnnl.isaName(routes.minIsa()) + " up");
         }
-        MemorySegment slot = java.lang.foreign.Arena.ofAuto().allocate(ADDRESS);
+        MemorySegment slot = Arena.ofAuto().allocate(ADDRESS);
         int status = dnnl.engineCreate(slot, Dnnl.ENGINE_CPU, 0);
         if (status != Dnnl.SUCCESS) {
             throw new IllegalStateException("dnnl_engine_create returned status " + status);
@@ -115,6 +126,28 @@ final class OneDnnGemm implements GemmBackend {
         String description = "oneDNN " + dnnl.version() + " (ISA " + Dnnl.isaName(isa) + ", natives "
                 + (version == null ? "unknown version" : version) + ") for " + routes;
         return new OneDnnGemm(dnnl, engine, new MatmulPrimitives(dnnl, engine), routes, description);
+    }
+
+    /**
+     * Sets {@code OMP_WAIT_POLICY=PASSIVE} for libgomp, unless the environment already names a
+     * policy: between native products the JVM's own kernel threads need the cores, and OpenMP
+     * workers spinning after each call slowed the Java side (and small products) several-fold on a
+     * 2-core machine. libgomp reads its environment when it is loaded, so this runs before.
+     */
+    private static void passiveOpenMpWaits() {
+        var linker = Linker.nativeLinker();
+        var setenv = linker.defaultLookup().find("setenv");
+        if (setenv.isEmpty()) {
+            return;
+        }
+        var handle = linker.downcallHandle(setenv.get(),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+        try (var arena = Arena.ofConfined()) {
+            int ignored = (int) handle.invokeExact(arena.allocateFrom("OMP_WAIT_POLICY"),
+                    arena.allocateFrom("PASSIVE"), 0);
+        } catch (Throwable t) {
+            LOG.debug("could not set OMP_WAIT_POLICY: {}", t.toString());
+        }
     }
 
     @Override
@@ -166,13 +199,13 @@ final class OneDnnGemm implements GemmBackend {
                     uncached);
             if (!e.usable() && src == Dnnl.F16) {
                 f16Native = false;
-                once("oneDNN has no FP16 matmul on this CPU (" + e.impl()
+                once(false, "oneDNN has no FP16 matmul on this CPU (" + e.impl()
                         + "): FP16 operands are widened exactly to FP32 for the FP32 primitive");
                 src = Dnnl.F32;
                 e = primitives.get(key(m, n, k, transA, transB, lda, ldb, src, out, beta, threads), uncached);
             }
             if (!e.usable()) {
-                once("oneDNN declines " + typeName(src) + " x " + typeName(src) + " -> " + typeName(dstType(src, out))
+                once(false, "oneDNN declines " + typeName(src) + " x " + typeName(src) + " -> " + typeName(dstType(src, out))
                         + " matmul (" + e.impl() + "): mpt's Java kernels compute those products");
                 return false;
             }
@@ -186,7 +219,7 @@ final class OneDnnGemm implements GemmBackend {
             }
             return true;
         } catch (RuntimeException | LinkageError ex) {
-            once("oneDNN GEMM failed (" + ex + "): mpt's Java kernels compute this and later such products");
+            once(true, "oneDNN GEMM failed (" + ex + "): mpt's Java kernels compute this and later such products");
             return false;
         }
     }
@@ -327,9 +360,14 @@ final class OneDnnGemm implements GemmBackend {
         };
     }
 
-    private void once(String message) {
+    /** Logs {@code message} the first time it occurs: as a warning for failures, else as information. */
+    private void once(boolean failure, String message) {
         if (logged.add(message)) {
-            LOG.warn(message);
+            if (failure) {
+                LOG.warn(message);
+            } else {
+                LOG.info(message);
+            }
         }
     }
 
