@@ -1,7 +1,7 @@
 package dev.mpt.core.kernel;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.kernel.backend.Backends;
+import dev.mpt.core.number.DType;
 import java.util.Objects;
 
 /**

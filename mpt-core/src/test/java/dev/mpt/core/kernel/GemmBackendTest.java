@@ -2,9 +2,9 @@ package dev.mpt.core.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.kernel.backend.Backends;
 import dev.mpt.core.kernel.backend.GemmBackend;
+import dev.mpt.core.number.DType;
 import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
