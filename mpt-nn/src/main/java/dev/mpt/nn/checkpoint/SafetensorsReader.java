@@ -1,6 +1,6 @@
 package dev.mpt.nn.checkpoint;
 
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
