@@ -17,12 +17,6 @@ import org.junit.jupiter.api.Test;
  */
 class GemmBackendTest {
 
-    private static final DType[][] TYPES = {
-        {DType.FP32, DType.FP32}, {DType.FP16, DType.FP32}, {DType.BF16, DType.FP32},
-        {DType.FP16, DType.FP16}, {DType.BF16, DType.BF16},
-    };
-    private static final float[] BETAS = {0f, 1f, -0.75f};
-
     /** {m, n, k}, each large enough for the backend to take it (m n k >= 64^3). */
     private static final int[][] SHAPES = {
         {64, 64, 64}, {70, 90, 170}, {1, 1000, 300}, {257, 65, 31}, {31, 17, 600},
@@ -39,12 +33,12 @@ class GemmBackendTest {
         GemmBackend backend = oneDnn();
         Random rnd = new Random(11);
         int cases = 0;
-        for (DType[] t : TYPES) {
+        for (DType[] t : GemmTest.TYPES) {
             for (int tr = 0; tr < 4; tr++) {
                 // two shapes per dtype and layout, cycling through all of them: each new shape and
                 // layout JIT-compiles a primitive, so the full cross product would cost seconds
                 for (int[] s : new int[][] {SHAPES[cases++ % SHAPES.length], SHAPES[cases++ % SHAPES.length]}) {
-                    float beta = BETAS[rnd.nextInt(BETAS.length)];
+                    float beta = GemmTest.BETAS[rnd.nextInt(GemmTest.BETAS.length)];
                     GemmCase g = new GemmCase(rnd, t[0], t[1], (tr & 1) != 0, (tr & 2) != 0, s[0], s[1], s[2], beta);
                     int threads = 1 + rnd.nextInt(2);
                     g.assertWithinBound(run(backend, threads, g), "onednn threads=" + threads);
