@@ -28,10 +28,11 @@ public final class Backends {
      * What {@code auto} routes to oneDNN: BF16 products, on CPUs with BF16 dot-product instructions
      * (avx512_bf16, AMX). Measured on AMD EPYC Zen 5 (avx512_bf16, 2 threads; GemmBackendBenchmark
      * and TrainingStepBenchmark, README "Native backend"): oneDNN's BF16 primitive runs the MLP's
-     * products 2-3x faster than the Java kernels, while its FP32 primitive gains 0-20% after the
-     * staging copies and FP16, widened to FP32 on a CPU without FP16 matmul, gains nothing. So
-     * {@code auto} keeps the reproducible Java kernels for FP32 and FP16, and for everything on
-     * CPUs without BF16 instructions.
+     * products 2-2.7x faster than the Java kernels, while its FP32 primitive gained 5-50% and FP16
+     * (widened to FP32 on a CPU without FP16 matmul) 10-65%, within the machine's noise at the
+     * level of a training step. Those gains do not pay for giving up bit-reproducible results, so
+     * {@code auto} keeps the Java kernels for FP32 and FP16, and for everything on CPUs without
+     * BF16 instructions.
      */
     static final OneDnnGemm.Routes AUTO_ROUTES =
             new OneDnnGemm.Routes(false, false, true, OneDnnGemm.ISA_AVX512_CORE_BF16);
