@@ -50,16 +50,34 @@ public final class Checkpoints {
     }
 
     /**
-     * Copies {@code state} into {@code module}'s parameters and buffers. Every key must name a
-     * parameter or buffer, every parameter and buffer must have a key, and each tensor must have
-     * the slot's shape and dtype; all of this is checked before anything is written.
+     * Copies {@code state} into {@code module}'s parameters and buffers, after
+     * {@link #checkStateDict} found that it fits; nothing is written otherwise.
      *
-     * @throws IllegalArgumentException listing missing and unexpected keys and every shape or dtype
+     * @throws IllegalArgumentException listing missing and unexpected keys, and every shape or dtype
      *                                  mismatch; the module is then unchanged
      */
     public static void loadStateDict(Module module, Map<String, Tensor> state) {
-        Objects.requireNonNull(module, "loadStateDict: module");
-        Objects.requireNonNull(state, "loadStateDict: state");
+        checkStateDict("loadStateDict", module, state);
+        try (NoGrad scope = NoGrad.enter()) {
+            module.namedParameters().forEach((n, p) -> p.value().copy_(state.get(n)));
+            module.namedBuffers().forEach((n, b) -> b.value().copy_(state.get(n)));
+        }
+    }
+
+    /**
+     * Checks that {@code state} fits {@code module} without changing anything: every key names a
+     * parameter or buffer, every parameter and buffer has a key, and each tensor has the slot's
+     * shape and dtype. Callers that restore more than the module (a trainer's checkpoint)
+     * run it before changing any part.
+     *
+     * @param op the operation named at the start of the message
+     * @throws IllegalArgumentException listing missing and unexpected keys, and every shape or
+     *                                  dtype mismatch
+     */
+    public static void checkStateDict(String op, Module module, Map<String, Tensor> state) {
+        Objects.requireNonNull(op, "checkStateDict: op");
+        Objects.requireNonNull(module, op + ": module");
+        Objects.requireNonNull(state, op + ": state");
         Map<String, Tensor> targets = new LinkedHashMap<>();
         module.namedParameters().forEach((n, p) -> targets.put(n, p.value()));
         module.namedBuffers().forEach((n, b) -> targets.put(n, b.value()));
@@ -92,12 +110,8 @@ public final class Checkpoints {
             problems.add(missing.isEmpty() ? 0 : 1, "unexpected keys " + unexpected);
         }
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("loadStateDict: state does not fit " + module.getClass().getSimpleName()
+            throw new IllegalArgumentException(op + ": state does not fit " + module.getClass().getSimpleName()
                     + " (module left unchanged): " + String.join("; ", problems));
-        }
-        try (NoGrad scope = NoGrad.enter()) {
-            module.namedParameters().forEach((n, p) -> p.value().copy_(state.get(n)));
-            module.namedBuffers().forEach((n, b) -> b.value().copy_(state.get(n)));
         }
     }
 

@@ -11,10 +11,12 @@ import dev.mpt.optim.scaling.ScalerState;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The safetensors layout of an {@link AmpOptimizer}'s {@link AmpState}, under a name prefix so
@@ -101,7 +103,32 @@ public final class OptimizerCheckpoint {
             }
             params.add(new ParameterState(name, layout.shape(), master, state));
         }
+        checkNoOtherTensors(prefix, file, params);
         opt.restore(new AmpState(Precision.valueOf(p), applied, attempted, ScalerState.fromMap(scaler), params));
+    }
+
+    /**
+     * Refuses masters or state arrays under {@code prefix} for parameters this optimizer does not
+     * have (a checkpoint of a larger model): restoring the rest would mix two models.
+     */
+    private static void checkNoOtherTensors(String prefix, SafetensorsFile file, List<ParameterState> params) {
+        Set<String> expected = new HashSet<>();
+        for (ParameterState ps : params) {
+            if (ps.master() != null) {
+                expected.add(prefix + MASTER + ps.name());
+            }
+            ps.optimizerState().keySet().forEach(k -> expected.add(prefix + STATE + ps.name() + "." + k));
+        }
+        List<String> unexpected = new ArrayList<>();
+        for (String n : file.names()) {
+            if ((n.startsWith(prefix + MASTER) || n.startsWith(prefix + STATE)) && !expected.contains(n)) {
+                unexpected.add(n);
+            }
+        }
+        if (!unexpected.isEmpty()) {
+            throw new IllegalArgumentException("OptimizerCheckpoint.read: the checkpoint holds optimizer tensors for "
+                    + "parameters this optimizer does not have: " + unexpected);
+        }
     }
 
     private static float[] floats(NamedTensor t, int[] shape) {

@@ -177,12 +177,14 @@ public final class Trainer {
 
     /**
      * Restores a checkpoint written by {@link #save} into this trainer, whose model must have the
-     * same structure and whose precision must be the same. Nothing changes when the file does not
-     * match.
+     * same structure and whose precision must be the same. The whole file is checked against the
+     * whole trainer (the model's names, dtypes and shapes, with no tensor left over; the masters,
+     * optimizer state, counters and scaler) before any part changes, so a refused file leaves the
+     * trainer exactly as it was.
      *
      * @throws IOException              if the file cannot be read or is not a safetensors file
      * @throws IllegalArgumentException if it is not a trainer checkpoint, or does not match this
-     *                                  trainer (precision, names, dtypes, shapes)
+     *                                  trainer (precision, names, dtypes, shapes, extra tensors)
      */
     public void restore(Path file) throws IOException {
         Objects.requireNonNull(file, "Trainer.restore: file is null");
