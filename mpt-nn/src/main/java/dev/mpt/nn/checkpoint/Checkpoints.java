@@ -53,8 +53,9 @@ public final class Checkpoints {
      * Copies {@code state} into {@code module}'s parameters and buffers, after
      * {@link #checkStateDict} found that it fits; nothing is written otherwise.
      *
-     * @throws IllegalArgumentException listing missing and unexpected keys, and every shape or dtype
-     *                                  mismatch; the module is then unchanged
+     * @throws IllegalArgumentException listing missing and unexpected keys, every shape or dtype
+     *                                  mismatch and every tensor holding NaN or infinity; the module
+     *                                  is then unchanged
      */
     public static void loadStateDict(Module module, Map<String, Tensor> state) {
         checkStateDict("loadStateDict", module, state);
@@ -66,13 +67,14 @@ public final class Checkpoints {
 
     /**
      * Checks that {@code state} fits {@code module} without changing anything: every key names a
-     * parameter or buffer, every parameter and buffer has a key, and each tensor has the slot's
-     * shape and dtype. Callers that restore more than the module (a trainer's checkpoint)
+     * parameter or buffer, every parameter and buffer has a key, each tensor has the slot's shape
+     * and dtype, and every value is finite (a NaN or infinite weight or running statistic is never
+     * a state to resume from). Callers that restore more than the module (a trainer's checkpoint)
      * run it before changing any part.
      *
      * @param op the operation named at the start of the message
-     * @throws IllegalArgumentException listing missing and unexpected keys, and every shape or
-     *                                  dtype mismatch
+     * @throws IllegalArgumentException listing missing and unexpected keys, every shape or dtype
+     *                                  mismatch and every tensor holding NaN or infinity
      */
     public static void checkStateDict(String op, Module module, Map<String, Tensor> state) {
         Objects.requireNonNull(op, "checkStateDict: op");
@@ -101,6 +103,8 @@ public final class Checkpoints {
             } else if (!Arrays.equals(v.shape(), target.shape()) || v.dtype() != target.dtype()) {
                 problems.add("'" + e.getKey() + "' is " + v.dtype() + Arrays.toString(v.shape()) + ", the model has "
                         + target.dtype() + Arrays.toString(target.shape()));
+            } else if (!v.allFinite()) {
+                problems.add("'" + e.getKey() + "' holds NaN or infinite values");
             }
         }
         if (!missing.isEmpty()) {

@@ -254,8 +254,8 @@ public final class MasterWeights {
      * master layout and state names), after the model's parameters were restored; clears the
      * unscaled gradients. Nothing changes when a part does not match.
      *
-     * @throws IllegalArgumentException if a parameter, master or state array is missing, extra, or
-     *                                  has the wrong length
+     * @throws IllegalArgumentException if a parameter, master or state array is missing, extra, has
+     *                                  the wrong length, or holds a NaN or infinite value
      */
     public void restore(List<ParameterState> from) {
         Objects.requireNonNull(from, "MasterWeights.restore: states is null");
@@ -304,6 +304,12 @@ public final class MasterWeights {
         if (a == null || a.length != s.n) {
             throw new IllegalArgumentException("MasterWeights.restore: " + what + " of parameter '" + s.name + "' has "
                     + (a == null ? "no values" : a.length + " values") + ", expected " + s.n);
+        }
+        for (int i = 0; i < a.length; i++) {
+            if (!Float.isFinite(a[i])) {
+                throw new IllegalArgumentException("MasterWeights.restore: " + what + " of parameter '" + s.name
+                        + "' holds " + a[i] + " at index " + i + "; masters and optimizer state must be finite");
+            }
         }
         return a;
     }

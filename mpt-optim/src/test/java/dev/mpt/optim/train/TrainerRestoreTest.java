@@ -20,9 +20,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -90,5 +93,65 @@ class TrainerRestoreTest {
         var e = assertThrows(IllegalArgumentException.class, () -> small.restore(file));
         assertTrue(e.getMessage().contains("4.weight"), e.getMessage());
         assertEquals(before, state(small), "a refused restore changes no part of the trainer");
+    }
+
+    private static Trainer withBatchNorm(long seed) {
+        var rng = new SplittableRandom(seed);
+        return trainer(new Sequential(new Linear(4, 8, rng), new BatchNorm1d(8), new ReLU(), new Linear(8, 3, rng)));
+    }
+
+    /** Writes {@code from} with tensor {@code name}'s element 1 replaced by NaN. */
+    private static Path poisoned(Path from, Path to, String name) {
+        try {
+            return write(Safetensors.read(from), to, name);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Path write(SafetensorsFile f, Path to, String name) throws IOException {
+        List<NamedTensor> out = new ArrayList<>();
+        for (NamedTensor t : f.tensors()) {
+            if (!t.name().equals(name)) {
+                out.add(t);
+            } else if (t.dtype() == DType.FP32) {
+                float[] v = t.floats().clone();
+                v[1] = Float.NaN;
+                out.add(NamedTensor.ofFloats(name, t.shape(), v));
+            } else {
+                short[] v = t.bits().clone();
+                v[1] = (short) 0x7e00;                     // FP16 NaN
+                out.add(NamedTensor.ofBits(name, t.dtype(), t.shape(), v));
+            }
+        }
+        Safetensors.write(to, out, f.metadata());
+        return to;
+    }
+
+    @Test
+    void nonFiniteWeightsMastersMomentsAndStatisticsAreRefusedByName(@TempDir Path dir) throws IOException {
+        Trainer a = withBatchNorm(5);
+        train(a, 4, 6);
+        Path file = dir.resolve("a.safetensors");
+        a.save(file);
+        Trainer b = withBatchNorm(7);
+        train(b, 2, 8);
+        List<String> before = state(b);
+        // file tensor -> the parameter or buffer the message must name
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("model.0.weight", "0.weight");                       // FP16 weight
+        cases.put("model.1.running_var", "1.running_var");             // BatchNorm statistic
+        cases.put("optim.master.3.weight", "3.weight");                // FP32 master
+        cases.put("optim.state.0.bias.exp_avg", "0.bias");             // Adam moments
+        cases.put("optim.state.1.weight.exp_avg_sq", "1.weight");
+        cases.forEach((name, named) -> {
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> b.restore(poisoned(file, dir.resolve("bad.safetensors"), name)), name);
+            assertTrue(e.getMessage().contains("'" + named + "'") && e.getMessage().contains("NaN"),
+                    name + ": " + e.getMessage());
+            assertEquals(before, state(b), name + ": a refused restore changes no part of the trainer");
+        });
+        b.restore(file);                                    // the clean file still restores
+        assertEquals(state(a), state(b));
     }
 }
