@@ -290,7 +290,7 @@ public final class AmpOptimizer {
                     masters.scaleGradients((float) c);
                 }
             }
-            masters.update(lr, applied + 1);
+            masters.update(lr);
             applied++;
         }
         double next;

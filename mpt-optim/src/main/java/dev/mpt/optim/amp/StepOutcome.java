@@ -10,7 +10,8 @@ import java.util.Objects;
  *
  * @param step           the number of this step attempt, 1-based (skipped steps count)
  * @param appliedSteps   the number of applied (not skipped) steps after this one; the learning-rate
- *                       schedule and Adam's bias corrections count these
+ *                       schedule counts these; each parameter's own count (Adam's bias
+ *                       corrections) advances only in steps where it has a gradient
  * @param skipped        true when the gradients held an inf or NaN (or a sharing optimizer's did):
  *                       weights, masters and optimizer state were left untouched
  * @param scale          the loss scale this step's gradients were computed with
