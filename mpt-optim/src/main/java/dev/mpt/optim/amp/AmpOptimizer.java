@@ -10,6 +10,8 @@ import dev.mpt.optim.scaling.FixedLossScaler;
 import dev.mpt.optim.scaling.LossScaler;
 import dev.mpt.optim.scaling.ScaleDecision;
 import dev.mpt.optim.schedule.LearningRateSchedule;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -42,7 +44,10 @@ import java.util.Objects;
  * in one pass; on overflow the step is skipped (weights, masters, optimizer state and the
  * learning-rate schedule stay as they were), the scale backs off, and {@link StepOutcome#skipped()}
  * says so. Otherwise it clips by global norm when asked (on the unscaled gradients), applies the
- * optimizer's rule to the FP32 masters, and rounds them into the model's 16-bit weights.
+ * optimizer's rule to the FP32 masters, and rounds them into the model's 16-bit weights. When
+ * that rounding overflows (a master of magnitude 65520 or more becomes an FP16 infinity), the
+ * step is still applied, but {@link StepOutcome#overflowedWeights()} names the parameters and a
+ * warning is logged (logger {@code dev.mpt.optim.amp.AmpOptimizer}).
  *
  * <p>When the loss is not scaled (precision {@link Precision#FP32}, {@link Precision#MIXED_BF16}
  * or {@link Precision#FP16_NO_SCALING} with their default fixed scale of 1), a plain
@@ -61,6 +66,8 @@ import java.util.Objects;
  * {@link dev.mpt.optim.train.OptimizerCheckpoint}'s.
  */
 public final class AmpOptimizer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AmpOptimizer.class);
 
     private enum Phase { CLEAN, SCALED, UNSCALED, STEPPED }
 
@@ -283,6 +290,7 @@ public final class AmpOptimizer {
         Map<String, GradientStats> stats = collectStats ? masters.gradientStats(scaleUsed) : Map.of();
         double norm = masters.gradientNorm();
         double lr = optimizer.schedule().at(applied);
+        List<String> overflowed = List.of();
         if (!skip) {
             if (clipNorm > 0) {
                 double c = GradientClipping.clipCoefficient(norm, clipNorm);
@@ -290,8 +298,14 @@ public final class AmpOptimizer {
                     masters.scaleGradients((float) c);
                 }
             }
-            masters.update(lr);
+            overflowed = masters.update(lr);
             applied++;
+            if (!overflowed.isEmpty()) {
+                LOG.warn("AmpOptimizer.step: step {} was applied, but parameters {} now hold infinite or NaN {} "
+                        + "weights: their FP32 masters rounded beyond the format's largest finite value (FP16: 65504) "
+                        + "or the update overflowed; later steps will skip. Lower the learning rate or clip "
+                        + "gradients (clipGradNorm)", attempted, overflowed, precision.modelDtype());
+            }
         }
         double next;
         boolean atMinimum;
@@ -305,7 +319,7 @@ public final class AmpOptimizer {
         }
         lastStepGeneration = scaleGeneration;
         phase = Phase.STEPPED;
-        return new StepOutcome(attempted, applied, skip, scaleUsed, next, norm, lr, atMinimum, stats);
+        return new StepOutcome(attempted, applied, skip, scaleUsed, next, norm, lr, atMinimum, overflowed, stats);
     }
 
     /**

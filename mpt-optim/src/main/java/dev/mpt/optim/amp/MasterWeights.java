@@ -221,8 +221,13 @@ public final class MasterWeights {
      * from the unscaled FP32 gradients, as that parameter's next step (its {@link #steps} plus
      * one), and writes the result into the model's parameters (rounded to nearest even for 16-bit
      * ones).
+     *
+     * @return the names of the updated parameters whose weights now hold an infinity or NaN, in
+     *         order: a finite FP32 master of magnitude 65520 or more rounds to infinity in FP16,
+     *         and an update can overflow FP32 itself; empty when every updated weight is finite
      */
-    public void update(double lr) {
+    public List<String> update(double lr) {
+        List<String> overflowed = List.of();
         for (Slot s : slots) {
             s.checkBound();
             if (!s.hasGrad) {
@@ -232,15 +237,22 @@ public final class MasterWeights {
             Tensor v = s.param.value();
             if (s.dtype == DType.FP32) {
                 optimizer.apply(lr, step, v.floatData(), s.grad, s.state, 0, s.n);
-                continue;
+            } else {
+                float[] fp32 = keepMasters ? s.master : s.widened;
+                if (!keepMasters) {
+                    MasterArrays.initFromModel(s.dtype, v.shortData(), v.storageOffset(), s.widened, 0, s.n);
+                }
+                optimizer.apply(lr, step, fp32, s.grad, s.state, 0, s.n);
+                MasterArrays.roundToModel(s.dtype, fp32, 0, v.shortData(), v.storageOffset(), s.n);
             }
-            float[] fp32 = keepMasters ? s.master : s.widened;
-            if (!keepMasters) {
-                MasterArrays.initFromModel(s.dtype, v.shortData(), v.storageOffset(), s.widened, 0, s.n);
+            if (!v.allFinite()) {
+                if (overflowed.isEmpty()) {
+                    overflowed = new ArrayList<>();
+                }
+                overflowed.add(s.name);
             }
-            optimizer.apply(lr, step, fp32, s.grad, s.state, 0, s.n);
-            MasterArrays.roundToModel(s.dtype, fp32, 0, v.shortData(), v.storageOffset(), s.n);
         }
+        return overflowed;
     }
 
     /**
