@@ -76,6 +76,20 @@ class SkippedStepStateTest {
     }
 
     @Test
+    void anOptimizerBuiltFromParametersPutsBackTheBuffersOfTheModuleItIsGiven() {
+        Module m = model().to(DType.FP16);
+        AmpOptimizer opt = AmpOptimizer.builder(m.namedParameters(), new Adam(1e-2)).precision(Precision.MIXED_FP16)
+                .buffers(m).build();
+        List<String> before = state(m);
+        opt.zeroGrad();
+        Tensor x = inputs(6);
+        x.floatData()[0] = 7e4f;
+        opt.scale(Losses.crossEntropy(m.forward(x.to(DType.FP16)), LABELS)).backward();
+        assertTrue(opt.step().skipped());
+        assertEquals(before, state(m));
+    }
+
+    @Test
     void aTrainersStepSkippedForOverflowingGradientsPutsTheRunningStatisticsBack() {
         Module m = model();
         Trainer t = Trainer.builder(m).precision(Precision.MIXED_FP16).optimizer(new Adam(1e-2))
