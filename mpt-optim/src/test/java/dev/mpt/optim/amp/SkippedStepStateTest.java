@@ -39,12 +39,7 @@ class SkippedStepStateTest {
     }
 
     private static Tensor inputs(long seed) {
-        var rng = new SplittableRandom(seed);
-        float[] x = new float[8 * 4];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) rng.nextGaussian();
-        }
-        return Tensor.of(x, 8, 4);
+        return TestModels.gaussian(new SplittableRandom(seed), 8, 4);
     }
 
     /** Every parameter's and buffer's raw bits. */

@@ -54,16 +54,10 @@ class WeightOverflowTest {
         boolean sawOverflow = false;
         try {
             for (int s = 0; s < 4; s++) {
-                float[] x = new float[8 * 4];
-                for (int i = 0; i < x.length; i++) {
-                    x[i] = (float) rng.nextGaussian();
-                }
-                int[] y = new int[8];
-                for (int i = 0; i < y.length; i++) {
-                    y[i] = rng.nextInt(3);
-                }
+                Tensor x = TestModels.gaussian(rng, 8, 4);
+                int[] y = TestModels.labels(rng, 8, 3);
                 List<String> before = nonFinite(model);
-                StepResult r = t.step(Tensor.of(x, 8, 4), y);
+                StepResult r = t.step(x, y);
                 List<String> after = nonFinite(model);
                 if (r.outcome().skipped()) {
                     assertEquals(before, after, "a skipped step changes no weight");

@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,28 +49,21 @@ class TrainerRestoreTest {
     private static void train(Trainer t, int steps, long seed) {
         var rng = new SplittableRandom(seed);
         for (int s = 0; s < steps; s++) {
-            float[] x = new float[8 * 4];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) rng.nextGaussian();
-            }
-            int[] y = new int[8];
-            for (int i = 0; i < y.length; i++) {
-                y[i] = rng.nextInt(3);
-            }
-            t.step(Tensor.of(x, 8, 4), y);
+            Tensor x = TestModels.gaussian(rng, 8, 4);
+            t.step(x, TestModels.labels(rng, 8, 3));
         }
     }
 
     /** Every bit of a trainer's state: weights, buffers, masters, moments, scaler, counters, generator. */
     private static List<String> state(Trainer t) {
         List<String> out = new ArrayList<>();
-        t.model().namedParameters().forEach((n, p) -> out.add(n + " " + java.util.Arrays.toString(TestModels.rawBits(p.value()))));
-        t.model().namedBuffers().forEach((n, b) -> out.add(n + " " + java.util.Arrays.toString(TestModels.rawBits(b.value()))));
+        t.model().namedParameters().forEach((n, p) -> out.add(n + " " + Arrays.toString(TestModels.rawBits(p.value()))));
+        t.model().namedBuffers().forEach((n, b) -> out.add(n + " " + Arrays.toString(TestModels.rawBits(b.value()))));
         MasterWeights m = t.optimizer().masterWeights();
         for (String n : m.names()) {
-            out.add("master " + n + " " + java.util.Arrays.toString(m.master(n)));
+            out.add("master " + n + " " + Arrays.toString(m.master(n)));
             for (String s : m.optimizer().stateNames()) {
-                out.add(s + " " + n + " " + java.util.Arrays.toString(m.state(n, s)));
+                out.add(s + " " + n + " " + Arrays.toString(m.state(n, s)));
             }
         }
         out.add(t.optimizer().scaleHolder().scaler().toString());
