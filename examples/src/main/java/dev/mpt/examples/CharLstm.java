@@ -101,13 +101,14 @@ public final class CharLstm extends TrainingExample {
     @Override
     protected void validate() {
         var cmd = spec.commandLine();
-        CommonOptions.positive(cmd, "--hidden", hidden);
-        CommonOptions.positive(cmd, "--embedding", embedding);
+        CommonOptions.width(cmd, "--hidden", hidden);
+        CommonOptions.width(cmd, "--embedding", embedding);
         CommonOptions.positive(cmd, "--seq-len", seqLen);
         CommonOptions.positive(cmd, "--batch", batch);
         CommonOptions.positive(cmd, "--val-chars", valChars);
-        if (sampleLength < 0 || !(lr > 0) || !Double.isFinite(lr)) {
-            throw usageError("--sample-length must be >= 0 and --lr finite and > 0, got " + sampleLength + " and " + lr);
+        CommonOptions.finitePositive(cmd, "--lr", lr);
+        if (sampleLength < 0) {
+            throw usageError("--sample-length must be >= 0, got " + sampleLength);
         }
     }
 

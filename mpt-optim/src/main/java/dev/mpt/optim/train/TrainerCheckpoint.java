@@ -1,9 +1,6 @@
 package dev.mpt.optim.train;
 
 import dev.mpt.core.Tensor;
-import dev.mpt.nn.Buffer;
-import dev.mpt.nn.Module;
-import dev.mpt.nn.Parameter;
 import dev.mpt.nn.checkpoint.Checkpoints;
 import dev.mpt.nn.checkpoint.NamedTensor;
 import dev.mpt.nn.checkpoint.Safetensors;
@@ -12,7 +9,6 @@ import dev.mpt.nn.checkpoint.SafetensorsFile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,31 +66,25 @@ final class TrainerCheckpoint {
             throw new IllegalArgumentException("Trainer.restore: rng.state is missing or not a long: "
                     + meta.get("rng.state"), e);
         }
-        Module model = trainer.model();
-        // Check the model part first, so that nothing changes unless every part fits.
-        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            check(f.tensor(MODEL + e.getKey()), e.getValue().value());
-        }
-        for (Map.Entry<String, Buffer> e : model.namedBuffers().entrySet()) {
-            check(f.tensor(MODEL + e.getKey()), e.getValue().value());
-        }
-        List<NamedTensor> modelTensors = new ArrayList<>();
-        for (NamedTensor t : f.tensors()) {
-            if (t.name().startsWith(MODEL)) {
-                modelTensors.add(new NamedTensor(t.name().substring(MODEL.length()), t.dtype(), t.shape(), t.floats(),
-                        t.bits()));
-            }
-        }
-        Map<String, Tensor> state = Checkpoints.toTensors(modelTensors);
-        OptimizerCheckpoint.read(OPTIM, f, trainer.optimizer());   // checks its part, then restores it
-        Checkpoints.loadStateDict(model, state);                    // copies into the existing storage
+        Map<String, Tensor> state = Checkpoints.toTensors(modelTensors(f));
+        // Every part is checked before any is changed: the model's names, dtypes, shapes and
+        // finiteness here, the optimizer's (masters, moments, counts, scaler) inside its restore,
+        // which changes nothing when it throws; the model is written only after both passed.
+        Checkpoints.checkStateDict("Trainer.restore", trainer.model(), state);
+        OptimizerCheckpoint.read(OPTIM, f, trainer.optimizer());
+        Checkpoints.loadStateDict(trainer.model(), state);
         trainer.random().setState(rng);
     }
 
-    private static void check(NamedTensor t, Tensor target) {
-        if (t.dtype() != target.dtype() || !Arrays.equals(t.shape(), target.shape())) {
-            throw new IllegalArgumentException("Trainer.restore: tensor '" + t.name() + "' is " + t.dtype()
-                    + Arrays.toString(t.shape()) + ", the model has " + target.dtype() + Arrays.toString(target.shape()));
+    /** The tensors under {@code model.}, renamed without the prefix. */
+    private static List<NamedTensor> modelTensors(SafetensorsFile f) {
+        List<NamedTensor> out = new ArrayList<>();
+        for (NamedTensor t : f.tensors()) {
+            if (t.name().startsWith(MODEL)) {
+                out.add(new NamedTensor(t.name().substring(MODEL.length()), t.dtype(), t.shape(), t.floats(),
+                        t.bits()));
+            }
         }
+        return out;
     }
 }
