@@ -1,14 +1,17 @@
 package dev.mpt.optim.train;
 
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import dev.mpt.nn.checkpoint.Checkpoints;
 import dev.mpt.nn.checkpoint.NamedTensor;
 import dev.mpt.nn.checkpoint.Safetensors;
 import dev.mpt.nn.checkpoint.SafetensorsFile;
-
+import dev.mpt.nn.checkpoint.SafetensorsReader;
+import dev.mpt.optim.amp.ParameterState;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,25 +49,31 @@ final class TrainerCheckpoint {
 
     /**
      * Restores what {@link #write} wrote into {@code trainer}; nothing changes when the file does
-     * not match.
+     * not match. The header is checked first (format, precision, and every tensor's name, dtype and
+     * shape against the model and the optimizer), so a file that does not fit is refused before
+     * any tensor data is read or allocated.
      */
     static void read(Trainer trainer, Path file) throws IOException {
-        SafetensorsFile f = Safetensors.read(file);
-        Map<String, String> meta = f.metadata();
-        if (!Trainer.CHECKPOINT_FORMAT.equals(meta.get("format"))) {
-            throw new IllegalArgumentException("Trainer.restore: " + file + " is not a trainer checkpoint (format '"
-                    + meta.get("format") + "', expected '" + Trainer.CHECKPOINT_FORMAT + "')");
-        }
-        if (!trainer.precision().name().equals(meta.get("precision"))) {
-            throw new IllegalArgumentException("Trainer.restore: checkpoint precision " + meta.get("precision")
-                    + " differs from this trainer's " + trainer.precision());
-        }
+        SafetensorsFile f;
         long rng;
-        try {
-            rng = Long.parseLong(String.valueOf(meta.get("rng.state")));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("Trainer.restore: rng.state is missing or not a long: "
-                    + meta.get("rng.state"), e);
+        try (SafetensorsReader r = Safetensors.open(file)) {
+            Map<String, String> meta = r.metadata();
+            if (!Trainer.CHECKPOINT_FORMAT.equals(meta.get("format"))) {
+                throw new IllegalArgumentException("Trainer.restore: " + file + " is not a trainer checkpoint (format '"
+                        + meta.get("format") + "', expected '" + Trainer.CHECKPOINT_FORMAT + "')");
+            }
+            if (!trainer.precision().name().equals(meta.get("precision"))) {
+                throw new IllegalArgumentException("Trainer.restore: checkpoint precision " + meta.get("precision")
+                        + " differs from this trainer's " + trainer.precision());
+            }
+            try {
+                rng = Long.parseLong(String.valueOf(meta.get("rng.state")));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("Trainer.restore: rng.state is missing or not a long: "
+                        + meta.get("rng.state"), e);
+            }
+            checkHeader(trainer, r);
+            f = r.readAll();
         }
         Map<String, Tensor> state = Checkpoints.toTensors(modelTensors(f));
         // Every part is checked before any is changed: the model's names, dtypes, shapes and
@@ -74,6 +83,52 @@ final class TrainerCheckpoint {
         OptimizerCheckpoint.read(OPTIM, f, trainer.optimizer());
         Checkpoints.loadStateDict(trainer.model(), state);
         trainer.random().setState(rng);
+    }
+
+    /**
+     * Refuses a header that lacks a tensor of this trainer, declares one it has no slot for, or
+     * declares one with another dtype or shape than its slot's.
+     */
+    private static void checkHeader(Trainer trainer, SafetensorsReader r) {
+        Map<String, Slot> slots = new LinkedHashMap<>();
+        trainer.model().namedParameters().forEach((n, p) -> slots.put(MODEL + n, new Slot(p.value().dtype(),
+                p.value().shape())));
+        trainer.model().namedBuffers().forEach((n, b) -> slots.put(MODEL + n, new Slot(b.value().dtype(),
+                b.value().shape())));
+        for (ParameterState ps : trainer.optimizer().masterWeights().snapshot()) {
+            Slot fp32 = new Slot(DType.FP32, ps.shape());
+            if (ps.master() != null) {
+                slots.put(OPTIM + "master." + ps.name(), fp32);
+            }
+            ps.optimizerState().keySet().forEach(k -> slots.put(OPTIM + "state." + ps.name() + "." + k, fp32));
+        }
+        List<String> problems = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        for (String n : slots.keySet()) {
+            if (!r.contains(n)) {
+                missing.add(n);
+            }
+        }
+        if (!missing.isEmpty()) {
+            problems.add("missing tensors " + missing);
+        }
+        for (String n : r.names()) {
+            Slot slot = slots.get(n);
+            if (slot == null) {
+                problems.add("unexpected tensor '" + n + "'");
+            } else if (r.dtype(n) != slot.dtype() || !Arrays.equals(r.shape(n), slot.shape())) {
+                problems.add("'" + n + "' is " + r.dtype(n) + Arrays.toString(r.shape(n)) + ", this trainer has "
+                        + slot.dtype() + Arrays.toString(slot.shape()));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("Trainer.restore: " + r.file() + " does not fit this trainer (nothing "
+                    + "was changed): " + String.join("; ", problems));
+        }
+    }
+
+    /** A tensor's dtype and shape, as the trainer holds it. */
+    private record Slot(DType dtype, int[] shape) {
     }
 
     /** The tensors under {@code model.}, renamed without the prefix. */

@@ -89,6 +89,67 @@ class TrainerRestoreTest {
         assertEquals(before, state(small), "a refused restore changes no part of the trainer");
     }
 
+    /**
+     * A trainer checkpoint with one more F32 tensor of 2^31 - 9 elements (8 GiB) whose data is a
+     * hole of a sparse file: restore must refuse it from the header, before reading any data.
+     */
+    @Test
+    void aFileWithAHugeExtraTensorIsRefusedFromItsHeader(@TempDir Path dir) throws IOException {
+        var rng = new SplittableRandom(5);
+        Trainer t = trainer(new Sequential(new Linear(4, 8, rng), new ReLU(), new Linear(8, 3, rng)));
+        train(t, 2, 6);
+        Path saved = dir.resolve("saved.safetensors");
+        t.save(saved);
+        List<String> before = state(t);
+        long huge = Integer.MAX_VALUE - 8;
+        Path sparse = withHole(Safetensors.read(saved), dir.resolve("sparse.safetensors"), "optim.extra", huge);
+        assertTrue(java.nio.file.Files.size(sparse) > 8_000_000_000L);
+        var e = assertThrows(IllegalArgumentException.class, () -> t.restore(sparse));
+        assertTrue(e.getMessage().contains(sparse.toString()) && e.getMessage().contains("unexpected tensor 'optim.extra'"),
+                e.getMessage());
+        assertEquals(before, state(t), "a refused restore changes no part of the trainer");
+    }
+
+    /** Writes {@code f}'s tensors and metadata plus an F32 tensor {@code extra} of {@code numel} elements left as a hole. */
+    private static Path withHole(SafetensorsFile f, Path to, String extra, long numel) throws IOException {
+        StringBuilder json = new StringBuilder("{");
+        java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+        long offset = 0;
+        for (NamedTensor nt : f.tensors()) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) nt.byteSize()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            if (nt.dtype() == DType.FP32) {
+                b.asFloatBuffer().put(nt.floats());
+            } else {
+                b.asShortBuffer().put(nt.bits());
+            }
+            data.write(b.array());
+            json.append('"').append(nt.name()).append("\":{\"dtype\":\"").append(Safetensors.dtypeName(nt.dtype()))
+                    .append("\",\"shape\":").append(Arrays.toString(nt.shape()).replace(" ", ""))
+                    .append(",\"data_offsets\":[").append(offset).append(',').append(offset + nt.byteSize()).append("]},");
+            offset += nt.byteSize();
+        }
+        json.append('"').append(extra).append("\":{\"dtype\":\"F32\",\"shape\":[").append(numel)
+                .append("],\"data_offsets\":[").append(offset).append(',').append(offset + 4 * numel).append("]},");
+        json.append('"').append(Safetensors.METADATA_KEY).append("\":{");
+        String sep = "";
+        for (Map.Entry<String, String> m : f.metadata().entrySet()) {
+            json.append(sep).append('"').append(m.getKey()).append("\":\"").append(m.getValue()).append('"');
+            sep = ",";
+        }
+        json.append("}}");
+        while (json.length() % 8 != 0) {
+            json.append(' ');
+        }
+        byte[] h = json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(to.toFile(), "rw")) {
+            raf.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
+            raf.write(h);
+            raf.write(data.toByteArray());
+            raf.setLength(8 + h.length + offset + 4 * numel);
+        }
+        return to;
+    }
+
     private static Trainer withBatchNorm(long seed) {
         var rng = new SplittableRandom(seed);
         return trainer(new Sequential(new Linear(4, 8, rng), new BatchNorm1d(8), new ReLU(), new Linear(8, 3, rng)));
