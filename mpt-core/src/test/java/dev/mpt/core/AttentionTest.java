@@ -130,6 +130,7 @@ class AttentionTest {
         float scale = (float) (1.0 / Math.sqrt(q.size(3)));
         float[] bias = new float[b * tq * tk];
         float[] alive = new float[b * tq];
+        float[] pm = pad == null ? null : pad.toFloatArray();
         for (int r = 0; r < b; r++) {
             for (int i = 0; i < tq; i++) {
                 for (int j = 0; j < tk; j++) {
