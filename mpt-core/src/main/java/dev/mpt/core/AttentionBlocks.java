@@ -217,22 +217,49 @@ final class AttentionBlocks {
      * FP32 in index order. Returns the largest score (-inf when every key is masked).
      */
     private float scores(int b, int i, int j0, int cols, float[] qf, int qo, float[] kf, float[] s) {
+        rowDots(qf, qo, kf, cols, d, s);
         float max = Float.NEGATIVE_INFINITY;
         for (int c = 0; c < cols; c++) {
             if (!visible(b, i, j0 + c)) {
                 s[c] = Float.NEGATIVE_INFINITY;
-                continue;
+            } else {
+                s[c] *= scale;
+                max = Math.max(max, s[c]);
             }
-            int ko = c * d;
-            float dot = 0f;
-            for (int e = 0; e < d; e++) {
-                dot += qf[qo + e] * kf[ko + e];
-            }
-            float sc = scale * dot;
-            s[c] = sc;
-            max = Math.max(max, sc);
         }
         return max;
+    }
+
+    /**
+     * {@code out[c] = x[xo..xo+n) . m[c*n..(c+1)*n)} for {@code c < rows}, each an FP32 sum in index
+     * order; four rows at a time as four independent chains (the same sums as {@link #dot}).
+     */
+    private static void rowDots(float[] x, int xo, float[] m, int rows, int n, float[] out) {
+        int c = 0;
+        for (; c + 4 <= rows; c += 4) {
+            int m0 = c * n;
+            int m1 = m0 + n;
+            int m2 = m1 + n;
+            int m3 = m2 + n;
+            float s0 = 0f;
+            float s1 = 0f;
+            float s2 = 0f;
+            float s3 = 0f;
+            for (int e = 0; e < n; e++) {
+                float v = x[xo + e];
+                s0 += v * m[m0 + e];
+                s1 += v * m[m1 + e];
+                s2 += v * m[m2 + e];
+                s3 += v * m[m3 + e];
+            }
+            out[c] = s0;
+            out[c + 1] = s1;
+            out[c + 2] = s2;
+            out[c + 3] = s3;
+        }
+        for (; c < rows; c++) {
+            out[c] = dot(x, xo, m, c * n, n);
+        }
     }
 
     // ---------------------------------------------------------------- backward
@@ -306,6 +333,7 @@ final class AttentionBlocks {
         float[] kf = SCRATCH.get(S_K, BLOCK_K * d);
         float[] vf = SCRATCH.get(S_V, BLOCK_K * dv);
         float[] s = SCRATCH.get(S_SC, BLOCK_K);
+        float[] dps = SCRATCH.get(S_X, BLOCK_K);
         widen(q, ((long) bh * tq + i0) * d, qf, rows * d);
         int jEnd = keyEnd(i0, rows);
         for (int j0 = 0; j0 < jEnd; j0 += BLOCK_K) {
@@ -320,14 +348,13 @@ final class AttentionBlocks {
                     continue;
                 }
                 scores(b, i, j0, cols, qf, r * d, kf, s);
-                int go = dOff + row * dv;
+                rowDots(dOut, dOff + row * dv, vf, cols, dv, dps);
                 int qo = row * d;
                 for (int c = 0; c < cols; c++) {
                     if (s[c] == Float.NEGATIVE_INFINITY) {
                         continue;
                     }
-                    float dp = dot(dOut, go, vf, c * dv, dv);
-                    float ds = dScore(s[c], lseI, keep(b, h, i, j0 + c), dp, delta[row]);
+                    float ds = dScore(s[c], lseI, keep(b, h, i, j0 + c), dps[c], delta[row]);
                     if (ds != 0f) {
                         int ko = c * d;
                         for (int e = 0; e < d; e++) {
@@ -349,6 +376,7 @@ final class AttentionBlocks {
         float[] qf = SCRATCH.get(S_Q, d);
         float[] s = SCRATCH.get(S_SC, BLOCK_K);
         float[] dof = SCRATCH.get(S_DO, dv);
+        float[] dps = SCRATCH.get(S_X, BLOCK_K);
         widen(k, ((long) bh * tk + j0) * d, kf, cols * d);
         widen(v, ((long) bh * tk + j0) * dv, vf, cols * dv);
         int iStart = causal ? Math.min(j0, tq) : 0;
@@ -362,6 +390,7 @@ final class AttentionBlocks {
             scores(b, i, j0, cols, qf, 0, kf, s);
             int go = dOff + row * dv;
             System.arraycopy(dOut, go, dof, 0, dv);
+            rowDots(dof, 0, vf, cols, dv, dps);
             for (int c = 0; c < cols; c++) {
                 if (s[c] == Float.NEGATIVE_INFINITY) {
                     continue;
@@ -376,8 +405,7 @@ final class AttentionBlocks {
                         dvOut[vo + e] += pr * dof[e];
                     }
                 }
-                float dp = dot(dof, 0, vf, c * dv, dv);
-                float ds = dScore(s[c], lseI, z, dp, delta[row]);
+                float ds = dScore(s[c], lseI, z, dps[c], delta[row]);
                 if (ds != 0f) {
                     int ko = (bh * tk + j) * d;
                     for (int e = 0; e < d; e++) {
