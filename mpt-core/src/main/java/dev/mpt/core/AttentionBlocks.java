@@ -2,7 +2,6 @@ package dev.mpt.core;
 
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.kernel.ThreadScratch;
-import dev.mpt.core.number.BFloat16;
 import dev.mpt.core.number.DType;
 
 /**
@@ -432,32 +431,21 @@ final class AttentionBlocks {
         int o = t.offset + (int) from;
         if (t.dtype == DType.FP32) {
             System.arraycopy(t.floats, o, dst, 0, n);
-        } else if (t.dtype == DType.FP16) {
-            for (int e = 0; e < n; e++) {
-                dst[e] = Float.float16ToFloat(t.shorts[o + e]);
-            }
         } else {
-            for (int e = 0; e < n; e++) {
-                dst[e] = BFloat16.toFloat(t.shorts[o + e]);
-            }
+            Conversions.widen(t.dtype, t.shorts, o, dst, 0, n);
         }
     }
 
     private float widen(short bits) {
-        return dt == DType.FP16 ? Float.float16ToFloat(bits) : BFloat16.toFloat(bits);
+        return Conversions.widen(dt, bits);
     }
 
-    /** {@code v} rounded to the compute dtype (to nearest even) and widened back. */
     private float round(float v) {
-        return switch (dt) {
-            case FP32 -> v;
-            case FP16 -> Float.float16ToFloat(Float.floatToFloat16(v));
-            case BF16 -> BFloat16.toFloat(BFloat16.fromFloat(v));
-        };
+        return Conversions.round(dt, v);
     }
 
     private short narrow(float v) {
-        return dt == DType.FP16 ? Float.floatToFloat16(v) : BFloat16.fromFloat(v);
+        return Conversions.narrow(dt, v);
     }
 
     private static Tensor f32(float[] data, int... shape) {
