@@ -84,6 +84,48 @@ final class SetupCheck {
         }
     }
 
+    /**
+     * {@code |got - want| <= tol}, where {@code want} is a double-precision reference.
+     *
+     * @param element names the element, e.g. {@code dw[3, 1, 0, 2]}
+     */
+    static void near(String what, String element, double got, double want, double tol) {
+        if (!(Math.abs(got - want) <= tol)) {
+            throw new IllegalStateException(what + ": " + element + " is " + got + ", the double reference is " + want
+                    + " (tolerance " + tol + ")");
+        }
+    }
+
+    /**
+     * Error bound of a value accumulated in FP32 from {@code n} products (or terms) in any order,
+     * then rounded {@code roundings} times to {@code out}: {@code gamma_n sum |a_k b_k|} with
+     * {@code gamma_n = n u / (1 - n u)}, {@code u = 2^-24} (Higham 3.1; exact products of FP16 or
+     * BF16 values only make it safer), plus per rounding half an ulp of {@code out} relative to
+     * the value ({@code 2^-24}, {@code 2^-11}, {@code 2^-8}) and half its smallest subnormal.
+     *
+     * @param exact  the exact value (double reference)
+     * @param absSum {@code sum |a_k b_k|}
+     */
+    static double dotBound(int n, double exact, double absSum, DType out, int roundings) {
+        double gamma = n * 0x1p-24 / (1 - n * 0x1p-24);
+        double acc = gamma * absSum * (1 + 0x1p-40);
+        double unit = switch (out) {
+            case FP32 -> 0x1p-24;
+            case FP16 -> 0x1p-11;
+            case BF16 -> 0x1p-8;
+        };
+        double tiny = switch (out) {
+            case FP32 -> 0x1p-150;
+            case FP16 -> 0x1p-25;
+            case BF16 -> 0x1p-134;
+        };
+        double bound = acc;
+        for (int r = 0; r < roundings; r++) {
+            bound += unit * (Math.abs(exact) + bound) + tiny;
+        }
+        return bound;
+    }
+
     private static float value(DType dtype, Object array, int index) {
         return switch (dtype) {
             case FP32 -> ((float[]) array)[index];
