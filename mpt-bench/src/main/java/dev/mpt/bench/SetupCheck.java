@@ -109,21 +109,40 @@ final class SetupCheck {
     static double dotBound(int n, double exact, double absSum, DType out, int roundings) {
         double gamma = n * 0x1p-24 / (1 - n * 0x1p-24);
         double acc = gamma * absSum * (1 + 0x1p-40);
-        double unit = switch (out) {
-            case FP32 -> 0x1p-24;
-            case FP16 -> 0x1p-11;
-            case BF16 -> 0x1p-8;
-        };
-        double tiny = switch (out) {
-            case FP32 -> 0x1p-150;
-            case FP16 -> 0x1p-25;
-            case BF16 -> 0x1p-134;
-        };
+        double unit = unit(out);
+        double tiny = tiny(out);
         double bound = acc;
         for (int r = 0; r < roundings; r++) {
             bound += unit * (Math.abs(exact) + bound) + tiny;
         }
         return bound;
+    }
+
+    /** Half an ulp of 1 in {@code dtype}, its unit roundoff: 2^-24, 2^-11 (FP16), 2^-8 (BF16). */
+    static double unit(DType dtype) {
+        return switch (dtype) {
+            case FP32 -> 0x1p-24;
+            case FP16 -> 0x1p-11;
+            case BF16 -> 0x1p-8;
+        };
+    }
+
+    /** Half the smallest subnormal of {@code dtype}: the largest rounding error among subnormals. */
+    static double tiny(DType dtype) {
+        return switch (dtype) {
+            case FP32 -> 0x1p-150;
+            case FP16 -> 0x1p-25;
+            case BF16 -> 0x1p-134;
+        };
+    }
+
+    /** {@code v} rounded once to nearest even in {@code dtype}, widened back to FP32. */
+    static float round(DType dtype, float v) {
+        return switch (dtype) {
+            case FP32 -> v;
+            case FP16 -> Half.toFloat(Half.fromFloat(v));
+            case BF16 -> BFloat16.toFloat(BFloat16.fromFloat(v));
+        };
     }
 
     private static float value(DType dtype, Object array, int index) {

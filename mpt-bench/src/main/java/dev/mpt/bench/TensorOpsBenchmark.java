@@ -2,7 +2,6 @@ package dev.mpt.bench;
 
 import dev.mpt.core.Tensor;
 import dev.mpt.core.number.DType;
-import dev.mpt.core.number.Half;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -86,7 +85,7 @@ public class TensorOpsBenchmark {
         for (int i = 0; i < BATCH; i++) {
             for (int j = 0; j < WIDTH; j++) {
                 int k = i * WIDTH + j;
-                SetupCheck.near(what, "biasAdd[" + i + ", " + j + "]", y[k], roundTo(xs[k] + bs[j]), 0);
+                SetupCheck.near(what, "biasAdd[" + i + ", " + j + "]", y[k], SetupCheck.round(dtype, xs[k] + bs[j]), 0);
                 SetupCheck.near(what, "relu[" + i + ", " + j + "]", r[k], xs[k] > 0 ? xs[k] : 0, 0);
             }
         }
@@ -159,11 +158,6 @@ public class TensorOpsBenchmark {
                 SetupCheck.near(what, "logSoftmax: dz[" + i + ", " + c + "]", dz[k], g, tol);
             }
         }
-    }
-
-    /** {@code v} (an FP32 sum) rounded once to the benchmark's dtype. */
-    private float roundTo(float v) {
-        return dtype == DType.FP16 ? Half.toFloat(Half.fromFloat(v)) : v;
     }
 
     @Benchmark

@@ -2,9 +2,7 @@ package dev.mpt.bench;
 
 import dev.mpt.core.Tensor;
 import dev.mpt.core.kernel.Parallel;
-import dev.mpt.core.number.BFloat16;
 import dev.mpt.core.number.DType;
-import dev.mpt.core.number.Half;
 import dev.mpt.nn.Flatten;
 import dev.mpt.nn.Linear;
 import dev.mpt.nn.ReLU;
@@ -166,16 +164,8 @@ public class TrainingStepBenchmark {
         SetupCheck.near(what, "loss", r.loss(), loss,
                 (5 * u + 0x1p-40) * loss + 0x1p-46 * (CLASSES + 2 * maxAbs + Math.log(CLASSES)));
         double scale = r.outcome().scale();
-        double unit = switch (dt) {
-            case FP32 -> u;
-            case FP16 -> 0x1p-11;
-            case BF16 -> 0x1p-8;
-        };
-        double tiny = switch (dt) {
-            case FP32 -> 0x1p-150;
-            case FP16 -> 0x1p-25;
-            case BF16 -> 0x1p-134;
-        };
+        double unit = SetupCheck.unit(dt);
+        double tiny = SetupCheck.tiny(dt);
         float[] after = masters.master(last);
         double gamma = BATCH * u / (1 - BATCH * u);
         for (int c = 0; c < CLASSES; c++) {
@@ -229,19 +219,11 @@ public class TrainingStepBenchmark {
                 }
             }
             for (int o = 0; o < out; o++) {
-                float v = round(dt, round(dt, acc[o]) + b[o]);
+                float v = SetupCheck.round(dt, SetupCheck.round(dt, acc[o]) + b[o]);
                 y[i * out + o] = relu ? Math.max(v, 0f) : v;
             }
         }
         return y;
-    }
-
-    private static float round(DType dt, float v) {
-        return switch (dt) {
-            case FP32 -> v;
-            case FP16 -> Half.toFloat(Half.fromFloat(v));
-            case BF16 -> BFloat16.toFloat(BFloat16.fromFloat(v));
-        };
     }
 
     @TearDown
