@@ -87,8 +87,8 @@ public class ConvBenchmark {
      * Checks {@link #forward} and {@link #forwardBackward} once against a double-precision direct
      * convolution at {@value #CHECKED} random elements of the output, the input gradient, the weight
      * gradient and all of the bias gradient, each within {@link SetupCheck#dotBound} (FP32
-     * accumulation in any order; the output rounded twice to the dtype, product then bias; the
-     * gradients once).
+     * accumulation in any order, rounded once to the dtype; the output within
+     * {@link SetupCheck#biasedDotBound}, the product rounded, then the bias added and rounded).
      */
     private void check() {
         String what = "ConvBenchmark " + dtype;
@@ -113,8 +113,8 @@ public class ConvBenchmark {
             int o = pick.nextInt(c);
             int i = pick.nextInt(s);
             int j = pick.nextInt(s);
-            double sum = bs[o];
-            double abs = Math.abs(bs[o]);
+            double sum = 0;
+            double abs = 0;
             for (int ci = 0; ci < c; ci++) {
                 for (int u = 0; u < KERNEL; u++) {
                     for (int v = 0; v < KERNEL; v++) {
@@ -130,7 +130,7 @@ public class ConvBenchmark {
                 }
             }
             SetupCheck.near(what, "y[" + n + ", " + o + ", " + i + ", " + j + "]", y[((n * c + o) * s + i) * s + j],
-                    sum, SetupCheck.dotBound(c * KERNEL * KERNEL + 1, sum, abs, dtype, 2));
+                    sum + bs[o], SetupCheck.biasedDotBound(c * KERNEL * KERNEL, sum, abs, sum + bs[o], dtype));
             // input gradient dx[n, ci, i, j] = sum_{o, u, v} g[n, o, i - u + 1, j - v + 1] w[o, ci, u, v]
             int ci = o;
             sum = 0;

@@ -118,6 +118,21 @@ final class SetupCheck {
         return bound;
     }
 
+    /**
+     * Error bound of {@code round(round(sum_k a_k b_k) + bias)}: the {@code n} products
+     * accumulated in FP32 and rounded to {@code out} ({@link #dotBound} with one rounding, relative
+     * to the products' sum, which may be far larger than the result when the bias cancels it),
+     * then the bias added and rounded once more, relative to the result.
+     *
+     * @param product    the exact {@code sum_k a_k b_k}
+     * @param absProduct {@code sum_k |a_k b_k|}
+     * @param exact      the exact result, {@code product + bias}
+     */
+    static double biasedDotBound(int n, double product, double absProduct, double exact, DType out) {
+        double b = dotBound(n, product, absProduct, out, 1);
+        return b + unit(out) * (Math.abs(exact) + b) + tiny(out);
+    }
+
     /** Half an ulp of 1 in {@code dtype}, its unit roundoff: 2^-24, 2^-11 (FP16), 2^-8 (BF16). */
     static double unit(DType dtype) {
         return switch (dtype) {

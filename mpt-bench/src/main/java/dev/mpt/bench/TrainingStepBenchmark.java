@@ -1,10 +1,12 @@
 package dev.mpt.bench;
 
+import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.number.DType;
 import dev.mpt.nn.Flatten;
 import dev.mpt.nn.Linear;
+import dev.mpt.nn.Module;
 import dev.mpt.nn.ReLU;
 import dev.mpt.nn.Sequential;
 import dev.mpt.nn.loss.Losses;
@@ -35,9 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * step. The step does about 2 * 256 * (784*1024 + 1024*1024 + 1024*10) * 3 = 2.9 GFLOP of GEMM, so
  * {@code GFLOP/s = 2.9e3 / t_ms}.
  *
- * <p>The setup runs and checks the first step ({@code checkFirstStep}) against a plain-loop twin and
- * a double-precision reference, so a fast but wrong kernel fails the run instead of reporting a
- * figure; the measured steps are the ones after it.
+ * <p>The setup runs and checks the first step ({@code checkFirstStep}) against double-precision
+ * references, so a fast but wrong kernel fails the run instead of reporting a figure; the measured
+ * steps are the ones after it.
  *
  * <p>Run: {@code java --add-modules=jdk.incubator.vector -jar mpt-bench/target/benchmarks.jar TrainingStep}.
  */
@@ -95,46 +97,51 @@ public class TrainingStepBenchmark {
     static final double LR = 0.01;
 
     /**
-     * Runs the first step and checks it against a plain-loop twin, so a fast but wrong kernel fails
-     * the run instead of reporting a figure:
+     * Runs the first step and checks it, so a fast but wrong kernel fails the run instead of
+     * reporting a figure ({@code u = 2^-24}, {@code u_dt} the model dtype's unit roundoff):
      * <ul>
-     * <li>forward: the twin repeats the model's ops to the bit in plain loops (the input rounded to
-     *     the model's dtype; each Linear one in-order FMA chain per element, as {@code Gemm}
-     *     specifies, rounded to the dtype, then the bias added in FP32 and rounded; ReLU), and the
-     *     step's loss must be within {@code 5u |L| + 2^-46 (C + 2 max|z| + log C)} of the
-     *     cross-entropy of the twin's logits in double ({@code u = 2^-24}; the bound counted in
-     *     mpt-nn's {@code LossesTest});
-     * <li>backward and update: the change of the last layer's FP32 masters, divided by the
-     *     learning rate (the first SGD step moves by {@code lr g}), must be within the bound below
-     *     of the double gradient {@code g = sum_i (p_i - q_i) h_i / N} from the twin's activations.
+     * <li>forward, layer by layer on the step's batch: each {@code Linear}'s output against the
+     *     double {@code sum_p w h + b} of the same input, within {@link SetupCheck#biasedDotBound}
+     *     (FP32 accumulation in any order, rounded to the dtype, then the bias added), each ReLU
+     *     exactly; so any kernel order (or a native backend) passes and a wrong element fails;
+     * <li>the step's loss against the double cross-entropy of those logits, within
+     *     {@code 5u |L| + 2^-46 (C + 2 max|z| + log C)} (the bound counted in mpt-nn's
+     *     {@code LossesTest}; a forward pass gives the same bits in any batch and thread count);
+     * <li>backward and update: the change of the last layer's FP32 masters divided by the learning
+     *     rate (the first SGD step moves by {@code lr g}) against the double gradient
+     *     {@code g = sum_i (p_i - q_i) h_i / N}. Each logit gradient is within {@code 6.4u / N} of
+     *     {@code (p - q) / N} (LossesTest), then scaled by the loss scale S (exact) and rounded to
+     *     the dtype ({@code u_dt} relative, half the smallest subnormal absolute); the weight
+     *     gradient is an FP32 sum of 256 products ({@code gamma_256}, any order) rounded to the
+     *     dtype; unscaling divides by a power of two (exact); the update {@code w - lr g} and the
+     *     difference taken here add {@code 2u |g| + u |w| / lr}.
      * </ul>
-     * The gradient bound: each logit gradient is within {@code 6.4u / N} of {@code (p - q)/N}
-     * (LossesTest), then scaled by the loss scale S (exact) and rounded to the dtype
-     * ({@code u_dt} relative, half the smallest subnormal absolute); the weight gradient is an
-     * FP32 sum of 256 products ({@code gamma_256}, any order) rounded to the dtype; the unscale
-     * divides by a power of two (exact); the update {@code w - lr g} and the difference taken
-     * here add {@code 2u |g| + u |w| / lr}.
      */
+    @SuppressWarnings("try") // the NoGrad scope only needs to be open
     private void checkFirstStep(Sequential model) {
         String what = "TrainingStepBenchmark " + precision;
         DType dt = precision.modelDtype();
         var masters = trainer.optimizer().masterWeights();
         String last = "5.weight";
         float[] before = masters.master(last);
-        // the twin's forward, from the converted weights
-        float[] h = inputs.to(dt).toFloatArray();
-        int width = FEATURES;
-        for (int layer : new int[] {1, 3, 5}) {
-            float[] w = model.namedParameters().get(layer + ".weight").value().toFloatArray();
-            float[] b = model.namedParameters().get(layer + ".bias").value().toFloatArray();
-            int out = b.length;
-            h = linear(h, width, w, b, out, dt, layer != 5);
-            if (layer == 3) {
-                hidden2 = h;
+        Tensor h = inputs.to(dt);
+        float[] hidden2 = null;
+        try (NoGrad scope = NoGrad.enter()) {
+            for (Module layer : model.layers()) {
+                float[] in = h.toFloatArray();
+                h = layer.forward(h);
+                float[] out = h.toFloatArray();
+                if (layer instanceof Linear) {
+                    checkLinear(what, layer, in, out, dt);
+                } else if (layer instanceof ReLU) {
+                    for (int k = 0; k < out.length; k++) {
+                        SetupCheck.near(what, "ReLU element " + k, out[k], Math.max(in[k], 0f), 0);
+                    }
+                    hidden2 = out;
+                }
             }
-            width = out;
         }
-        float[] logits = h;
+        float[] logits = h.toFloatArray();
         StepResult r = trainer.step(inputs, labels);
         if (r.outcome().skipped()) {
             throw new IllegalStateException(what + ": the first step was skipped at scale " + r.outcome().scale()
@@ -193,37 +200,26 @@ public class TrainingStepBenchmark {
         }
     }
 
-    /** The second hidden layer's output of the twin's forward pass, kept for the gradient. */
-    private float[] hidden2;
-
-    /**
-     * The twin of {@code Linear} (and ReLU): {@code y[i][o] = round(round(chain_p fma(x[i][p],
-     * w[o][p])) + b[o])} with the chain in order from p = 0 in FP32 and {@code round} to the dtype.
-     */
-    private static float[] linear(float[] x, int in, float[] w, float[] b, int out, DType dt, boolean relu) {
-        float[] wt = new float[in * out];
-        for (int o = 0; o < out; o++) {
-            for (int p = 0; p < in; p++) {
-                wt[p * out + o] = w[o * in + p];
-            }
-        }
+    /** A Linear layer's output {@code y = x w^T + b} against the double sums, within {@link SetupCheck#biasedDotBound}. */
+    private static void checkLinear(String what, Module layer, float[] x, float[] y, DType dt) {
+        float[] w = layer.namedParameters().get("weight").value().toFloatArray();
+        float[] b = layer.namedParameters().get("bias").value().toFloatArray();
+        int out = b.length;
+        int in = w.length / out;
         int rows = x.length / in;
-        float[] y = new float[rows * out];
-        float[] acc = new float[out];
         for (int i = 0; i < rows; i++) {
-            java.util.Arrays.fill(acc, 0f);
-            for (int p = 0; p < in; p++) {
-                float xp = x[i * in + p];
-                for (int o = 0; o < out; o++) {
-                    acc[o] = Math.fma(xp, wt[p * out + o], acc[o]);
-                }
-            }
             for (int o = 0; o < out; o++) {
-                float v = SetupCheck.round(dt, SetupCheck.round(dt, acc[o]) + b[o]);
-                y[i * out + o] = relu ? Math.max(v, 0f) : v;
+                double sum = 0;
+                double abs = 0;
+                for (int p = 0; p < in; p++) {
+                    double t = (double) x[i * in + p] * w[o * in + p];
+                    sum += t;
+                    abs += Math.abs(t);
+                }
+                SetupCheck.near(what, layer + " output [" + i + ", " + o + "]", y[i * out + o], sum + b[o],
+                        SetupCheck.biasedDotBound(in, sum, abs, sum + b[o], dt));
             }
         }
-        return y;
     }
 
     @TearDown
