@@ -84,6 +84,82 @@ final class SetupCheck {
         }
     }
 
+    /**
+     * {@code |got - want| <= tol}, where {@code want} is a double-precision reference.
+     *
+     * @param element names the element, e.g. {@code dw[3, 1, 0, 2]}
+     */
+    static void near(String what, String element, double got, double want, double tol) {
+        if (!(Math.abs(got - want) <= tol)) {
+            throw new IllegalStateException(what + ": " + element + " is " + got + ", the double reference is " + want
+                    + " (tolerance " + tol + ")");
+        }
+    }
+
+    /**
+     * Error bound of a value accumulated in FP32 from {@code n} products (or terms) in any order,
+     * then rounded {@code roundings} times to {@code out}: {@code gamma_n sum |a_k b_k|} with
+     * {@code gamma_n = n u / (1 - n u)}, {@code u = 2^-24} (Higham 3.1; exact products of FP16 or
+     * BF16 values only make it safer), plus per rounding half an ulp of {@code out} relative to
+     * the value ({@code 2^-24}, {@code 2^-11}, {@code 2^-8}) and half its smallest subnormal.
+     *
+     * @param exact  the exact value (double reference)
+     * @param absSum {@code sum |a_k b_k|}
+     */
+    static double dotBound(int n, double exact, double absSum, DType out, int roundings) {
+        double gamma = n * 0x1p-24 / (1 - n * 0x1p-24);
+        double acc = gamma * absSum * (1 + 0x1p-40);
+        double unit = unit(out);
+        double tiny = tiny(out);
+        double bound = acc;
+        for (int r = 0; r < roundings; r++) {
+            bound += unit * (Math.abs(exact) + bound) + tiny;
+        }
+        return bound;
+    }
+
+    /**
+     * Error bound of {@code round(round(sum_k a_k b_k) + bias)}: the {@code n} products
+     * accumulated in FP32 and rounded to {@code out} ({@link #dotBound} with one rounding, relative
+     * to the products' sum, which may be far larger than the result when the bias cancels it),
+     * then the bias added and rounded once more, relative to the result.
+     *
+     * @param product    the exact {@code sum_k a_k b_k}
+     * @param absProduct {@code sum_k |a_k b_k|}
+     * @param exact      the exact result, {@code product + bias}
+     */
+    static double biasedDotBound(int n, double product, double absProduct, double exact, DType out) {
+        double b = dotBound(n, product, absProduct, out, 1);
+        return b + unit(out) * (Math.abs(exact) + b) + tiny(out);
+    }
+
+    /** Half an ulp of 1 in {@code dtype}, its unit roundoff: 2^-24, 2^-11 (FP16), 2^-8 (BF16). */
+    static double unit(DType dtype) {
+        return switch (dtype) {
+            case FP32 -> 0x1p-24;
+            case FP16 -> 0x1p-11;
+            case BF16 -> 0x1p-8;
+        };
+    }
+
+    /** Half the smallest subnormal of {@code dtype}: the largest rounding error among subnormals. */
+    static double tiny(DType dtype) {
+        return switch (dtype) {
+            case FP32 -> 0x1p-150;
+            case FP16 -> 0x1p-25;
+            case BF16 -> 0x1p-134;
+        };
+    }
+
+    /** {@code v} rounded once to nearest even in {@code dtype}, widened back to FP32. */
+    static float round(DType dtype, float v) {
+        return switch (dtype) {
+            case FP32 -> v;
+            case FP16 -> Half.toFloat(Half.fromFloat(v));
+            case BF16 -> BFloat16.toFloat(BFloat16.fromFloat(v));
+        };
+    }
+
     private static float value(DType dtype, Object array, int index) {
         return switch (dtype) {
             case FP32 -> ((float[]) array)[index];

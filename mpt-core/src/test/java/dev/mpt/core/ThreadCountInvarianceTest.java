@@ -47,6 +47,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <li>matmul {@code [256, 192] x [192, 160]} and its two backward products: volume about
  *     {@code 7.9e6 >= PARALLEL_MIN_VOLUME = 128^3}, so the blocked GEMM splits {@code ceil(256 /
  *     mr) >= 16} row slivers into {@code 2 threads} row tasks.
+ * <li>{@link LstmOp} over {@code [T = 3, B = 64, in = 24]}, {@code H = 32}: each step's gate loop
+ *     (forward) and gate-gradient loop (backward) is {@code forRange(B, LstmSequence.ROWS_PER_TASK =
+ *     8)}: 8 chunks; its GEMMs ({@code [192, 24] x [24, 128]} and smaller) stay below
+ *     {@code PARALLEL_MIN_VOLUME} and run on the calling thread.
  * <li>conversions: {@code forRange(n, Grain.CONVERT = 2^18)} over {@code n = 2^21}: 8 chunks.
  * </ul>
  */
@@ -116,6 +120,8 @@ class ThreadCountInvarianceTest {
         CASES.add(new Case("matmul", ThreadCountInvarianceTest::matmul));
         CASES.add(new Case("conv2d", (dt, seed, run) -> conv(run, dt, seed, false)));
         CASES.add(new Case("convTranspose2d", (dt, seed, run) -> conv(run, dt, seed, true)));
+        // the fused LSTM layer: gate loops over batch rows, forward and backward
+        CASES.add(new Case("LstmOp", ThreadCountInvarianceTest::lstm));
         // data movement (serial loops, held to the promise all the same)
         CASES.add(new Case("cat/indexSelect/dropout, serial", (dt, seed, run) -> forwardBackward(run, dt, seed,
                 x -> Tensor.cat(1, x, x.indexSelect(1, 3, 1, 4)).dropout(0.25, SplitMix64.seeded(seed + 1)),
@@ -227,6 +233,36 @@ class ThreadCountInvarianceTest {
         run.bits("dx", x.grad());
         run.bits("dw", w.grad());
         run.bits("db", b.grad());
+    }
+
+    private static void lstm(DType dt, long seed, ThreadInvariance.Run run) {
+        var rng = SplitMix64.seeded(seed);
+        int t = 3;
+        int b = 8 * LstmSequence.ROWS_PER_TASK;
+        int in = 24;
+        int h = 32;
+        Tensor x = Tensor.randn(rng, dt, t, b, in).requiresGrad(true);
+        Tensor h0 = Tensor.randn(rng, dt, b, h).mul(0.5f).detach().requiresGrad(true);
+        Tensor c0 = Tensor.randn(rng, DType.FP32, b, h).requiresGrad(true);
+        Tensor wIh = Tensor.randn(rng, dt, 4 * h, in).mul(0.2f).detach().requiresGrad(true);
+        Tensor wHh = Tensor.randn(rng, dt, 4 * h, h).mul(0.2f).detach().requiresGrad(true);
+        Tensor bIh = Tensor.randn(rng, dt, 4 * h).mul(0.1f).detach().requiresGrad(true);
+        Tensor bHh = Tensor.randn(rng, dt, 4 * h).mul(0.1f).detach().requiresGrad(true);
+        LstmOp.Result r = run.parallel("forward", () -> LstmOp.forward(x, h0, c0, wIh, wHh, bIh, bHh));
+        Tensor gOut = Tensor.randn(rng, r.output().dtype(), r.output().shape());
+        Tensor gCell = Tensor.randn(rng, DType.FP32, b, h);
+        // both outputs feed the loss, so the backward runs through time from the output and the last cell
+        Tensor loss = r.output().to(DType.FP32).mul(gOut.to(DType.FP32)).sum().add(r.lastCell().mul(gCell).sum());
+        run.parallel("backward", () -> loss.backward());
+        run.bits("output", r.output());
+        run.bits("lastCell", r.lastCell());
+        run.bits("dx", x.grad());
+        run.bits("dh0", h0.grad());
+        run.bits("dc0", c0.grad());
+        run.bits("dwIh", wIh.grad());
+        run.bits("dwHh", wHh.grad());
+        run.bits("dbIh", bIh.grad());
+        run.bits("dbHh", bHh.grad());
     }
 
     private static void convert(DType dt, long seed, ThreadInvariance.Run run) {
