@@ -176,6 +176,28 @@ public abstract class Module {
         return this;
     }
 
+    /**
+     * The dtype this module computes in: that of its first parameter not kept FP32 (see
+     * {@link #fp32Parameter}), or FP32 when it has none. Inputs are converted to it for inference
+     * ({@code dev.mpt.nn.eval.Predictor}) and {@link #summary}.
+     */
+    public final DType computeDtype() {
+        for (Parameter p : namedParameters().values()) {
+            if (!p.keepsFp32()) {
+                return p.dtype();
+            }
+        }
+        return DType.FP32;
+    }
+
+    /**
+     * A Keras-style summary for inputs of {@code inputShape} (batch first): per-layer output shapes,
+     * parameter counts and bytes by dtype; see {@link ModelSummary}.
+     */
+    public final ModelSummary summary(int... inputShape) {
+        return ModelSummary.of(this, inputShape);
+    }
+
     /** Clears the gradients of every parameter. */
     public final void zeroGrad() {
         for (Parameter p : namedParameters().values()) {
