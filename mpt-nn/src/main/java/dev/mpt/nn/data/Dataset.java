@@ -20,7 +20,7 @@ import java.util.random.RandomGenerator;
  * }
  * }</pre>
  *
- * <p>Your own data: {@link #of(float[][], int[], int)} from rows, or {@link #of(float[], int[], int[], int)}
+ * <p>Your own data: {@link #ofRows(float[][], int[], int)} from rows, or {@link #of(float[], int[], int[], int)}
  * from one flat array and a sample shape. For float targets (regression, multi-hot labels) use
  * {@link TargetDataset}.
  *
@@ -83,7 +83,7 @@ public final class Dataset {
 
     /**
      * A dataset of one-dimensional samples given as rows ({@code rows[i]} is sample {@code i}), copied
-     * into one array: {@code Dataset.of(new float[][] {{0, 1}, {1, 0}}, new int[] {1, 0}, 2)}.
+     * into one array: {@code Dataset.ofRows(new float[][] {{0, 1}, {1, 0}}, new int[] {1, 0}, 2)}.
      *
      * @param rows       one row per sample, all of the same length >= 1
      * @param labels     one class index in {@code [0, numClasses)} per row
@@ -92,13 +92,13 @@ public final class Dataset {
      *                                  {@code labels} and {@code rows} differ in length, a label is out
      *                                  of range or a feature is NaN or infinite
      */
-    public static Dataset of(float[][] rows, int[] labels, int numClasses) {
+    public static Dataset ofRows(float[][] rows, int[] labels, int numClasses) {
         Objects.requireNonNull(rows, "rows");
         if (rows.length == 0 || rows[0] == null) {
-            throw new IllegalArgumentException("Dataset.of: rows must hold at least one non-null row, got "
+            throw new IllegalArgumentException("Dataset.ofRows: rows must hold at least one non-null row, got "
                     + (rows.length == 0 ? "none" : "null at row 0"));
         }
-        return of(rows, new int[] {rows[0].length}, labels, numClasses);
+        return ofRows(rows, new int[] {rows[0].length}, labels, numClasses);
     }
 
     /**
@@ -107,11 +107,11 @@ public final class Dataset {
      *
      * @param rows         one row of {@code product(featureShape)} floats per sample
      * @param featureShape shape of one sample, e.g. {@code [1, 8, 8]}
-     * @throws IllegalArgumentException as {@link #of(float[][], int[], int)}, and when a row's length
+     * @throws IllegalArgumentException as {@link #ofRows(float[][], int[], int)}, and when a row's length
      *                                  is not {@code product(featureShape)}
      */
-    public static Dataset of(float[][] rows, int[] featureShape, int[] labels, int numClasses) {
-        return of(flatten("Dataset.of", rows, featureShape), labels, featureShape, numClasses);
+    public static Dataset ofRows(float[][] rows, int[] featureShape, int[] labels, int numClasses) {
+        return of(flatten("Dataset.ofRows", rows, featureShape), labels, featureShape, numClasses);
     }
 
     /** Copies equal-length rows into one array, checking each row's length against {@code shape}. */

@@ -12,7 +12,7 @@ import java.util.random.RandomGenerator;
  * {@link #featureShape()} and a row of targets of shape {@link #targetShape()}.
  *
  * <pre>{@code
- * TargetDataset houses = TargetDataset.of(rows, prices);            // float[][] x, float[] y
+ * TargetDataset houses = TargetDataset.regression(rows, prices);            // float[][] x, float[] y
  * for (TargetBatch b : houses.batches(32, rng)) {
  *     Tensor loss = Losses.mse(model.forward(b.inputs()), b.targets());
  *     ...
@@ -68,30 +68,30 @@ public final class TargetDataset {
     }
 
     /** Regression with one value per sample: {@code rows[i]} has target {@code targets[i]}; shape {@code [1]}. */
-    public static TargetDataset of(float[][] rows, float[] targets) {
+    public static TargetDataset regression(float[][] rows, float[] targets) {
         Objects.requireNonNull(targets, "targets");
         float[][] t = new float[targets.length][];
         for (int i = 0; i < t.length; i++) {
             t[i] = new float[] {targets[i]};
         }
-        return of(rows, t);
+        return ofRows(rows, t);
     }
 
     /** Samples and targets as rows, each side of one length ({@code [rowLength]} shapes). */
-    public static TargetDataset of(float[][] rows, float[][] targets) {
+    public static TargetDataset ofRows(float[][] rows, float[][] targets) {
         Objects.requireNonNull(rows, "rows");
         Objects.requireNonNull(targets, "targets");
         if (rows.length != targets.length) {
-            throw new IllegalArgumentException("TargetDataset.of: " + rows.length + " rows but " + targets.length
+            throw new IllegalArgumentException("TargetDataset.ofRows: " + rows.length + " rows but " + targets.length
                     + " targets");
         }
         if (rows.length == 0 || rows[0] == null || targets[0] == null) {
-            throw new IllegalArgumentException("TargetDataset.of: needs at least one non-null row and target");
+            throw new IllegalArgumentException("TargetDataset.ofRows: needs at least one non-null row and target");
         }
         int[] fShape = {rows[0].length};
         int[] tShape = {targets[0].length};
-        return of(Dataset.flatten("TargetDataset.of", rows, fShape), fShape,
-                Dataset.flatten("TargetDataset.of targets", targets, tShape), tShape);
+        return of(Dataset.flatten("TargetDataset.ofRows", rows, fShape), fShape,
+                Dataset.flatten("TargetDataset.ofRows targets", targets, tShape), tShape);
     }
 
     /**
@@ -123,7 +123,7 @@ public final class TargetDataset {
                 t[i][c] = 1;
             }
         }
-        return of(rows, t);
+        return ofRows(rows, t);
     }
 
     private static void checkFinite(String what, float[] v, int rowSize) {
