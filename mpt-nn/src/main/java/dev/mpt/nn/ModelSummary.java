@@ -109,7 +109,7 @@ public record ModelSummary(List<Row> rows, int[] inputShape, int[] output, long 
         if (m instanceof Sequential s) {
             List<Module> layers = s.layers();
             for (int i = 0; i < layers.size(); i++) {
-                x = walk(prefix + i, layers.get(i), x, rows, false);
+                x = walk(prefix.isEmpty() ? String.valueOf(i) : prefix + "." + i, layers.get(i), x, rows, false);
             }
             return x;
         }
