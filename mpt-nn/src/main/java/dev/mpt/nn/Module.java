@@ -58,6 +58,13 @@ public abstract class Module {
         return register(parameters, name, new Parameter(init, false));
     }
 
+    /**
+     * Registers a parameter made with {@link Parameter#of} (once: see there); returns it.
+     */
+    protected final Parameter parameter(String name, Parameter existing) {
+        return register(parameters, name, Objects.requireNonNull(existing, () -> "parameter '" + name + "'"));
+    }
+
     /** Registers a trainable parameter that stays FP32 under {@link #to(DType)} (normalization). */
     protected final Parameter fp32Parameter(String name, Tensor init) {
         return register(parameters, name, new Parameter(init.to(DType.FP32), true));
