@@ -27,7 +27,7 @@ public final class Main {
     private Main() {
     }
 
-    /** Trains a model for {@code epochs} and returns it with its test evaluation. */
+    /** Trains {@code model} for {@code epochs} on the training part and evaluates it on the other. */
     static Evaluation train(int epochs, Dataset.Split data, Module model) {
         Trainer trainer = Trainer.builder(model)
                 .precision(Precision.MIXED_FP16)
