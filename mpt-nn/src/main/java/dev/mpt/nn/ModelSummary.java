@@ -76,7 +76,7 @@ public record ModelSummary(List<Row> rows, int[] inputShape, int[] output, long 
      * Summarizes {@code model} for inputs of {@code inputShape} (batch dimension first), fed in the
      * model's {@link Module#computeDtype()}.
      *
-     * @throws IllegalArgumentException when the shape is empty or has a dimension < 1, or the model
+     * @throws IllegalArgumentException when the shape is empty or has a dimension below 1, or the model
      *                                  rejects it (the model's own message is the cause)
      */
     public static ModelSummary of(Module model, int... inputShape) {
