@@ -16,11 +16,15 @@
  *     {@link dev.mpt.nn.Tanh}, {@link dev.mpt.nn.Sigmoid}.
  * <li>Normalization (FP32 parameters and statistics, output in the input's dtype):
  *     {@link dev.mpt.nn.LayerNorm}, {@link dev.mpt.nn.BatchNorm1d}, {@link dev.mpt.nn.BatchNorm2d}.
- * <li>Memory by dtype: {@link dev.mpt.nn.ModelMemory}.
+ * <li>Memory by dtype: {@link dev.mpt.nn.ModelMemory}; the Keras-style table of layers, output shapes
+ *     and parameters: {@link dev.mpt.nn.ModelSummary} ({@code model.summary(inputShape)}).
  * </ul>
  *
  * <p>Layers with weights take a seeded {@link java.util.random.RandomGenerator} (or a seed) and
  * initialize like PyTorch (see each class); they require the input in their weights' dtype and
  * say so when it differs.
+ *
+ * <p>The name {@code Module} is PyTorch's; since {@code java.lang.Module} is imported implicitly,
+ * import it by name ({@code import dev.mpt.nn.Module;}) next to {@code import dev.mpt.nn.*;}.
  */
 package dev.mpt.nn;
