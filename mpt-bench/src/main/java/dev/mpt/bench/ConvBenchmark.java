@@ -32,6 +32,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code GFLOP/s = 2416 / t_ms} for {@code forward} and {@code 7248 / t_ms} for
  * {@code forwardBackward}.
  *
+ * <p>The setup checks both benchmarks' results once against a double-precision direct convolution
+ * ({@code check()}), so a fast but wrong kernel fails the run instead of reporting a figure.
+ *
  * <p>Run: {@code java --add-modules=jdk.incubator.vector -jar mpt-bench/target/benchmarks.jar Conv}.
  */
 @State(Scope.Benchmark)
@@ -74,6 +77,115 @@ public class ConvBenchmark {
                 .detach().requiresGrad(true);
         b = Tensor.randn(rng, dtype, CHANNELS).requiresGrad(true);
         seed = Tensor.randn(rng, dtype, BATCH, CHANNELS, SIZE, SIZE);
+        check();
+    }
+
+    /** Elements of each result checked at setup. */
+    static final int CHECKED = 48;
+
+    /**
+     * Checks {@link #forward} and {@link #forwardBackward} once against a double-precision direct
+     * convolution at {@value #CHECKED} random elements of the output, the input gradient, the weight
+     * gradient and all of the bias gradient, each within {@link SetupCheck#dotBound} (FP32
+     * accumulation in any order, rounded once to the dtype; the output within
+     * {@link SetupCheck#biasedDotBound}, the product rounded, then the bias added and rounded).
+     */
+    private void check() {
+        String what = "ConvBenchmark " + dtype;
+        float[] xs = x.toFloatArray();
+        float[] ws = w.toFloatArray();
+        float[] bs = b.toFloatArray();
+        float[] gs = seed.toFloatArray();
+        float[] y = forward().toFloatArray();
+        forwardBackward();
+        float[] dx = x.grad().toFloatArray();
+        float[] dw = w.grad().toFloatArray();
+        float[] db = b.grad().toFloatArray();
+        x.zeroGrad();
+        w.zeroGrad();
+        b.zeroGrad();
+        int c = CHANNELS;
+        int s = SIZE;
+        var pick = new SplittableRandom(1);
+        for (int k = 0; k < CHECKED; k++) {
+            // output y[n, o, i, j] = b[o] + sum_{ci, u, v} x[n, ci, i + u - 1, j + v - 1] w[o, ci, u, v]
+            int n = pick.nextInt(BATCH);
+            int o = pick.nextInt(c);
+            int i = pick.nextInt(s);
+            int j = pick.nextInt(s);
+            double sum = 0;
+            double abs = 0;
+            for (int ci = 0; ci < c; ci++) {
+                for (int u = 0; u < KERNEL; u++) {
+                    for (int v = 0; v < KERNEL; v++) {
+                        int yi = i + u - 1;
+                        int xj = j + v - 1;
+                        if (yi >= 0 && yi < s && xj >= 0 && xj < s) {
+                            double t = (double) xs[((n * c + ci) * s + yi) * s + xj] * ws[((o * c + ci) * KERNEL + u)
+                                    * KERNEL + v];
+                            sum += t;
+                            abs += Math.abs(t);
+                        }
+                    }
+                }
+            }
+            SetupCheck.near(what, "y[" + n + ", " + o + ", " + i + ", " + j + "]", y[((n * c + o) * s + i) * s + j],
+                    sum + bs[o], SetupCheck.biasedDotBound(c * KERNEL * KERNEL, sum, abs, sum + bs[o], dtype));
+            // input gradient dx[n, ci, i, j] = sum_{o, u, v} g[n, o, i - u + 1, j - v + 1] w[o, ci, u, v]
+            int ci = o;
+            sum = 0;
+            abs = 0;
+            for (int oc = 0; oc < c; oc++) {
+                for (int u = 0; u < KERNEL; u++) {
+                    for (int v = 0; v < KERNEL; v++) {
+                        int oi = i - u + 1;
+                        int oj = j - v + 1;
+                        if (oi >= 0 && oi < s && oj >= 0 && oj < s) {
+                            double t = (double) gs[((n * c + oc) * s + oi) * s + oj] * ws[((oc * c + ci) * KERNEL + u)
+                                    * KERNEL + v];
+                            sum += t;
+                            abs += Math.abs(t);
+                        }
+                    }
+                }
+            }
+            SetupCheck.near(what, "dx[" + n + ", " + ci + ", " + i + ", " + j + "]",
+                    dx[((n * c + ci) * s + i) * s + j], sum, SetupCheck.dotBound(c * KERNEL * KERNEL, sum, abs, dtype, 1));
+            // weight gradient dw[o, ci, u, v] = sum_{n, i, j} g[n, o, i, j] x[n, ci, i + u - 1, j + v - 1]
+            int wci = pick.nextInt(c);
+            int u = pick.nextInt(KERNEL);
+            int v = pick.nextInt(KERNEL);
+            sum = 0;
+            abs = 0;
+            for (int m = 0; m < BATCH; m++) {
+                for (int oi = 0; oi < s; oi++) {
+                    for (int oj = 0; oj < s; oj++) {
+                        int yi = oi + u - 1;
+                        int xj = oj + v - 1;
+                        if (yi >= 0 && yi < s && xj >= 0 && xj < s) {
+                            double t = (double) gs[((m * c + o) * s + oi) * s + oj] * xs[((m * c + wci) * s + yi) * s
+                                    + xj];
+                            sum += t;
+                            abs += Math.abs(t);
+                        }
+                    }
+                }
+            }
+            SetupCheck.near(what, "dw[" + o + ", " + wci + ", " + u + ", " + v + "]",
+                    dw[((o * c + wci) * KERNEL + u) * KERNEL + v], sum,
+                    SetupCheck.dotBound(BATCH * s * s, sum, abs, dtype, 1));
+        }
+        for (int o = 0; o < c; o++) {
+            double sum = 0;
+            double abs = 0;
+            for (int m = 0; m < BATCH; m++) {
+                for (int p = 0; p < s * s; p++) {
+                    sum += gs[(m * c + o) * s * s + p];
+                    abs += Math.abs(gs[(m * c + o) * s * s + p]);
+                }
+            }
+            SetupCheck.near(what, "db[" + o + "]", db[o], sum, SetupCheck.dotBound(BATCH * s * s, sum, abs, dtype, 1));
+        }
     }
 
     @TearDown

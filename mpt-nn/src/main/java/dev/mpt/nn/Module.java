@@ -58,6 +58,13 @@ public abstract class Module {
         return register(parameters, name, new Parameter(init, false));
     }
 
+    /**
+     * Registers a parameter made with {@link Parameter#of} (once: see there); returns it.
+     */
+    protected final Parameter parameter(String name, Parameter existing) {
+        return register(parameters, name, Objects.requireNonNull(existing, () -> "parameter '" + name + "'"));
+    }
+
     /** Registers a trainable parameter that stays FP32 under {@link #to(DType)} (normalization). */
     protected final Parameter fp32Parameter(String name, Tensor init) {
         return register(parameters, name, new Parameter(init.to(DType.FP32), true));
@@ -174,6 +181,28 @@ public abstract class Module {
             p.value().zeroGrad();
         }
         return this;
+    }
+
+    /**
+     * The dtype this module computes in: that of its first parameter not kept FP32 (see
+     * {@link #fp32Parameter}), or FP32 when it has none. Inputs are converted to it for inference
+     * ({@code dev.mpt.nn.eval.Predictor}) and {@link #summary}.
+     */
+    public final DType computeDtype() {
+        for (Parameter p : namedParameters().values()) {
+            if (!p.keepsFp32()) {
+                return p.dtype();
+            }
+        }
+        return DType.FP32;
+    }
+
+    /**
+     * A Keras-style summary for inputs of {@code inputShape} (batch first): per-layer output shapes,
+     * parameter counts and bytes by dtype; see {@link ModelSummary}.
+     */
+    public final ModelSummary summary(int... inputShape) {
+        return ModelSummary.of(this, inputShape);
     }
 
     /** Clears the gradients of every parameter. */

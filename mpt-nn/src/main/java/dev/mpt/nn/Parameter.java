@@ -24,6 +24,26 @@ public final class Parameter {
         set(value);
     }
 
+    /**
+     * A parameter on its own, holding {@code init} (detached from any graph, marked as requiring a
+     * gradient): register it in a custom module with {@code parameter(name, p)}, or optimize
+     * free-standing tensors with
+     * {@code AmpOptimizer.builder(List.of(p, ...), optimizer)}. Inside a module's constructor,
+     * {@code parameter(name, init)} does both steps at once. Register a parameter once: one
+     * registered in two modules (weight tying) would get two FP32 masters and two optimizer states.
+     */
+    public static Parameter of(Tensor init) {
+        return new Parameter(Objects.requireNonNull(init, "Parameter.of: init"), false);
+    }
+
+    /**
+     * As {@link #of(Tensor)}, converted to FP32 and kept FP32 when its module is converted to a
+     * 16-bit precision (normalization scales and shifts).
+     */
+    public static Parameter keptFp32(Tensor init) {
+        return new Parameter(Objects.requireNonNull(init, "Parameter.keptFp32: init").to(DType.FP32), true);
+    }
+
     /** The current tensor: a leaf with {@code requiresGrad() == true}. */
     public Tensor value() {
         return value;

@@ -9,15 +9,22 @@
  * <li>Layers: {@link dev.mpt.nn.Linear}, {@link dev.mpt.nn.Conv2d}, {@link dev.mpt.nn.ConvTranspose2d},
  *     {@link dev.mpt.nn.Embedding}, {@link dev.mpt.nn.Lstm}; {@link dev.mpt.nn.MaxPool2d},
  *     {@link dev.mpt.nn.AvgPool2d}, {@link dev.mpt.nn.Flatten}, {@link dev.mpt.nn.Dropout}.
+ * <li>Transformers (nanoGPT's names and layouts): {@link dev.mpt.nn.MultiheadAttention} (fused
+ *     {@code c_attn}, {@code c_proj}), {@link dev.mpt.nn.TransformerBlock} (pre-norm),
+ *     {@link dev.mpt.nn.Gpt} (learned positions, read-out tied to the token table, weight-decay groups).
  * <li>Activations: {@link dev.mpt.nn.ReLU}, {@link dev.mpt.nn.LeakyReLU}, {@link dev.mpt.nn.GELU},
  *     {@link dev.mpt.nn.Tanh}, {@link dev.mpt.nn.Sigmoid}.
  * <li>Normalization (FP32 parameters and statistics, output in the input's dtype):
  *     {@link dev.mpt.nn.LayerNorm}, {@link dev.mpt.nn.BatchNorm1d}, {@link dev.mpt.nn.BatchNorm2d}.
- * <li>Memory by dtype: {@link dev.mpt.nn.ModelMemory}.
+ * <li>Memory by dtype: {@link dev.mpt.nn.ModelMemory}; the Keras-style table of layers, output shapes
+ *     and parameters: {@link dev.mpt.nn.ModelSummary} ({@code model.summary(inputShape)}).
  * </ul>
  *
  * <p>Layers with weights take a seeded {@link java.util.random.RandomGenerator} (or a seed) and
  * initialize like PyTorch (see each class); they require the input in their weights' dtype and
  * say so when it differs.
+ *
+ * <p>The name {@code Module} is PyTorch's; since {@code java.lang.Module} is imported implicitly,
+ * import it by name ({@code import dev.mpt.nn.Module;}) next to {@code import dev.mpt.nn.*;}.
  */
 package dev.mpt.nn;

@@ -317,7 +317,7 @@ public final class BFloat16 extends Number implements Comparable<BFloat16> {
 
     // ---------------------------------------------------------------- comparison
 
-    /** Compares as {@link Float#compare(float, float)}: -0 < +0, NaN above everything. */
+    /** Compares as {@link Float#compare(float, float)}: {@code -0 < +0}, NaN above everything. */
     public static int compare(BFloat16 a, BFloat16 b) {
         Objects.requireNonNull(a, "BFloat16.compare: a is null");
         Objects.requireNonNull(b, "BFloat16.compare: b is null");
@@ -330,7 +330,7 @@ public final class BFloat16 extends Number implements Comparable<BFloat16> {
         return Float.compare(floatValue(), other.floatValue());
     }
 
-    /** The smaller of {@code a} and {@code b} as {@link Math#min(float, float)}: NaN if either is NaN, -0 < +0. */
+    /** The smaller of {@code a} and {@code b} as {@link Math#min(float, float)}: NaN if either is NaN, {@code -0 < +0}. */
     public static BFloat16 min(BFloat16 a, BFloat16 b) {
         Objects.requireNonNull(a, "BFloat16.min: a is null");
         Objects.requireNonNull(b, "BFloat16.min: b is null");
@@ -343,7 +343,7 @@ public final class BFloat16 extends Number implements Comparable<BFloat16> {
         return compare(a, b) <= 0 ? a : b;
     }
 
-    /** The larger of {@code a} and {@code b} as {@link Math#max(float, float)}: NaN if either is NaN, -0 < +0. */
+    /** The larger of {@code a} and {@code b} as {@link Math#max(float, float)}: NaN if either is NaN, {@code -0 < +0}. */
     public static BFloat16 max(BFloat16 a, BFloat16 b) {
         Objects.requireNonNull(a, "BFloat16.max: a is null");
         Objects.requireNonNull(b, "BFloat16.max: b is null");

@@ -300,7 +300,7 @@ public final class Half extends Number implements Comparable<Half> {
 
     // ---------------------------------------------------------------- comparison
 
-    /** Compares as {@link Float#compare(float, float)}: -0 < +0, NaN above everything. */
+    /** Compares as {@link Float#compare(float, float)}: {@code -0 < +0}, NaN above everything. */
     public static int compare(Half a, Half b) {
         Objects.requireNonNull(a, "Half.compare: a is null");
         Objects.requireNonNull(b, "Half.compare: b is null");
@@ -313,7 +313,7 @@ public final class Half extends Number implements Comparable<Half> {
         return Float.compare(floatValue(), other.floatValue());
     }
 
-    /** The smaller of {@code a} and {@code b} as {@link Math#min(float, float)}: NaN if either is NaN, -0 < +0. */
+    /** The smaller of {@code a} and {@code b} as {@link Math#min(float, float)}: NaN if either is NaN, {@code -0 < +0}. */
     public static Half min(Half a, Half b) {
         Objects.requireNonNull(a, "Half.min: a is null");
         Objects.requireNonNull(b, "Half.min: b is null");
@@ -326,7 +326,7 @@ public final class Half extends Number implements Comparable<Half> {
         return compare(a, b) <= 0 ? a : b;
     }
 
-    /** The larger of {@code a} and {@code b} as {@link Math#max(float, float)}: NaN if either is NaN, -0 < +0. */
+    /** The larger of {@code a} and {@code b} as {@link Math#max(float, float)}: NaN if either is NaN, {@code -0 < +0}. */
     public static Half max(Half a, Half b) {
         Objects.requireNonNull(a, "Half.max: a is null");
         Objects.requireNonNull(b, "Half.max: b is null");

@@ -20,11 +20,11 @@ import org.junit.jupiter.api.Test;
 class GemmTest {
 
     /** Input and output types of the three public entry points (16-bit out is the input type). */
-    private static final DType[][] TYPES = {
+    static final DType[][] TYPES = {
         {DType.FP32, DType.FP32}, {DType.FP16, DType.FP32}, {DType.BF16, DType.FP32},
         {DType.FP16, DType.FP16}, {DType.BF16, DType.BF16},
     };
-    private static final float[] BETAS = {0f, 1f, -0.75f};
+    static final float[] BETAS = {0f, 1f, -0.75f};
 
     /** Awkward shapes {m, n, k}: ones, primes, zeros, and a few past the small-problem threshold. */
     private static final int[][] PUBLIC_SHAPES = {

@@ -20,6 +20,10 @@ import java.util.random.RandomGenerator;
  * }
  * }</pre>
  *
+ * <p>Your own data: {@link #ofRows(float[][], int[], int)} from rows, or {@link #of(float[], int[], int[], int)}
+ * from one flat array and a sample shape. For float targets (regression, multi-hot labels) use
+ * {@link TargetDataset}.
+ *
  * <p>A dataset is immutable; operations return new datasets. Batching gathers only each batch's
  * rows, it never copies the whole set.
  */
@@ -75,6 +79,57 @@ public final class Dataset {
             }
         }
         return new Dataset(features, labels, shape, featureSize, numClasses);
+    }
+
+    /**
+     * A dataset of one-dimensional samples given as rows ({@code rows[i]} is sample {@code i}), copied
+     * into one array: {@code Dataset.ofRows(new float[][] {{0, 1}, {1, 0}}, new int[] {1, 0}, 2)}.
+     *
+     * @param rows       one row per sample, all of the same length >= 1
+     * @param labels     one class index in {@code [0, numClasses)} per row
+     * @param numClasses number of classes, >= 1
+     * @throws IllegalArgumentException when there are no rows, rows differ in length, a row is null,
+     *                                  {@code labels} and {@code rows} differ in length, a label is out
+     *                                  of range or a feature is NaN or infinite
+     */
+    public static Dataset ofRows(float[][] rows, int[] labels, int numClasses) {
+        Objects.requireNonNull(rows, "rows");
+        if (rows.length == 0 || rows[0] == null) {
+            throw new IllegalArgumentException("Dataset.ofRows: rows must hold at least one non-null row, got "
+                    + (rows.length == 0 ? "none" : "null at row 0"));
+        }
+        return ofRows(rows, new int[] {rows[0].length}, labels, numClasses);
+    }
+
+    /**
+     * A dataset of samples of shape {@code featureShape}, each given flat as one row (row-major, as
+     * {@link #features(int)} returns it), copied into one array.
+     *
+     * @param rows         one row of {@code product(featureShape)} floats per sample
+     * @param featureShape shape of one sample, e.g. {@code [1, 8, 8]}
+     * @throws IllegalArgumentException as {@link #ofRows(float[][], int[], int)}, and when a row's length
+     *                                  is not {@code product(featureShape)}
+     */
+    public static Dataset ofRows(float[][] rows, int[] featureShape, int[] labels, int numClasses) {
+        return of(flatten("Dataset.ofRows", rows, featureShape), labels, featureShape, numClasses);
+    }
+
+    /** Copies equal-length rows into one array, checking each row's length against {@code shape}. */
+    static float[] flatten(String op, float[][] rows, int[] shape) {
+        Objects.requireNonNull(rows, "rows");
+        int size = checkShape(op, Objects.requireNonNull(shape, "featureShape"));
+        float[] flat = new float[Math.multiplyExact(rows.length, size)];
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] == null) {
+                throw new IllegalArgumentException(op + ": row " + i + " is null");
+            }
+            if (rows[i].length != size) {
+                throw new IllegalArgumentException(op + ": row " + i + " has " + rows[i].length
+                        + " floats, expected " + size + " (shape " + Arrays.toString(shape) + ")");
+            }
+            System.arraycopy(rows[i], 0, flat, i * size, size);
+        }
+        return flat;
     }
 
     /** Validates a feature shape (1..8 dimensions, each >= 1, product fits an int) and returns its product. */

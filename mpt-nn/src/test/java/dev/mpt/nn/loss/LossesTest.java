@@ -45,11 +45,55 @@ class LossesTest {
     }
 
     /**
-     * Cross-entropy against the double reference. FP32 path: log-softmax per element within a few
-     * ulps of max(|z|, log C) (softmax sums in double, then ~4 FP32 roundings), products and the sum
-     * add one rounding each per term: |err| <= 8 u sum_ic q_ic (|logp_ic| + |z_i|max) / N. Gradient
-     * (softmax - q)/N: softmax within 4u relative, the subtraction and division one rounding each.
+     * Error bound of the FP32 cross-entropy, counted from its roundings ({@code u = 2^-24}):
+     * <ul>
+     * <li>{@code logp = (float) (z - lse)} with {@code lse = m + log sum exp(z - m)} in double:
+     *     one FP32 rounding, {@code u |logp|}, plus the double evaluation's error {@code eta <=
+     *     2^-50 (C + 2 max|z| + log C)} (C exps and additions, one log, two subtractions, each within
+     *     an ulp of double, relative to at most {@code C} and {@code |z| + lse});
+     * <li>{@code q} rounded to FP32 ({@code u q}), the product {@code logp q} (u), the sum in double
+     *     rounded once to FP32 (u), the division by N (u).
+     * </ul>
+     * Every term {@code q logp} has the same sign, so the relative errors add up over the sum without
+     * cancellation: {@code |L - ref| <= 5u |ref| + 2 eta} to first order; {@code 2^-40 |ref|} covers
+     * the second-order terms and the double sums of the kernel and the reference (at most
+     * {@code NC 2^-53} relative), and {@code 2^-46 (C + 2 max|z| + log C)} covers {@code 2 eta} and
+     * the reference's own log-sum-exp. (Was {@code 8u (|ref| + 2 max|z| + log C)} and, for FP16
+     * logits, {@code 8u (|ref| + 30)}: neither counted.)
      */
+    static double lossBound(double ref, double maxAbsLogit) {
+        return (5 * U + 0x1p-40) * Math.abs(ref) + 0x1p-46 * (C + 2 * maxAbsLogit + Math.log(C));
+    }
+
+    /**
+     * Error bound of one element of the FP32 gradient {@code (p - q) / N}, from autograd's chain:
+     * the seed 1 divided by N (u), times the FP32 {@code q} (u, u): {@code gv = -(q/N)(1 + 3u)};
+     * log-softmax's backward {@code (float) (gv - exp(logp) sum(gv))} in double, where
+     * {@code sum(gv) = -(1/N)(1 + 3u)} (the real q sum to 1) and {@code exp(logp)} carries logp's
+     * error {@code u |log p|} as {@code p u |log p| <= u / e}; then one rounding to FP32,
+     * {@code u |g|}. In all {@code (u/N)(3q + 3p + 1/e) + u |g|}, with {@code 2^-20} of it for
+     * second-order terms and {@code 2^-46 / N (C + 2 max|z|)} for the double evaluations. At most
+     * {@code 6.4u / N} (p and q both near 1), {@code 0.37u / N} where both are near 0 (was
+     * {@code 8u / N} for every element).
+     */
+    static double gradBound(double p, double q, double g, double maxAbsLogit) {
+        return ((U / N) * (3 * q + 3 * p + 1 / Math.E) + U * Math.abs(g)) * (1 + 0x1p-20)
+                + 0x1p-46 / N * (C + 2 * maxAbsLogit);
+    }
+
+    private static double maxAbs(float[] v) {
+        double m = 0;
+        for (float x : v) {
+            m = Math.max(m, Math.abs(x));
+        }
+        return m;
+    }
+
+    /** The smoothed target q of element {@code j} of the [N, C] logits. */
+    private static double target(int j, double eps) {
+        return (j % C == LABELS[j / C] ? 1 - eps : 0) + eps / C;
+    }
+
     @Test
     void crossEntropyAndSmoothingMatchDoubleReference() {
         for (double eps : new double[] {0, 0.1, 1}) {
@@ -61,14 +105,13 @@ class LossesTest {
             float[] zs = z.toFloatArray();
             double[] g = new double[N * C];
             double ref = reference(zs, eps, g)[0];
-            double scale = 0;
-            for (float v : zs) {
-                scale = Math.max(scale, Math.abs(v));
-            }
-            assertEquals(ref, loss.item(), 8 * U * (Math.abs(ref) + 2 * scale + Math.log(C)), "eps " + eps);
+            double scale = maxAbs(zs);
+            assertEquals(ref, loss.item(), lossBound(ref, scale), "eps " + eps);
             float[] ga = z.grad().toFloatArray();
             for (int j = 0; j < g.length; j++) {
-                assertEquals(g[j], ga[j], 8 * U * (1.0 / N), "grad " + j + " eps " + eps);
+                double q = target(j, eps);
+                double p = g[j] * N + q;
+                assertEquals(g[j], ga[j], gradBound(p, q, g[j], scale), "grad " + j + " eps " + eps);
             }
         }
         GradCheck.assertGradients(in -> Losses.crossEntropy(in[0], LABELS, 0.2), logits(2));
@@ -79,7 +122,7 @@ class LossesTest {
     void smoothingFormulaForUniformLogits() {
         // all logits equal: log p = -log C for every class, so L = log C whatever eps
         Tensor z = Tensor.zeros(N, C);
-        assertEquals(Math.log(C), Losses.crossEntropy(z, LABELS, 0.3).item(), 4 * U * Math.log(C));
+        assertEquals(Math.log(C), Losses.crossEntropy(z, LABELS, 0.3).item(), lossBound(Math.log(C), 0));
         // a confident correct prediction: L(eps) = (1 - eps + eps/C) (-log p_y) + (eps/C) sum_{c != y} (-log p_c)
         float[] v = new float[C];
         v[0] = 10;
@@ -87,7 +130,7 @@ class LossesTest {
         double lse = Math.log(Math.exp(10) + (C - 1));
         double eps = 0.1;
         double ref = (1 - eps + eps / C) * (lse - 10) + eps / C * (C - 1) * lse;
-        assertEquals(ref, Losses.crossEntropy(one, new int[] {0}, eps).item(), 8 * U * (lse + 10));
+        assertEquals(ref, Losses.crossEntropy(one, new int[] {0}, eps).item(), lossBound(ref, 10));
     }
 
     @Test
@@ -100,11 +143,16 @@ class LossesTest {
         assertEquals(DType.FP16, z16.grad().dtype());
         double[] g = new double[N * C];
         double ref = reference(z16.toFloatArray(), 0, g)[0];
-        assertEquals(ref, loss.item(), 8 * U * (Math.abs(ref) + 30));
+        double scale = maxAbs(z16.toFloatArray());
+        // the FP16 logits widen exactly to FP32: the FP32 bound holds as it is
+        assertEquals(ref, loss.item(), lossBound(ref, scale));
         float[] ga = z16.grad().toFloatArray();
         for (int j = 0; j < g.length; j++) {
-            // FP32 gradient error as above, then one FP16 rounding (2^-11 relative, subnormals 2^-25 absolute)
-            assertEquals(g[j], ga[j], 0x1p-11 * Math.abs(g[j]) + 8 * U / N + 0x1p-25, "grad " + j);
+            // the FP32 gradient's bound e, then one rounding to FP16 of a value within e of g:
+            // 2^-11 (|g| + e) relative, or 2^-25 absolute among the subnormals
+            double q = target(j, 0);
+            double e = gradBound(g[j] * N + q, q, g[j], scale);
+            assertEquals(g[j], ga[j], e + 0x1p-11 * (Math.abs(g[j]) + e) + 0x1p-25, "grad " + j);
         }
     }
 
@@ -117,17 +165,25 @@ class LossesTest {
         float[] ts = t.toFloatArray();
         double mse = 0;
         double bce = 0;
-        double sq = 0;
+        double bceBound = 0;
         for (int j = 0; j < os.length; j++) {
             double d = (double) os[j] - ts[j];
             mse += d * d / os.length;
-            sq += (Math.abs(os[j]) + ts[j]) * (Math.abs(os[j]) + ts[j]) / os.length;
             double x = os[j];
-            bce += (Math.max(x, 0) - x * ts[j] + Math.log1p(Math.exp(-Math.abs(x)))) / os.length;
+            double l = Math.max(x, 0) - x * ts[j] + Math.log1p(Math.exp(-Math.abs(x)));
+            bce += l / os.length;
+            // per element: x t (u |x t|), relu(x) - x t (u |relu(x) - x t|), log(1 + exp(-|x|))
+            // (exp rounded: u e; + 1 rounded: u (1 + e); so log's argument within 1.5u relative,
+            // then log rounded: u log 2; in all 2.25u absolute), the final add (u l)
+            bceBound += (Math.abs(x * ts[j]) + Math.abs(Math.max(x, 0) - x * ts[j]) + 2.25 + l) / os.length;
         }
-        // subtraction, square and sum: 3 roundings relative to (|o| + |t|)^2
-        assertEquals(mse, Losses.mse(o, t).item(), 4 * U * sq);
-        assertEquals(bce, Losses.bceWithLogits(o, t).item(), 16 * U * (sq + 1));
+        // MSE: the subtraction's rounding doubles in the square (2u relative to d^2), the square's own
+        // (u), the mean in double rounded once (u): all terms positive, so 4u mse; 2^-40 mse for second-order
+        // terms and the double sums (was 4u mean((|o| + |t|)^2), counted against a larger quantity)
+        assertEquals(mse, Losses.mse(o, t).item(), (4 * U + 0x1p-40) * mse);
+        // BCE: the per-element bounds above, averaged, plus the mean's rounding (u bce); 2^-20 of it
+        // for second-order terms and double evaluations (was 16u (mean((|o| + |t|)^2) + 1), uncounted)
+        assertEquals(bce, Losses.bceWithLogits(o, t).item(), U * (bceBound + bce) * (1 + 0x1p-20));
         GradCheck.assertGradients(in -> Losses.mse(in[0], in[1]), o, t);
         GradCheck.assertGradients(in -> Losses.bceWithLogits(in[0], t), o);
         // stable for huge logits: no overflow, loss ~ |x| where the sign is wrong
