@@ -299,10 +299,34 @@ final class AttentionBlocks {
                 dvv == null ? null : f32(dvv, batch, heads, tk, dv));
     }
 
-    /** {@code dS_ij} of one (query row, key) pair as the backward rounds it; see {@link #backward}. */
-    private float dScore(float sc, float lseI, float z, float dpDot, float deltaI) {
-        float p = (float) Math.exp(sc - lseI);
-        return round(scale * (p * (z * dpDot - deltaI)));
+    /**
+     * For query rows {@code [i0, i0 + rows)} and keys {@code [j0, j0 + cols)}: {@code s[r * cols + c]} becomes
+     * the rounded weight {@code round(z P)} and {@code ds[...]} the score gradient {@code dS} (both 0 where
+     * masked or the row sees no key), from {@code S = Q_blk K_blk^T} ({@link #scores}) and
+     * {@code dP = dO_blk V_blk^T} (Gemm, per element one FP32 chain over Dv in order); see {@link #backward}.
+     */
+    private void weightsAndScoreGrads(int b, int h, int i0, int rows, int j0, int cols, float[] qf, float[] kf,
+                                      float[] vf, float[] dOut, int go, float[] delta, float[] s, float[] ds) {
+        scores(b, i0, rows, j0, cols, qf, kf, s);
+        Gemm.sgemm(false, true, rows, cols, dv, dOut, go, dv, vf, 0, dv, 0f, ds, 0, cols);
+        int bh = b * heads + h;
+        for (int r = 0; r < rows; r++) {
+            int i = i0 + r;
+            int row = bh * tq + i;
+            float lseI = lse[row];
+            int so = r * cols;
+            for (int c = 0; c < cols; c++) {
+                if (lseI == Float.NEGATIVE_INFINITY || s[so + c] == Float.NEGATIVE_INFINITY) {
+                    s[so + c] = 0f;
+                    ds[so + c] = 0f;
+                    continue;
+                }
+                float z = keep(b, h, i, j0 + c);
+                float p = (float) Math.exp(s[so + c] - lseI);
+                ds[so + c] = round(scale * (p * (z * ds[so + c] - delta[row])));
+                s[so + c] = round(z * p);
+            }
+        }
     }
 
     private void dqBlock(int bh, int qb, float[] dOut, int dOff, float[] delta, float[] dq) {
@@ -322,17 +346,7 @@ final class AttentionBlocks {
             int cols = Math.min(BLOCK_K, jEnd - j0);
             widen(k, ((long) bh * tk + j0) * d, kf, cols * d);
             widen(v, ((long) bh * tk + j0) * dv, vf, cols * dv);
-            scores(b, i0, rows, j0, cols, qf, kf, s);
-            Gemm.sgemm(false, true, rows, cols, dv, dOut, go, dv, vf, 0, dv, 0f, ds, 0, cols);
-            for (int r = 0; r < rows; r++) {
-                int i = i0 + r;
-                int row = bh * tq + i;
-                int so = r * cols;
-                for (int c = 0; c < cols; c++) {
-                    ds[so + c] = lse[row] == Float.NEGATIVE_INFINITY || s[so + c] == Float.NEGATIVE_INFINITY ? 0f
-                            : dScore(s[so + c], lse[row], keep(b, h, i, j0 + c), ds[so + c], delta[row]);
-                }
-            }
+            weightsAndScoreGrads(b, h, i0, rows, j0, cols, qf, kf, vf, dOut, go, delta, s, ds);
             // dQ_blk += dS K_blk
             Gemm.sgemm(false, false, rows, d, cols, ds, 0, cols, kf, 0, d, 1f, dq, (bh * tq + i0) * d, d);
         }
@@ -355,26 +369,7 @@ final class AttentionBlocks {
             int rows = Math.min(BLOCK_Q, tq - i0);
             int go = dOff + (bh * tq + i0) * dv;
             widen(q, ((long) bh * tq + i0) * d, qf, rows * d);
-            scores(b, i0, rows, j0, cols, qf, kf, s);
-            Gemm.sgemm(false, true, rows, cols, dv, dOut, go, dv, vf, 0, dv, 0f, ds, 0, cols);
-            // s becomes round(z P), ds becomes dS (both 0 where masked)
-            for (int r = 0; r < rows; r++) {
-                int i = i0 + r;
-                int row = bh * tq + i;
-                float lseI = lse[row];
-                int so = r * cols;
-                for (int c = 0; c < cols; c++) {
-                    if (lseI == Float.NEGATIVE_INFINITY || s[so + c] == Float.NEGATIVE_INFINITY) {
-                        s[so + c] = 0f;
-                        ds[so + c] = 0f;
-                        continue;
-                    }
-                    float z = keep(b, h, i, j0 + c);
-                    float p = (float) Math.exp(s[so + c] - lseI);
-                    ds[so + c] = dScore(s[so + c], lseI, z, ds[so + c], delta[row]);
-                    s[so + c] = round(z * p);
-                }
-            }
+            weightsAndScoreGrads(b, h, i0, rows, j0, cols, qf, kf, vf, dOut, go, delta, s, ds);
             // dV_blk += P^T dO_blk,  dK_blk += dS^T Q_blk
             Gemm.sgemm(true, false, cols, dv, rows, s, 0, cols, dOut, go, dv, 1f, dvOut, (bh * tk + j0) * dv, dv);
             Gemm.sgemm(true, false, cols, d, rows, ds, 0, cols, qf, 0, d, 1f, dk, (bh * tk + j0) * d, d);
