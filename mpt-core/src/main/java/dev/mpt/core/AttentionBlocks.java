@@ -1,5 +1,6 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.Gemm;
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.kernel.ThreadScratch;
 import dev.mpt.core.number.DType;
@@ -15,17 +16,28 @@ import dev.mpt.core.number.DType;
  * <pre>
  * for (b, h, query block)                       parallel
  *   for key block j0 = 0, BLOCK_K, ...          (up to the diagonal when causal)
+ *     S   = Q_blk K_blk^T                       Gemm on the widened blocks; per score one FP32
+ *                                               FMA chain over the head dimension in index order
  *     for query row i, key j in the block
- *       s   = scale * (q_i . k_j)               FP32 dot of widened rows (-inf where masked)
+ *       s   = scale * S_ij                      FP32 (-inf where masked)
  *       m'  = max(m, max_j s);  alpha = exp(m - m')
  *       p   = exp(s - m')                       FP32;  l = alpha l + sum_j p   (unrounded p)
- *       acc = alpha acc + sum_j round(z_ij p) v_j   z: dropout keep factor, round: to the dtype
+ *       P_ij = round(z_ij p)                    z: dropout keep factor, round: to the dtype
+ *     acc = alpha acc;  acc += P V_blk          Gemm: per element one FP32 chain over the block's
+ *                                               keys in order, then one FP32 addition to acc
  *   o_i = round(acc / l);  lse_i = m + log(l)   kept for the backward ([B, H, Tq] floats)
  * </pre>
+ * The block products go through {@link Gemm#sgemm} (FP32 in, FP32 out; the Java kernels, which
+ * keep one chain per element in order whatever the blocking, unless a native backend is chosen for
+ * FP32 with {@code -Dmpt.backend=onednn}). They are small (at most 32 x 64 x D) and run on the calling
+ * thread; the parallelism is over the tasks below.
  * Memory besides the inputs and the output is {@code O(B H Tq)} plus per-thread blocks: the
  * {@code Tq x Tk} matrix is never formed. The backward recomputes the blocks from {@code lse}: one
- * pass per (batch, head, query block) writes {@code dQ}, a second per (batch, head, key block) writes
- * {@code dK} and {@code dV}, so again each gradient element has one writer and one order.
+ * pass per (batch, head, query block) writes {@code dQ} (per key block: {@code S}, {@code dP = dO V_blk^T},
+ * {@code dQ_blk += dS K_blk}), a second per (batch, head, key block) writes {@code dK} and {@code dV} (per
+ * block of {@link #BLOCK_Q} query rows: {@code S}, {@code dP}, {@code dV_blk += P^T dO_blk},
+ * {@code dK_blk += dS^T Q_blk}), so again each gradient element has one writer and one order: FP32
+ * chains over one block, added block after block.
  */
 final class AttentionBlocks {
 
@@ -139,15 +151,13 @@ final class AttentionBlocks {
     }
 
     private void forwardBlock(int bh, int qb) {
-        int b = bh / heads;
-        int h = bh % heads;
         int i0 = qb * BLOCK_Q;
         int rows = Math.min(BLOCK_Q, tq - i0);
         float[] qf = SCRATCH.get(S_Q, rows * d);
         float[] kf = SCRATCH.get(S_K, BLOCK_K * d);
         float[] vf = SCRATCH.get(S_V, BLOCK_K * dv);
         float[] acc = SCRATCH.get(S_ACC, rows * dv);
-        float[] s = SCRATCH.get(S_SC, BLOCK_K);
+        float[] s = SCRATCH.get(S_SC, rows * BLOCK_K);
         float[] ml = SCRATCH.get(S_ROW, 2 * rows);
         java.util.Arrays.fill(acc, 0, rows * dv, 0f);
         for (int r = 0; r < rows; r++) {
@@ -155,45 +165,51 @@ final class AttentionBlocks {
             ml[rows + r] = 0f;
         }
         widen(q, ((long) bh * tq + i0) * d, qf, rows * d);
+        int b = bh / heads;
+        int h = bh % heads;
         int jEnd = keyEnd(i0, rows);
         for (int j0 = 0; j0 < jEnd; j0 += BLOCK_K) {
             int cols = Math.min(BLOCK_K, jEnd - j0);
             widen(k, ((long) bh * tk + j0) * d, kf, cols * d);
             widen(v, ((long) bh * tk + j0) * dv, vf, cols * dv);
+            scores(b, i0, rows, j0, cols, qf, kf, s);
+            // s becomes the rounded weights round(z p) of the block (0 where masked)
             for (int r = 0; r < rows; r++) {
-                int i = i0 + r;
-                float rowMax = scores(b, i, j0, cols, qf, r * d, kf, s);
+                int so = r * cols;
+                float rowMax = Float.NEGATIVE_INFINITY;
+                for (int c = 0; c < cols; c++) {
+                    rowMax = Math.max(rowMax, s[so + c]);
+                }
                 if (rowMax == Float.NEGATIVE_INFINITY) {
+                    java.util.Arrays.fill(s, so, so + cols, 0f);
                     continue;
                 }
                 float m = ml[r];
                 float mNew = Math.max(m, rowMax);
-                int a = r * dv;
                 if (mNew != m) {
                     float alpha = (float) Math.exp(m - mNew);
                     ml[rows + r] *= alpha;
+                    int a = r * dv;
                     for (int e = 0; e < dv; e++) {
                         acc[a + e] *= alpha;
                     }
                 }
                 float l = ml[rows + r];
+                int i = i0 + r;
                 for (int c = 0; c < cols; c++) {
-                    if (s[c] == Float.NEGATIVE_INFINITY) {
+                    if (s[so + c] == Float.NEGATIVE_INFINITY) {
+                        s[so + c] = 0f;
                         continue;
                     }
-                    float p = (float) Math.exp(s[c] - mNew);
+                    float p = (float) Math.exp(s[so + c] - mNew);
                     l += p;
-                    float pr = round(p * keep(b, h, i, j0 + c));
-                    if (pr != 0f) {
-                        int vo = c * dv;
-                        for (int e = 0; e < dv; e++) {
-                            acc[a + e] += pr * vf[vo + e];
-                        }
-                    }
+                    s[so + c] = round(p * keep(b, h, i, j0 + c));
                 }
                 ml[r] = mNew;
                 ml[rows + r] = l;
             }
+            // acc += P V_blk: per element an FP32 chain over the block's keys in order, then one addition
+            Gemm.sgemm(false, false, rows, dv, cols, s, 0, cols, vf, 0, dv, 1f, acc, 0, dv);
         }
         for (int r = 0; r < rows; r++) {
             int row = bh * tq + i0 + r;
@@ -212,52 +228,18 @@ final class AttentionBlocks {
     }
 
     /**
-     * {@code s[c] = scale * (q_i . k_{j0+c})} for the block's keys, -inf where masked; the dot in
-     * FP32 in index order. Returns the largest score (-inf when every key is masked).
+     * {@code s[r * cols + c] = scale * (q_{i0+r} . k_{j0+c})} for the block's query rows and keys, -inf
+     * where masked: {@code S = Q_blk K_blk^T} by {@link Gemm#sgemm} (per element one FP32 chain over
+     * the head dimension in index order), then the scale product.
      */
-    private float scores(int b, int i, int j0, int cols, float[] qf, int qo, float[] kf, float[] s) {
-        rowDots(qf, qo, kf, cols, d, s);
-        float max = Float.NEGATIVE_INFINITY;
-        for (int c = 0; c < cols; c++) {
-            if (!visible(b, i, j0 + c)) {
-                s[c] = Float.NEGATIVE_INFINITY;
-            } else {
-                s[c] *= scale;
-                max = Math.max(max, s[c]);
+    private void scores(int b, int i0, int rows, int j0, int cols, float[] qf, float[] kf, float[] s) {
+        Gemm.sgemm(false, true, rows, cols, d, qf, 0, d, kf, 0, d, 0f, s, 0, cols);
+        for (int r = 0; r < rows; r++) {
+            int i = i0 + r;
+            int so = r * cols;
+            for (int c = 0; c < cols; c++) {
+                s[so + c] = visible(b, i, j0 + c) ? s[so + c] * scale : Float.NEGATIVE_INFINITY;
             }
-        }
-        return max;
-    }
-
-    /**
-     * {@code out[c] = x[xo..xo+n) . m[c*n..(c+1)*n)} for {@code c < rows}, each an FP32 sum in index
-     * order; four rows at a time as four independent chains (the same sums as {@link #dot}).
-     */
-    private static void rowDots(float[] x, int xo, float[] m, int rows, int n, float[] out) {
-        int c = 0;
-        for (; c + 4 <= rows; c += 4) {
-            int m0 = c * n;
-            int m1 = m0 + n;
-            int m2 = m1 + n;
-            int m3 = m2 + n;
-            float s0 = 0f;
-            float s1 = 0f;
-            float s2 = 0f;
-            float s3 = 0f;
-            for (int e = 0; e < n; e++) {
-                float v = x[xo + e];
-                s0 += v * m[m0 + e];
-                s1 += v * m[m1 + e];
-                s2 += v * m[m2 + e];
-                s3 += v * m[m3 + e];
-            }
-            out[c] = s0;
-            out[c + 1] = s1;
-            out[c + 2] = s2;
-            out[c + 3] = s3;
-        }
-        for (; c < rows; c++) {
-            out[c] = dot(x, xo, m, c * n, n);
         }
     }
 
@@ -317,10 +299,34 @@ final class AttentionBlocks {
                 dvv == null ? null : f32(dvv, batch, heads, tk, dv));
     }
 
-    /** {@code dS_ij} of one (query row, key) pair as the backward rounds it; see {@link #backward}. */
-    private float dScore(float sc, float lseI, float z, float dpDot, float deltaI) {
-        float p = (float) Math.exp(sc - lseI);
-        return round(scale * (p * (z * dpDot - deltaI)));
+    /**
+     * For query rows {@code [i0, i0 + rows)} and keys {@code [j0, j0 + cols)}: {@code s[r * cols + c]} becomes
+     * the rounded weight {@code round(z P)} and {@code ds[...]} the score gradient {@code dS} (both 0 where
+     * masked or the row sees no key), from {@code S = Q_blk K_blk^T} ({@link #scores}) and
+     * {@code dP = dO_blk V_blk^T} (Gemm, per element one FP32 chain over Dv in order); see {@link #backward}.
+     */
+    private void weightsAndScoreGrads(int b, int h, int i0, int rows, int j0, int cols, float[] qf, float[] kf,
+                                      float[] vf, float[] dOut, int go, float[] delta, float[] s, float[] ds) {
+        scores(b, i0, rows, j0, cols, qf, kf, s);
+        Gemm.sgemm(false, true, rows, cols, dv, dOut, go, dv, vf, 0, dv, 0f, ds, 0, cols);
+        int bh = b * heads + h;
+        for (int r = 0; r < rows; r++) {
+            int i = i0 + r;
+            int row = bh * tq + i;
+            float lseI = lse[row];
+            int so = r * cols;
+            for (int c = 0; c < cols; c++) {
+                if (lseI == Float.NEGATIVE_INFINITY || s[so + c] == Float.NEGATIVE_INFINITY) {
+                    s[so + c] = 0f;
+                    ds[so + c] = 0f;
+                    continue;
+                }
+                float z = keep(b, h, i, j0 + c);
+                float p = (float) Math.exp(s[so + c] - lseI);
+                ds[so + c] = round(scale * (p * (z * ds[so + c] - delta[row])));
+                s[so + c] = round(z * p);
+            }
+        }
     }
 
     private void dqBlock(int bh, int qb, float[] dOut, int dOff, float[] delta, float[] dq) {
@@ -331,37 +337,18 @@ final class AttentionBlocks {
         float[] qf = SCRATCH.get(S_Q, rows * d);
         float[] kf = SCRATCH.get(S_K, BLOCK_K * d);
         float[] vf = SCRATCH.get(S_V, BLOCK_K * dv);
-        float[] s = SCRATCH.get(S_SC, BLOCK_K);
-        float[] dps = SCRATCH.get(S_X, BLOCK_K);
+        float[] s = SCRATCH.get(S_SC, rows * BLOCK_K);
+        float[] ds = SCRATCH.get(S_X, rows * BLOCK_K);
         widen(q, ((long) bh * tq + i0) * d, qf, rows * d);
+        int go = dOff + (bh * tq + i0) * dv;
         int jEnd = keyEnd(i0, rows);
         for (int j0 = 0; j0 < jEnd; j0 += BLOCK_K) {
             int cols = Math.min(BLOCK_K, jEnd - j0);
             widen(k, ((long) bh * tk + j0) * d, kf, cols * d);
             widen(v, ((long) bh * tk + j0) * dv, vf, cols * dv);
-            for (int r = 0; r < rows; r++) {
-                int i = i0 + r;
-                int row = bh * tq + i;
-                float lseI = lse[row];
-                if (lseI == Float.NEGATIVE_INFINITY) {
-                    continue;
-                }
-                scores(b, i, j0, cols, qf, r * d, kf, s);
-                rowDots(dOut, dOff + row * dv, vf, cols, dv, dps);
-                int qo = row * d;
-                for (int c = 0; c < cols; c++) {
-                    if (s[c] == Float.NEGATIVE_INFINITY) {
-                        continue;
-                    }
-                    float ds = dScore(s[c], lseI, keep(b, h, i, j0 + c), dps[c], delta[row]);
-                    if (ds != 0f) {
-                        int ko = c * d;
-                        for (int e = 0; e < d; e++) {
-                            dq[qo + e] += ds * kf[ko + e];
-                        }
-                    }
-                }
-            }
+            weightsAndScoreGrads(b, h, i0, rows, j0, cols, qf, kf, vf, dOut, go, delta, s, ds);
+            // dQ_blk += dS K_blk
+            Gemm.sgemm(false, false, rows, d, cols, ds, 0, cols, kf, 0, d, 1f, dq, (bh * tq + i0) * d, d);
         }
     }
 
@@ -372,59 +359,24 @@ final class AttentionBlocks {
         int cols = Math.min(BLOCK_K, tk - j0);
         float[] kf = SCRATCH.get(S_K, cols * d);
         float[] vf = SCRATCH.get(S_V, cols * dv);
-        float[] qf = SCRATCH.get(S_Q, d);
-        float[] s = SCRATCH.get(S_SC, BLOCK_K);
-        float[] dof = SCRATCH.get(S_DO, dv);
-        float[] dps = SCRATCH.get(S_X, BLOCK_K);
+        float[] qf = SCRATCH.get(S_Q, BLOCK_Q * d);
+        float[] s = SCRATCH.get(S_SC, BLOCK_Q * cols);
+        float[] ds = SCRATCH.get(S_X, BLOCK_Q * cols);
         widen(k, ((long) bh * tk + j0) * d, kf, cols * d);
         widen(v, ((long) bh * tk + j0) * dv, vf, cols * dv);
         int iStart = causal ? Math.min(j0, tq) : 0;
-        for (int i = iStart; i < tq; i++) {
-            int row = bh * tq + i;
-            float lseI = lse[row];
-            if (lseI == Float.NEGATIVE_INFINITY) {
-                continue;
-            }
-            widen(q, (long) row * d, qf, d);
-            scores(b, i, j0, cols, qf, 0, kf, s);
-            int go = dOff + row * dv;
-            System.arraycopy(dOut, go, dof, 0, dv);
-            rowDots(dof, 0, vf, cols, dv, dps);
-            for (int c = 0; c < cols; c++) {
-                if (s[c] == Float.NEGATIVE_INFINITY) {
-                    continue;
-                }
-                int j = j0 + c;
-                float z = keep(b, h, i, j);
-                float p = (float) Math.exp(s[c] - lseI);
-                float pr = round(z * p);
-                int vo = (bh * tk + j) * dv;
-                if (pr != 0f) {
-                    for (int e = 0; e < dv; e++) {
-                        dvOut[vo + e] += pr * dof[e];
-                    }
-                }
-                float ds = dScore(s[c], lseI, z, dps[c], delta[row]);
-                if (ds != 0f) {
-                    int ko = (bh * tk + j) * d;
-                    for (int e = 0; e < d; e++) {
-                        dk[ko + e] += ds * qf[e];
-                    }
-                }
-            }
+        for (int i0 = iStart; i0 < tq; i0 += BLOCK_Q) {
+            int rows = Math.min(BLOCK_Q, tq - i0);
+            int go = dOff + (bh * tq + i0) * dv;
+            widen(q, ((long) bh * tq + i0) * d, qf, rows * d);
+            weightsAndScoreGrads(b, h, i0, rows, j0, cols, qf, kf, vf, dOut, go, delta, s, ds);
+            // dV_blk += P^T dO_blk,  dK_blk += dS^T Q_blk
+            Gemm.sgemm(true, false, cols, dv, rows, s, 0, cols, dOut, go, dv, 1f, dvOut, (bh * tk + j0) * dv, dv);
+            Gemm.sgemm(true, false, cols, d, rows, ds, 0, cols, qf, 0, d, 1f, dk, (bh * tk + j0) * d, d);
         }
     }
 
     // ---------------------------------------------------------------- helpers
-
-    /** {@code a[ao..ao+n) . b[bo..bo+n)} in FP32, in index order. */
-    private static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        float sum = 0f;
-        for (int e = 0; e < n; e++) {
-            sum += a[ao + e] * b[bo + e];
-        }
-        return sum;
-    }
 
     /** Copies {@code n} elements of contiguous {@code t} from element {@code from} into FP32 {@code dst}. */
     private static void widen(Tensor t, long from, float[] dst, int n) {

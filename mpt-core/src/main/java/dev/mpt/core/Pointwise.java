@@ -42,7 +42,12 @@ final class Pointwise {
         return Autograd.record(out, op.opName(), g -> {
             float[] gv = g.readFloats();
             float[] gx = new float[gv.length];
-            op.backward(x.readFloats(), gv, gx, p, q);
+            float[] xv = x.readFloats();
+            if (gv.length < 2 * Grain.ELEMENTWISE) {
+                op.backward(xv, gv, gx, 0, gv.length, p, q);
+            } else {
+                Parallel.forRange(gv.length, Grain.ELEMENTWISE, (from, to) -> op.backward(xv, gv, gx, from, to, p, q));
+            }
             return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape)};
         }, x);
     }

@@ -16,8 +16,8 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 gx[i] = -g[i];
             }
         }
@@ -31,8 +31,8 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            System.arraycopy(g, 0, gx, 0, g.length);
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            System.arraycopy(g, from, gx, from, to - from);
         }
     },
     MUL_SCALAR {
@@ -44,8 +44,8 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 gx[i] = g[i] * p;
             }
         }
@@ -59,8 +59,8 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 gx[i] = g[i] / p;
             }
         }
@@ -75,8 +75,8 @@ enum Unary {
 
         /** d e^x = e^x, recomputed in double from x. */
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 gx[i] = (float) (g[i] * Math.exp(x[i]));
             }
         }
@@ -90,8 +90,8 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 gx[i] = g[i] / x[i];
             }
         }
@@ -105,8 +105,8 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 gx[i] = (float) (g[i] / (1.0 + x[i]));
             }
         }
@@ -121,8 +121,8 @@ enum Unary {
 
         /** d sqrt(x) = 1 / (2 sqrt(x)). */
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 gx[i] = (float) (g[i] * 0.5 / Math.sqrt(x[i]));
             }
         }
@@ -137,8 +137,8 @@ enum Unary {
 
         /** d x^p = p x^(p-1). */
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 gx[i] = p == 0f ? 0f : (float) (g[i] * p * Math.pow(x[i], p - 1.0));
             }
         }
@@ -152,8 +152,8 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 gx[i] = x[i] > 0 ? g[i] : x[i] < 0 ? -g[i] : 0f;
             }
         }
@@ -174,8 +174,8 @@ enum Unary {
          * (t - 0x7f800000) & ~t says so. The mask keeps g's bits or makes +0, as the ternary does.
          */
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 int t = Float.floatToRawIntBits(x[i]) - 1;
                 int keep = ((t - 0x7f800000) & ~t) >> 31;
                 gx[i] = Float.intBitsToFloat(Float.floatToRawIntBits(g[i]) & keep);
@@ -191,8 +191,8 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 gx[i] = x[i] > 0 ? g[i] : g[i] * p;
             }
         }
@@ -207,8 +207,8 @@ enum Unary {
 
         /** d s(x) = s(x) (1 - s(x)), with s recomputed in double from x. */
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 double s = 1.0 / (1.0 + Math.exp(-x[i]));
                 gx[i] = (float) (g[i] * s * (1.0 - s));
             }
@@ -224,8 +224,8 @@ enum Unary {
 
         /** d tanh(x) = 1 - tanh(x)^2, with tanh recomputed in double from x. */
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 double t = Math.tanh(x[i]);
                 gx[i] = (float) (g[i] * (1.0 - t * t));
             }
@@ -242,8 +242,8 @@ enum Unary {
 
         /** d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2), t = tanh(c (x + a x^3)). */
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 double v = x[i];
                 double t = Math.tanh(GELU_C * (v + GELU_A * v * v * v));
                 double d = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * GELU_A * v * v);
@@ -260,8 +260,8 @@ enum Unary {
         }
 
         @Override
-        void backward(float[] x, float[] g, float[] gx, float p, float q) {
-            for (int i = 0; i < g.length; i++) {
+        void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
+            for (int i = from; i < to; i++) {
                 gx[i] = x[i] >= p && x[i] <= q ? g[i] : 0f;
             }
         }
@@ -275,8 +275,8 @@ enum Unary {
     /** {@code y[i] = op(x[i])} for {@code from <= i < to}. */
     abstract void forward(float[] x, float[] y, int from, int to, float p, float q);
 
-    /** {@code gx[i] = g[i] * op'(x[i])}, the derivative evaluated from the input alone. */
-    abstract void backward(float[] x, float[] g, float[] gx, float p, float q);
+    /** {@code gx[i] = g[i] * op'(x[i])} for {@code from <= i < to}, the derivative evaluated from the input alone. */
+    abstract void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q);
 
     /** Lower-case name for messages and graph printing. */
     String opName() {

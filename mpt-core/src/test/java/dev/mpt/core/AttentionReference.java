@@ -20,6 +20,12 @@ package dev.mpt.core;
  * dQ, dK     sum err(dS) |k| + n u32 sum |dS||k|,  then the leaf's rounding u |g| + floor
  * dV         sum (e_p + u + u32) zP |g| + floor sum |g| + n u32 sum zP|g|, then u |g| + floor
  * </pre>
+ * The n u32 terms of the sums over keys (P V, dQ) and over query rows (dK, dV) hold for the op's
+ * blocked order: a GEMM chain over one block (masked entries are exact zero products), its sum then
+ * added to the running total. A term of a block with n_b visible entries is rounded at most n_b times
+ * in the chain and once per later block with a visible entry (the first such addition is to an exact
+ * zero); each of those blocks holds at least one of the row's n terms, so at most n times in all
+ * (plus the nb rescales of the forward, as before). An FMA chain rounds no more often than mul + add.
  * Tests allow twice the bound for the neglected second-order terms.
  */
 final class AttentionReference {

@@ -34,7 +34,7 @@ class ReluBackwardTest {
             g[i] = Float.intBitsToFloat(rng.nextInt());
         }
         float[] gx = new float[n];
-        Unary.RELU.backward(x, g, gx, 0f, 0f);
+        Unary.RELU.backward(x, g, gx, 0, g.length, 0f, 0f);
         for (int k = 0; k < n; k++) {
             float want = x[k] > 0 ? g[k] : 0f;
             assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(gx[k]),
