@@ -1,8 +1,9 @@
 package dev.mpt.examples;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
+import dev.mpt.core.random.SplitMix64;
 import dev.mpt.examples.CommonOptions.PrecisionOption;
 import dev.mpt.nn.Embedding;
 import dev.mpt.nn.Lambda;
@@ -15,7 +16,6 @@ import dev.mpt.nn.data.CharCorpus;
 import dev.mpt.nn.data.SequenceBatch;
 import dev.mpt.nn.loss.Losses;
 import dev.mpt.optim.Adam;
-import dev.mpt.optim.SplitMix64;
 import dev.mpt.optim.amp.AmpOptimizer;
 import dev.mpt.optim.amp.StepOutcome;
 import java.io.IOException;

@@ -7,10 +7,10 @@ import dev.mpt.nn.data.Batch;
 import dev.mpt.nn.data.TrainTest;
 import dev.mpt.nn.loss.Losses;
 import dev.mpt.optim.Optimizer;
-import dev.mpt.optim.amp.Evaluation;
-import dev.mpt.optim.amp.StepResult;
-import dev.mpt.optim.amp.Trainer;
 import dev.mpt.optim.schedule.LearningRateSchedule;
+import dev.mpt.optim.train.Evaluation;
+import dev.mpt.optim.train.StepResult;
+import dev.mpt.optim.train.Trainer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -83,17 +83,17 @@ final class ClassifierTraining {
                         break;
                     }
                     StepResult r = trainer.step(b);
-                    skipped += r.skipped() ? 1 : 0;
+                    skipped += r.outcome().skipped() ? 1 : 0;
                     scale = trainer.optimizer().lossScale();
-                    steps[k] = r.step();
+                    steps[k] = r.outcome().step();
                     losses[k++] = r.loss();
                     n++;
                     if (Double.isFinite(r.loss())) {
                         lossSum += r.loss();
                         finite++;
                     }
-                    stepCsv.row(r.step(), epoch, r.loss(), r.scale(), r.skipped() ? 1 : 0);
-                    progress.step(k, b.size(), r.loss(), r.scale(), skipped);
+                    stepCsv.row(r.outcome().step(), epoch, r.loss(), r.outcome().scale(), r.outcome().skipped() ? 1 : 0);
+                    progress.step(k, b.size(), r.loss(), r.outcome().scale(), skipped);
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 trainNanos += seconds;

@@ -1,8 +1,9 @@
 package dev.mpt.examples;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
+import dev.mpt.core.random.SplitMix64;
 import dev.mpt.examples.CommonOptions.PrecisionOption;
 import dev.mpt.nn.BatchNorm2d;
 import dev.mpt.nn.Conv2d;
@@ -18,9 +19,8 @@ import dev.mpt.nn.data.Batch;
 import dev.mpt.nn.data.Dataset;
 import dev.mpt.nn.loss.Losses;
 import dev.mpt.optim.Adam;
-import dev.mpt.optim.SplitMix64;
 import dev.mpt.optim.amp.AmpOptimizer;
-import dev.mpt.optim.amp.LossScaling;
+import dev.mpt.optim.amp.ScaleHolder;
 import dev.mpt.optim.amp.StepOutcome;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -53,7 +53,7 @@ public final class Dcgan extends TrainingExample {
 
     /** How the two optimizers scale their losses. */
     enum ScalerMode {
-        /** One {@link LossScaling#shared} for both, updated once per iteration. */
+        /** One {@link ScaleHolder#shared} for both, updated once per iteration. */
         shared,
         /** Each optimizer owns its scaler. */
         separate
@@ -123,11 +123,11 @@ public final class Dcgan extends TrainingExample {
         Sequential d = discriminator(rng, width);
         var gb = AmpOptimizer.builder(g, new Adam(lr, BETA1, 0.999, 1e-8, 0)).precision(p.precision());
         var db = AmpOptimizer.builder(d, new Adam(lr, BETA1, 0.999, 1e-8, 0)).precision(p.precision());
-        LossScaling shared = null;
+        ScaleHolder shared = null;
         if (scalerMode == ScalerMode.shared) {
-            shared = LossScaling.shared(p.precision().defaultScaler());
-            gb.lossScaling(shared);
-            db.lossScaling(shared);
+            shared = ScaleHolder.shared(p.precision().defaultScaler());
+            gb.sharedScale(shared);
+            db.sharedScale(shared);
         }
         AmpOptimizer gOpt = gb.build();
         AmpOptimizer dOpt = db.build();

@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "mpt-examples", mixinStandardHelpOptions = true, version = "mpt examples 0.1.0",
         description = "Mixed-precision training examples: each runs in FP32, mixed FP16 or mixed BF16, or "
                 + "both side by side (--compare), and writes CSV, PNG and table files into --out.",
-        subcommands = {FashionMlp.class, FashionCnn.class, CharLstm.class, Dcgan.class, LossScaling.class,
+        subcommands = {FashionMlp.class, FashionCnn.class, CharLstm.class, Dcgan.class, LossScalingAblation.class,
                 MasterWeightsAblation.class})
 public final class Main implements Runnable {
 

@@ -13,8 +13,8 @@ import dev.mpt.optim.Sgd;
 import dev.mpt.optim.amp.GradientStats;
 import dev.mpt.optim.amp.MasterWeights;
 import dev.mpt.optim.amp.Precision;
-import dev.mpt.optim.amp.StepResult;
-import dev.mpt.optim.amp.Trainer;
+import dev.mpt.optim.train.StepResult;
+import dev.mpt.optim.train.Trainer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -133,7 +133,7 @@ public final class MasterWeightsAblation extends Example {
                     Map<String, float[]> before = sample ? stored(mw, params) : Map.of();
                     StepResult r = trainer.step(b);
                     double lostFraction = Double.NaN;
-                    if (sample && !r.skipped()) {
+                    if (sample && !r.outcome().skipped()) {
                         Map<String, float[]> after = stored(mw, params);
                         long u = 0;
                         long l = 0;
@@ -160,9 +160,9 @@ public final class MasterWeightsAblation extends Example {
                         sum += r.loss();
                         finite++;
                     }
-                    curve.add(new double[] {r.step(), r.loss()});
-                    csv.row(r.step(), r.loss(), lostFraction);
-                    progress.step(r.step(), b.size(), r.loss(), r.scale(), 0);
+                    curve.add(new double[] {r.outcome().step(), r.loss()});
+                    csv.row(r.outcome().step(), r.loss(), lostFraction);
+                    progress.step(r.outcome().step(), b.size(), r.loss(), r.outcome().scale(), 0);
                 }
                 epochLoss = finite == 0 ? Double.NaN : sum / finite;
             }
@@ -183,7 +183,7 @@ public final class MasterWeightsAblation extends Example {
         Map<String, float[]> out = new LinkedHashMap<>();
         for (String name : mw.names()) {
             Parameter p = params.get(name);
-            out.put(name, mw.keepsMasters() || p.dtype() == dev.mpt.core.DType.FP32 ? mw.master(name)
+            out.put(name, mw.keepsMasters() || p.dtype() == dev.mpt.core.number.DType.FP32 ? mw.master(name)
                     : p.value().toFloatArray());
         }
         return out;

@@ -1,8 +1,8 @@
 package dev.mpt.examples;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import dev.mpt.nn.ModelMemory;
 import dev.mpt.nn.Module;
 import dev.mpt.nn.Sequential;

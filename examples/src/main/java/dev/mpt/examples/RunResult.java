@@ -1,6 +1,6 @@
 package dev.mpt.examples;
 
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
 import java.util.Map;
 
 /**

@@ -1,9 +1,9 @@
 package dev.mpt.bench;
 
 import dev.mpt.core.Conv2dSpec;
-import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.number.DType;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

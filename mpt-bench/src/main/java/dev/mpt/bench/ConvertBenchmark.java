@@ -1,8 +1,9 @@
 package dev.mpt.bench;
 
-import dev.mpt.core.BFloat16;
 import dev.mpt.core.kernel.Convert;
+import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.number.BFloat16;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -150,7 +151,7 @@ public class ConvertBenchmark {
     /** Copies 3n bytes in the chunks {@link Convert} uses for n elements, on the kernel threads. */
     @Benchmark
     public byte[] copyCeilingParallel() {
-        Parallel.forRange(n, Convert.PARALLEL_GRAIN,
+        Parallel.forRange(n, Grain.CONVERT,
                 (from, to) -> System.arraycopy(copySrc, 3 * from, copyDst, 3 * from, 3 * (to - from)));
         return copyDst;
     }

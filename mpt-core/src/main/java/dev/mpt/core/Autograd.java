@@ -1,5 +1,8 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.BinaryKernel;
+import dev.mpt.core.kernel.BinaryOp;
+import dev.mpt.core.number.DType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -79,7 +82,7 @@ final class Autograd {
         List<Tensor> order = topologicalOrder(root);
         Map<Tensor, Acc> grads = new IdentityHashMap<>();
         try (NoGrad _ = NoGrad.enter()) {
-            accumulate(grads, root, Ops.f32(seed), false);
+            accumulate(grads, root, Conversions.f32(seed), false);
             for (int i = order.size() - 1; i >= 0; i--) {
                 Tensor t = order.get(i);
                 Acc acc = grads.remove(t);
@@ -93,7 +96,7 @@ final class Autograd {
                     continue;
                 }
                 if (t.dtype != DType.FP32) {
-                    g = acc.owned ? Ops.roundInPlace(g, t.dtype) : Ops.roundCopy(g, t.dtype);
+                    g = acc.owned ? Conversions.roundInPlace(g, t.dtype) : Conversions.roundCopy(g, t.dtype);
                 }
                 if (node.released()) {
                     throw released(node);
@@ -143,11 +146,11 @@ final class Autograd {
     }
 
     private static Object storage(Tensor t) {
-        return t.f != null ? t.f : t.h;
+        return t.floats != null ? t.floats : t.shorts;
     }
 
     private static void accumulate(Map<Tensor, Acc> grads, Tensor t, Tensor g, boolean fresh) {
-        Tensor g32 = Ops.f32(g);
+        Tensor g32 = Conversions.f32(g);
         Acc acc = grads.get(t);
         if (acc == null) {
             acc = new Acc();
@@ -162,7 +165,7 @@ final class Autograd {
             return;
         }
         if (acc.owned && acc.g.isContiguous()) {
-            Ops.addInto(acc.g, g32);
+            addInto(acc.g, g32);
         } else {
             acc.g = acc.g.add(g32);
             acc.owned = true;
@@ -175,14 +178,14 @@ final class Autograd {
             return;
         }
         if (leaf.grad == null && owned && leaf.dtype == DType.FP32 && g.isContiguous()
-                && g.offset == 0 && g.f.length == g.numel) {
+                && g.offset == 0 && g.floats.length == g.numel) {
             leaf.grad = g;
         } else if (leaf.grad == null) {
             Tensor stored = Tensor.zeros(leaf.dtype, leaf.shape);
             stored.copy_(g);
             leaf.grad = stored;
         } else if (leaf.grad.dtype == DType.FP32 && leaf.grad.isContiguous()) {
-            Ops.addInto(leaf.grad, g);
+            addInto(leaf.grad, g);
         } else {
             Tensor sum = leaf.grad.to(DType.FP32).add(g);
             leaf.grad.copy_(sum);
@@ -190,6 +193,14 @@ final class Autograd {
     }
 
     /** Reverse post-order of the graph above {@code root} (root last), iterative. */
+    /** {@code acc += g} for a contiguous FP32 {@code acc} and an FP32 {@code g} of equal shape. */
+    private static void addInto(Tensor acc, Tensor g) {
+        float[] a = acc.floats;
+        float[] b = g.readFloats();
+        // a[o + i] += b[i] through the point-wise kernel: C2 leaves the offset loop scalar
+        BinaryKernel.INSTANCE.apply(BinaryOp.ADD, a, acc.offset, b, 0, a, acc.offset, acc.numel);
+    }
+
     private static List<Tensor> topologicalOrder(Tensor root) {
         List<Tensor> order = new ArrayList<>();
         Map<Tensor, Boolean> seen = new IdentityHashMap<>();

@@ -1,58 +1,33 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.BinaryOp;
+
 /**
- * Point-wise binary ops: each constant holds its row kernel (unit stride, FP32) and, next to it,
- * its gradient rule. The caller broadcasts, widens 16-bit inputs exactly and rounds the FP32
- * result once to the output dtype; gradients of broadcast operands are reduced by the caller.
+ * Point-wise binary ops: each constant names its row kernel ({@link BinaryOp}, unit stride, FP32)
+ * and, next to it, holds its gradient rule. The caller broadcasts, widens 16-bit inputs exactly
+ * and rounds the FP32 result once to the output dtype; gradients of broadcast operands are reduced
+ * by the caller.
  */
 enum Binary {
-    ADD {
-        @Override
-        void apply(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-            for (int i = 0; i < n; i++) {
-                o[oo + i] = a[ao + i] + b[bo + i];
-            }
-        }
-
+    ADD(BinaryOp.ADD) {
         @Override
         Tensor[] grads(Tensor g, Tensor a, Tensor b, boolean needA, boolean needB) {
             return new Tensor[] {g, g};
         }
     },
-    SUB {
-        @Override
-        void apply(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-            for (int i = 0; i < n; i++) {
-                o[oo + i] = a[ao + i] - b[bo + i];
-            }
-        }
-
+    SUB(BinaryOp.SUB) {
         @Override
         Tensor[] grads(Tensor g, Tensor a, Tensor b, boolean needA, boolean needB) {
             return new Tensor[] {g, needB ? g.neg() : null};
         }
     },
-    MUL {
-        @Override
-        void apply(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-            for (int i = 0; i < n; i++) {
-                o[oo + i] = a[ao + i] * b[bo + i];
-            }
-        }
-
+    MUL(BinaryOp.MUL) {
         @Override
         Tensor[] grads(Tensor g, Tensor a, Tensor b, boolean needA, boolean needB) {
             return new Tensor[] {needA ? g.mul(b) : null, needB ? g.mul(a) : null};
         }
     },
-    DIV {
-        @Override
-        void apply(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-            for (int i = 0; i < n; i++) {
-                o[oo + i] = a[ao + i] / b[bo + i];
-            }
-        }
-
+    DIV(BinaryOp.DIV) {
         /** d(a/b) = g/b, -g a / b^2. */
         @Override
         Tensor[] grads(Tensor g, Tensor a, Tensor b, boolean needA, boolean needB) {
@@ -60,14 +35,7 @@ enum Binary {
             return new Tensor[] {gb, needB ? gb.mul(a).div(b).neg() : null};
         }
     },
-    MAX {
-        @Override
-        void apply(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-            for (int i = 0; i < n; i++) {
-                o[oo + i] = Math.max(a[ao + i], b[bo + i]);
-            }
-        }
-
+    MAX(BinaryOp.MAX) {
         /** The gradient goes to a where a >= b, else to b. */
         @Override
         Tensor[] grads(Tensor g, Tensor a, Tensor b, boolean needA, boolean needB) {
@@ -75,14 +43,7 @@ enum Binary {
             return new Tensor[] {g.mul(toA), needB ? g.mul(toA.neg().add(1f)) : null};
         }
     },
-    MIN {
-        @Override
-        void apply(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-            for (int i = 0; i < n; i++) {
-                o[oo + i] = Math.min(a[ao + i], b[bo + i]);
-            }
-        }
-
+    MIN(BinaryOp.MIN) {
         /** The gradient goes to a where a <= b, else to b. */
         @Override
         Tensor[] grads(Tensor g, Tensor a, Tensor b, boolean needA, boolean needB) {
@@ -90,57 +51,19 @@ enum Binary {
             return new Tensor[] {g.mul(toA), needB ? g.mul(toA.neg().add(1f)) : null};
         }
     },
-    GT {
-        @Override
-        void apply(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-            for (int i = 0; i < n; i++) {
-                o[oo + i] = a[ao + i] > b[bo + i] ? 1f : 0f;
-            }
-        }
-    },
-    LT {
-        @Override
-        void apply(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-            for (int i = 0; i < n; i++) {
-                o[oo + i] = a[ao + i] < b[bo + i] ? 1f : 0f;
-            }
-        }
-    },
-    GE {
-        @Override
-        void apply(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-            for (int i = 0; i < n; i++) {
-                o[oo + i] = a[ao + i] >= b[bo + i] ? 1f : 0f;
-            }
-        }
-    },
-    LE {
-        @Override
-        void apply(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-            for (int i = 0; i < n; i++) {
-                o[oo + i] = a[ao + i] <= b[bo + i] ? 1f : 0f;
-            }
-        }
-    },
-    EQ {
-        @Override
-        void apply(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-            for (int i = 0; i < n; i++) {
-                o[oo + i] = a[ao + i] == b[bo + i] ? 1f : 0f;
-            }
-        }
-    },
-    NE {
-        @Override
-        void apply(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-            for (int i = 0; i < n; i++) {
-                o[oo + i] = a[ao + i] != b[bo + i] ? 1f : 0f;
-            }
-        }
-    };
+    GT(BinaryOp.GT),
+    LT(BinaryOp.LT),
+    GE(BinaryOp.GE),
+    LE(BinaryOp.LE),
+    EQ(BinaryOp.EQ),
+    NE(BinaryOp.NE);
 
-    /** {@code o[oo+i] = a[ao+i] op b[bo+i]} for {@code i < n}. */
-    abstract void apply(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n);
+    /** The row kernel of the forward op. */
+    final BinaryOp kernel;
+
+    Binary(BinaryOp kernel) {
+        this.kernel = kernel;
+    }
 
     /** Whether the op has a gradient (comparisons do not). */
     boolean differentiable() {

@@ -1,7 +1,12 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.BinaryKernel;
+import dev.mpt.core.kernel.BinaryOp;
 import dev.mpt.core.kernel.Gemm;
+import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.kernel.ThreadScratch;
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -19,6 +24,24 @@ import java.util.Objects;
  */
 final class Convolution {
 
+    /**
+     * One thread's reusable FP32 buffers for the convolutions, so a training loop does not allocate
+     * (and first-touch) megabytes of column matrices per image and step. {@link #COL}, {@link #OUT},
+     * {@link #IN} and {@link #IMAGE} belong to one task at a time; {@link #PARTIALS} to the thread
+     * that calls a backward pass, for the duration of the call.
+     */
+    private static final ThreadScratch SCRATCH = new ThreadScratch(5);
+    /** A column matrix (im2col of one image). */
+    private static final int COL = 0;
+    /** A GEMM output, or the column gradient. */
+    private static final int OUT = 1;
+    /** One image widened from 16 bits ({@link #image(Tensor, int, int)}). */
+    private static final int IN = 2;
+    /** One 16-bit image widened while it is lowered. */
+    private static final int IMAGE = 3;
+    /** The weight-gradient sums of all batch parts but the first. */
+    private static final int PARTIALS = 4;
+
     private Convolution() {
     }
 
@@ -27,9 +50,9 @@ final class Convolution {
     }
 
     private static void sameDtype(String op, Tensor x, Tensor w, Tensor bias) {
-        Ops.sameDtype(op, x, w);
+        Checks.sameDtype(op, x, w);
         if (bias != null) {
-            Ops.sameDtype(op, x, bias);
+            Checks.sameDtype(op, x, bias);
         }
     }
 
@@ -81,10 +104,9 @@ final class Convolution {
         float[] wf = wc.readFloats(); // the weights widened once (exact), row-major from index 0
         Tensor out = Tensor.zeros(dt, d.n, d.cout, oh, ow);
         Parallel.forEach(d.n, n -> {
-            Scratch sc = Scratch.get();
-            float[] col = sc.col(k * ohw);
-            float[] buf = sc.out(og * ohw);
-            float[] image = sc.image(dt, cg * d.h * d.w);
+            float[] col = SCRATCH.get(COL, k * ohw);
+            float[] buf = SCRATCH.get(OUT, og * ohw);
+            float[] image = dt == DType.FP32 ? null : SCRATCH.get(IMAGE, cg * d.h * d.w);
             for (int g = 0; g < groups; g++) {
                 Im2col.im2col(geo, xc, xc.offset + (n * d.cin + g * cg) * d.h * d.w, col, image);
                 Gemm.sgemm(false, false, og, ohw, k, wf, g * og * k, k, col, 0, ohw, 0f, buf, 0, ohw);
@@ -105,9 +127,9 @@ final class Convolution {
             }
         }
         if (out.dtype == DType.FP32) {
-            System.arraycopy(buf, 0, out.f, off, rows * cols);
+            System.arraycopy(buf, 0, out.floats, off, rows * cols);
         } else {
-            Ops.narrow(out.dtype, buf, 0, out.h, off, rows * cols);
+            Conversions.narrow(out.dtype, buf, 0, out.shorts, off, rows * cols);
         }
     }
 
@@ -152,7 +174,7 @@ final class Convolution {
         int parts = weightGradParts(d.n, wn);
         float[] gwv = needW ? new float[wn] : null;
         // part 0 sums straight into the result; the others into the caller's scratch
-        float[] partial = needW && parts > 1 ? Scratch.get().partials((parts - 1) * wn) : null;
+        float[] partial = needW && parts > 1 ? SCRATCH.get(PARTIALS, (parts - 1) * wn) : null;
         float[] wf = needX ? wc.readFloats() : null;
         float[] gxv = needX ? new float[d.n * d.cin * d.h * d.w] : null;
         Parallel.forEach(parts, c -> {
@@ -160,10 +182,9 @@ final class Convolution {
             int n1 = (int) ((long) d.n * (c + 1) / parts);
             float[] gwTo = c == 0 ? gwv : partial;
             int gwOff = c == 0 ? 0 : (c - 1) * wn;
-            Scratch sc = Scratch.get();
-            float[] col = needW ? sc.col(k * ohw) : null;
-            float[] dcol = needX ? sc.out(k * ohw) : null;
-            float[] image = needW ? sc.image(xc.dtype, cg * d.h * d.w) : null;
+            float[] col = needW ? SCRATCH.get(COL, k * ohw) : null;
+            float[] dcol = needX ? SCRATCH.get(OUT, k * ohw) : null;
+            float[] image = needW && xc.dtype != DType.FP32 ? SCRATCH.get(IMAGE, cg * d.h * d.w) : null;
             for (int n = n0; n < n1; n++) {
                 for (int g = 0; g < groups; g++) {
                     int gOff = (n * d.cout + g * og) * ohw;
@@ -183,22 +204,22 @@ final class Convolution {
             addParts(gwv, partial, parts, wn);
         }
         return new Tensor[] {
-            needX ? Ops.wrap(gxv, DType.FP32, x.shape) : null,
-            needW ? Ops.wrap(gwv, DType.FP32, w.shape) : null,
+            needX ? Conversions.wrap(gxv, DType.FP32, x.shape) : null,
+            needW ? Conversions.wrap(gwv, DType.FP32, w.shape) : null,
             gb};
     }
 
     /** {@code gw += part 1 + ... + part (parts-1)}, one part after another (a fixed order). */
     private static void addParts(float[] gw, float[] partial, int parts, int wn) {
         for (int c = 1; c < parts; c++) {
-            BinaryKernel.INSTANCE.apply(Binary.ADD, gw, 0, partial, (c - 1) * wn, gw, 0, wn);
+            BinaryKernel.INSTANCE.apply(BinaryOp.ADD, gw, 0, partial, (c - 1) * wn, gw, 0, wn);
         }
     }
 
     /** Per channel, the double sum over batch and positions in order; channels in parallel. */
     private static Tensor biasGrad(float[] gv, int n, int c, int hw) {
         float[] gb = new float[c];
-        Parallel.forRange(c, Math.max(1, (1 << 15) / Math.max(1, n * hw)), (from, to) -> {
+        Parallel.forRange(c, Math.max(1, Grain.ELEMENTWISE / Math.max(1, n * hw)), (from, to) -> {
             for (int o = from; o < to; o++) {
                 double s = 0;
                 for (int b = 0; b < n; b++) {
@@ -210,48 +231,7 @@ final class Convolution {
                 gb[o] = (float) s;
             }
         });
-        return Ops.wrap(gb, DType.FP32, new int[] {c});
-    }
-
-    /**
-     * One thread's reusable FP32 buffers for the convolutions: they grow to the largest size asked
-     * and stay, so a training loop does not allocate (and first-touch) megabytes of column matrices
-     * per image and step. {@code col}, {@code out} and {@code in} belong to one task at a time; {@code partials}
-     * to the thread that calls a backward pass, for the duration of the call.
-     */
-    private static final class Scratch {
-        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
-
-        private float[] col = new float[0];
-        private float[] out = new float[0];
-        private float[] in = new float[0];
-        private float[] partials = new float[0];
-        private float[] image = new float[0];
-
-        static Scratch get() {
-            return LOCAL.get();
-        }
-
-        float[] col(int size) {
-            return col = Ops.atLeast(col, size);
-        }
-
-        float[] out(int size) {
-            return out = Ops.atLeast(out, size);
-        }
-
-        float[] in(int size) {
-            return in = Ops.atLeast(in, size);
-        }
-
-        /** A buffer for one widened 16-bit image; null for FP32, which is lowered in place. */
-        float[] image(DType dtype, int size) {
-            return dtype == DType.FP32 ? null : (image = Ops.atLeast(image, size));
-        }
-
-        float[] partials(int size) {
-            return partials = Ops.atLeast(partials, size);
-        }
+        return Conversions.wrap(gb, DType.FP32, new int[] {c});
     }
 
     static Tensor convTranspose2d(Tensor x, Tensor w, Tensor bias, Conv2dSpec s, int outPad) {
@@ -301,11 +281,10 @@ final class Convolution {
         float[] wf = wc.readFloats();
         Tensor out = Tensor.zeros(dt, n, cout, oh, ow);
         Parallel.forEach(n, b -> {
-            Scratch sc = Scratch.get();
-            float[] cols = sc.col(k * hw);
-            float[] buf = sc.out(coutG * img);
-            float[] xs = image(xc, b, cin * hw, sc);
-            int xBase = xs == xc.f ? xc.offset + b * cin * hw : 0;
+            float[] cols = SCRATCH.get(COL, k * hw);
+            float[] buf = SCRATCH.get(OUT, coutG * img);
+            float[] xs = image(xc, b, cin * hw);
+            int xBase = xs == xc.floats ? xc.offset + b * cin * hw : 0;
             for (int g = 0; g < groups; g++) {
                 Gemm.sgemm(true, false, k, hw, cinG, wf, g * cinG * k, k, xs, xBase + g * cinG * hw, hw, 0f, cols, 0, hw);
                 Arrays.fill(buf, 0, coutG * img, 0f);
@@ -324,17 +303,16 @@ final class Convolution {
             int parts = weightGradParts(n, wn);
             float[] gxv = needX ? new float[x.numel] : null;
             float[] gwv = needW ? new float[wn] : null;
-            float[] partial = needW && parts > 1 ? Scratch.get().partials((parts - 1) * wn) : null;
+            float[] partial = needW && parts > 1 ? SCRATCH.get(PARTIALS, (parts - 1) * wn) : null;
             Parallel.forEach(parts, c -> {
                 int b0 = (int) ((long) n * c / parts);
                 int b1 = (int) ((long) n * (c + 1) / parts);
                 float[] gwTo = c == 0 ? gwv : partial;
                 int gwOff = c == 0 ? 0 : (c - 1) * wn;
-                Scratch sc = Scratch.get();
-                float[] dcols = sc.col(k * hw);
+                float[] dcols = SCRATCH.get(COL, k * hw);
                 for (int b = b0; b < b1; b++) {
-                    float[] xs = needW ? image(xc, b, cin * hw, sc) : null;
-                    int xBase = xs == xc.f ? xc.offset + b * cin * hw : 0;
+                    float[] xs = needW ? image(xc, b, cin * hw) : null;
+                    int xBase = xs == xc.floats ? xc.offset + b * cin * hw : 0;
                     for (int g = 0; g < groups; g++) {
                         int wOff = g * cinG * k;
                         Im2col.im2col(geo, gv, (b * cout + g * coutG) * img, dcols);
@@ -353,8 +331,8 @@ final class Convolution {
                 addParts(gwv, partial, parts, wn);
             }
             return new Tensor[] {
-                needX ? Ops.wrap(gxv, DType.FP32, x.shape) : null,
-                needW ? Ops.wrap(gwv, DType.FP32, w.shape) : null,
+                needX ? Conversions.wrap(gxv, DType.FP32, x.shape) : null,
+                needW ? Conversions.wrap(gwv, DType.FP32, w.shape) : null,
                 gb};
         }, x, w, bias);
     }
@@ -362,14 +340,14 @@ final class Convolution {
     /**
      * Image {@code b} (of {@code size} elements) of the contiguous {@code x} as FP32: x's own storage
      * when FP32 (the image starts at {@code x.offset + b * size}), else widened into the scratch
-     * buffer {@code in} (starting at 0).
+     * buffer {@link #IN} (starting at 0).
      */
-    private static float[] image(Tensor x, int b, int size, Scratch sc) {
+    private static float[] image(Tensor x, int b, int size) {
         if (x.dtype == DType.FP32) {
-            return x.f;
+            return x.floats;
         }
-        float[] in = sc.in(size);
-        Ops.widen(x.dtype, x.h, x.offset + b * size, in, 0, size);
+        float[] in = SCRATCH.get(IN, size);
+        Conversions.widen(x.dtype, x.shorts, x.offset + b * size, in, 0, size);
         return in;
     }
 }

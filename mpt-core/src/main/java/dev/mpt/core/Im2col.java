@@ -1,5 +1,6 @@
 package dev.mpt.core;
 
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 
 /**
@@ -50,11 +51,11 @@ final class Im2col {
      */
     static void im2col(Geometry g, Tensor src, int off, float[] col, float[] image) {
         if (src.dtype == DType.FP32) {
-            lower(g, src.f, off, col);
+            lower(g, src.floats, off, col);
             return;
         }
         int size = g.c * g.h * g.w;
-        Ops.widen(src.dtype, src.h, off, image, 0, size);
+        Conversions.widen(src.dtype, src.shorts, off, image, 0, size);
         lower(g, image, 0, col);
     }
 

@@ -1,5 +1,6 @@
 package dev.mpt.core;
 
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -40,9 +41,9 @@ final class Index {
                 int from = src.offset + (o * size + idx[j]) * inner;
                 int to = (o * len + j) * inner;
                 if (x.dtype == DType.FP32) {
-                    System.arraycopy(src.f, from, out.f, to, inner);
+                    System.arraycopy(src.floats, from, out.floats, to, inner);
                 } else {
-                    System.arraycopy(src.h, from, out.h, to, inner);
+                    System.arraycopy(src.shorts, from, out.shorts, to, inner);
                 }
             }
         }
@@ -60,7 +61,7 @@ final class Index {
                     }
                 }
             }
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, x.shape)};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape)};
         }, x);
     }
 
@@ -110,9 +111,9 @@ final class Index {
         Tensor out = Tensor.zeros(x.dtype, is);
         for (int e = 0; e < pos.length; e++) {
             if (x.dtype == DType.FP32) {
-                out.f[e] = src.f[src.offset + pos[e]];
+                out.floats[e] = src.floats[src.offset + pos[e]];
             } else {
-                out.h[e] = src.h[src.offset + pos[e]];
+                out.shorts[e] = src.shorts[src.offset + pos[e]];
             }
         }
         return Autograd.record(out, "gather", g -> {
@@ -121,7 +122,7 @@ final class Index {
             for (int e = 0; e < pos.length; e++) {
                 gx[pos[e]] += gv[e];
             }
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, x.shape), null};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape), null};
         }, x, index);
     }
 }

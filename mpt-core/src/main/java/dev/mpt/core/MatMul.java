@@ -1,6 +1,7 @@
 package dev.mpt.core;
 
 import dev.mpt.core.kernel.Gemm;
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -20,7 +21,7 @@ final class MatMul {
     static Tensor matmul(Tensor a, Tensor b) {
         Objects.requireNonNull(a, "matmul");
         Objects.requireNonNull(b, "matmul: other");
-        Ops.sameDtype("matmul", a, b);
+        Checks.sameDtype("matmul", a, b);
         Tensor out = mm(a, b, false);
         return Autograd.record(out, "matmul", g -> {
             // g holds values of the output dtype (rounded by the walk), so this conversion is exact
@@ -102,13 +103,13 @@ final class MatMul {
             }
             int offC = bi * m * n;
             if (a.dtype == DType.FP32) {
-                Gemm.sgemm(la.trans, lb.trans, m, n, k, la.t.f, offA, la.ld, lb.t.f, offB, lb.ld, 0f, out.f, offC, n);
+                Gemm.sgemm(la.trans, lb.trans, m, n, k, la.t.floats, offA, la.ld, lb.t.floats, offB, lb.ld, 0f, out.floats, offC, n);
             } else if (fp32Out) {
-                Gemm.gemm16(a.dtype, la.trans, lb.trans, m, n, k, la.t.h, offA, la.ld, lb.t.h, offB, lb.ld,
-                        0f, out.f, offC, n);
+                Gemm.gemm16(a.dtype, la.trans, lb.trans, m, n, k, la.t.shorts, offA, la.ld, lb.t.shorts, offB, lb.ld,
+                        0f, out.floats, offC, n);
             } else {
-                Gemm.gemm16(a.dtype, la.trans, lb.trans, m, n, k, la.t.h, offA, la.ld, lb.t.h, offB, lb.ld,
-                        0f, out.h, offC, n);
+                Gemm.gemm16(a.dtype, la.trans, lb.trans, m, n, k, la.t.shorts, offA, la.ld, lb.t.shorts, offB, lb.ld,
+                        0f, out.shorts, offC, n);
             }
         }
         return out;

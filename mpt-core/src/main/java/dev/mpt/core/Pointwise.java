@@ -1,6 +1,9 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.BinaryKernel;
+import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -11,8 +14,6 @@ import java.util.Objects;
  */
 final class Pointwise {
 
-    /** Elements per task below which point-wise ops run on the calling thread. */
-    static final int GRAIN = 1 << 15;
     /**
      * FP32 elements per block when 16-bit data is widened for a kernel: 4096 floats (16 KiB) per
      * buffer, so the input, output and 16-bit blocks stay in a 48 KiB L1 data cache.
@@ -28,21 +29,21 @@ final class Pointwise {
         Tensor out = Tensor.zeros(x.dtype, x.shape);
         int n = x.numel;
         if (x.dtype == DType.FP32 && src.offset == 0) {
-            if (n < 2 * GRAIN) {
-                op.forward(src.f, out.f, 0, n, p, q);
+            if (n < 2 * Grain.ELEMENTWISE) {
+                op.forward(src.floats, out.floats, 0, n, p, q);
             } else {
-                Parallel.forRange(n, GRAIN, (from, to) -> op.forward(src.f, out.f, from, to, p, q));
+                Parallel.forRange(n, Grain.ELEMENTWISE, (from, to) -> op.forward(src.floats, out.floats, from, to, p, q));
             }
-        } else if (n < 2 * GRAIN) {
+        } else if (n < 2 * Grain.ELEMENTWISE) {
             unaryBlocks(op, src, out, p, q, 0, n);
         } else {
-            Parallel.forRange(n, GRAIN, (from, to) -> unaryBlocks(op, src, out, p, q, from, to));
+            Parallel.forRange(n, Grain.ELEMENTWISE, (from, to) -> unaryBlocks(op, src, out, p, q, from, to));
         }
         return Autograd.record(out, op.opName(), g -> {
             float[] gv = g.readFloats();
             float[] gx = new float[gv.length];
             op.backward(x.readFloats(), gv, gx, p, q);
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, x.shape)};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape)};
         }, x);
     }
 
@@ -62,25 +63,25 @@ final class Pointwise {
     /** {@code dst[0..len) = src storage [at, at+len)} widened to FP32. */
     private static void load(Tensor src, int at, float[] dst, int len) {
         if (src.dtype == DType.FP32) {
-            System.arraycopy(src.f, at, dst, 0, len);
+            System.arraycopy(src.floats, at, dst, 0, len);
         } else {
-            Ops.widen(src.dtype, src.h, at, dst, 0, len);
+            Conversions.widen(src.dtype, src.shorts, at, dst, 0, len);
         }
     }
 
     /** {@code out storage [at, at+len) = v[0..len)} rounded once to out's dtype. */
     private static void store(float[] v, Tensor out, int at, int len) {
         if (out.dtype == DType.FP32) {
-            System.arraycopy(v, 0, out.f, at, len);
+            System.arraycopy(v, 0, out.floats, at, len);
         } else {
-            Ops.narrow(out.dtype, v, 0, out.h, at, len);
+            Conversions.narrow(out.dtype, v, 0, out.shorts, at, len);
         }
     }
 
     static Tensor binary(Binary op, Tensor a, Tensor b) {
         Objects.requireNonNull(a, op.opName());
         Objects.requireNonNull(b, () -> op.opName() + ": other");
-        Ops.sameDtype(op.opName(), a, b);
+        Checks.sameDtype(op.opName(), a, b);
         int[] shape = Strided.broadcast(op.opName(), a.shape, b.shape);
         Strided.numel(op.opName(), shape);
         Tensor ac = a.isContiguous() ? a : Views.copy(a.detach());
@@ -94,7 +95,7 @@ final class Pointwise {
         return Autograd.record(out, op.opName(), g -> {
             boolean needA = Autograd.needs(a);
             boolean needB = Autograd.needs(b);
-            Tensor[] gs = op.grads(g, Ops.f32(a), Ops.f32(b), needA, needB);
+            Tensor[] gs = op.grads(g, Conversions.f32(a), Conversions.f32(b), needA, needB);
             return new Tensor[] {
                 needA ? Reduce.sumTo(gs[0], a.shape) : null,
                 needB ? Reduce.sumTo(gs[1], b.shape) : null};
@@ -105,7 +106,7 @@ final class Pointwise {
         Objects.requireNonNull(cond, "where: cond");
         Objects.requireNonNull(a, "where: a");
         Objects.requireNonNull(b, "where: b");
-        Ops.sameDtype("where", a, b);
+        Checks.sameDtype("where", a, b);
         int[] shape = Strided.broadcast("where", Strided.broadcast("where", cond.shape, a.shape), b.shape);
         float[] c = cond.detach().expand(shape).readFloats();
         float[] av = a.detach().expand(shape).readFloats();
@@ -114,7 +115,7 @@ final class Pointwise {
         for (int i = 0; i < o.length; i++) {
             o[i] = c[i] != 0f ? av[i] : bv[i];
         }
-        Tensor out = Ops.wrap(o, a.dtype, shape);
+        Tensor out = Conversions.wrap(o, a.dtype, shape);
         return Autograd.record(out, "where", g -> {
             float[] gv = g.readFloats();
             float[] ga = new float[gv.length];
@@ -127,8 +128,8 @@ final class Pointwise {
                 }
             }
             return new Tensor[] {null,
-                Reduce.sumTo(Ops.wrap(ga, DType.FP32, shape), a.shape),
-                Reduce.sumTo(Ops.wrap(gb, DType.FP32, shape), b.shape)};
+                Reduce.sumTo(Conversions.wrap(ga, DType.FP32, shape), a.shape),
+                Reduce.sumTo(Conversions.wrap(gb, DType.FP32, shape), b.shape)};
         }, cond, a, b);
     }
 
@@ -173,10 +174,10 @@ final class Pointwise {
         int[] dims = Arrays.copyOf(sh, r);
         int[] astr = Arrays.copyOf(sa, r);
         int[] bstr = Arrays.copyOf(sb, r);
-        if (total < 2 * GRAIN) {
+        if (total < 2 * Grain.ELEMENTWISE) {
             runRange(op, a, astr, b, bstr, out, dims, 0, total);
         } else {
-            Parallel.forRange(total, GRAIN, (from, to) -> runRange(op, a, astr, b, bstr, out, dims, from, to));
+            Parallel.forRange(total, Grain.ELEMENTWISE, (from, to) -> runRange(op, a, astr, b, bstr, out, dims, from, to));
         }
     }
 
@@ -215,7 +216,7 @@ final class Pointwise {
                 float[] srcA;
                 int pa;
                 if (directA) {
-                    srcA = a.f;
+                    srcA = a.floats;
                     pa = offA + c;
                 } else {
                     if (ia == 0) {
@@ -230,7 +231,7 @@ final class Pointwise {
                 float[] srcB;
                 int pb;
                 if (directB) {
-                    srcB = b.f;
+                    srcB = b.floats;
                     pb = offB + c;
                 } else {
                     if (ib == 0) {
@@ -243,9 +244,9 @@ final class Pointwise {
                     pb = 0;
                 }
                 if (directO) {
-                    BinaryKernel.INSTANCE.apply(op, srcA, pa, srcB, pb, out.f, pos + s, len);
+                    BinaryKernel.INSTANCE.apply(op.kernel, srcA, pa, srcB, pb, out.floats, pos + s, len);
                 } else {
-                    BinaryKernel.INSTANCE.apply(op, srcA, pa, srcB, pb, bufO, 0, len);
+                    BinaryKernel.INSTANCE.apply(op.kernel, srcA, pa, srcB, pb, bufO, 0, len);
                     store(bufO, out, pos + s, len);
                 }
             }

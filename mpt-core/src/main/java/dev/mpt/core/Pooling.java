@@ -1,14 +1,13 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
 
 /** 2-D max and average pooling over NCHW tensors, with their gradients. */
 final class Pooling {
-
-    /** Input elements per task below which pooling runs on the calling thread. */
-    private static final int GRAIN = 1 << 15;
 
     private Pooling() {
     }
@@ -32,10 +31,10 @@ final class Pooling {
 
     /** Runs {@code body} over ranges of planes, in parallel when there is enough work. */
     private static void forPlanes(int planes, int planeSize, Parallel.RangeBody body) {
-        if ((long) planes * planeSize < 2L * GRAIN) {
+        if ((long) planes * planeSize < 2L * Grain.ELEMENTWISE) {
             body.run(0, planes);
         } else {
-            Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, planeSize)), body);
+            Parallel.forRange(planes, Math.max(1, Grain.ELEMENTWISE / Math.max(1, planeSize)), body);
         }
     }
 
@@ -128,10 +127,10 @@ final class Pooling {
         forPlanes(planes, hw, (from, to) -> {
             float[] buf = xc.dtype == DType.FP32 ? null : new float[hw];
             for (int p = from; p < to; p++) {
-                float[] src = xc.f;
+                float[] src = xc.floats;
                 int sb = xc.offset + p * hw;
                 if (buf != null) {
-                    Ops.widen(xc.dtype, xc.h, sb, buf, 0, hw);
+                    Conversions.widen(xc.dtype, xc.shorts, sb, buf, 0, hw);
                     src = buf;
                     sb = 0;
                 }
@@ -142,7 +141,7 @@ final class Pooling {
                 }
             }
         });
-        Tensor out = Ops.wrap(y, x.dtype, new int[] {x.shape[0], x.shape[1], oh, ow});
+        Tensor out = Conversions.wrap(y, x.dtype, new int[] {x.shape[0], x.shape[1], oh, ow});
         return Autograd.record(out, "maxPool2d", g -> {
             float[] gv = g.readFloats();
             float[] gx = new float[x.numel];
@@ -152,7 +151,7 @@ final class Pooling {
                     gx[arg[q]] += gv[q];
                 }
             });
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, x.shape)};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape)};
         }, x);
     }
 
@@ -191,7 +190,7 @@ final class Pooling {
                 }
             }
         }
-        Tensor out = Ops.wrap(y, x.dtype, new int[] {x.shape[0], x.shape[1], oh, ow});
+        Tensor out = Conversions.wrap(y, x.dtype, new int[] {x.shape[0], x.shape[1], oh, ow});
         return Autograd.record(out, "avgPool2d", g -> {
             float[] gv = g.readFloats();
             float[] gx = new float[x.numel];
@@ -215,7 +214,7 @@ final class Pooling {
                     }
                 }
             }
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, x.shape)};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape)};
         }, x);
     }
 }

@@ -1,6 +1,8 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -11,9 +13,6 @@ import java.util.Objects;
  * fixed order, so results do not depend on the number of threads.
  */
 final class Reduce {
-
-    /** Input elements per task below which a reduction runs on the calling thread. */
-    static final int GRAIN = 1 << 15;
 
     private Reduce() {
     }
@@ -122,7 +121,7 @@ final class Reduce {
         for (int i = 0; i < out.length; i++) {
             out[i] = (float) (sums[i] * scale);
         }
-        Tensor result = Ops.wrap(out, DType.FP32, p.outShape);
+        Tensor result = Conversions.wrap(out, DType.FP32, p.outShape);
         int[] inShape = t.shape;
         int[] keep = p.keepShape;
         int count = p.count;
@@ -188,10 +187,10 @@ final class Reduce {
     }
 
     private static void runOuter(int outer, long perOuter, Parallel.RangeBody body) {
-        if ((long) outer * perOuter < 2L * GRAIN || outer < 2) {
+        if ((long) outer * perOuter < 2L * Grain.ELEMENTWISE || outer < 2) {
             body.run(0, outer);
         } else {
-            int grain = (int) Math.max(1, GRAIN / Math.max(1, perOuter));
+            int grain = (int) Math.max(1, Grain.ELEMENTWISE / Math.max(1, perOuter));
             Parallel.forRange(outer, grain, body);
         }
     }
@@ -248,11 +247,11 @@ final class Reduce {
         for (int i = 0; i < out.length; i++) {
             out[i] = (float) (ss[i] / denom);
         }
-        Tensor result = Ops.wrap(out, DType.FP32, p.outShape);
+        Tensor result = Conversions.wrap(out, DType.FP32, p.outShape);
         int[] keep = p.keepShape;
         int[] red = dims.clone();
         return Autograd.record(result, "variance", g -> {
-            Tensor xf = Ops.f32(t);
+            Tensor xf = Conversions.f32(t);
             Tensor centered = xf.sub(xf.mean(red, true));
             return new Tensor[] {centered.mul(g.reshape(keep)).mul(2f / denom)};
         }, t);
@@ -267,7 +266,7 @@ final class Reduce {
         int[] arg = new int[p.outer * p.inner];
         float[] out = new float[arg.length];
         argmaxInto(p, arg, out);
-        Tensor result = Ops.wrap(out, t.dtype, p.outShape);
+        Tensor result = Conversions.wrap(out, t.dtype, p.outShape);
         return Autograd.record(result, "max", g -> {
             float[] gv = g.readFloats();
             float[] gx = new float[p.outer * p.r * p.inner];
@@ -278,9 +277,9 @@ final class Reduce {
                 }
             }
             if (p.permutedShape == null) {
-                return new Tensor[] {Ops.wrap(gx, DType.FP32, t.shape)};
+                return new Tensor[] {Conversions.wrap(gx, DType.FP32, t.shape)};
             }
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, p.permutedShape).permute(p.inversePerm).contiguous()};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, p.permutedShape).permute(p.inversePerm).contiguous()};
         }, t);
     }
 
@@ -296,7 +295,7 @@ final class Reduce {
         for (int i = 0; i < out.length; i++) {
             out[i] = arg[i];
         }
-        return Ops.wrap(out, DType.FP32, p.outShape);
+        return Conversions.wrap(out, DType.FP32, p.outShape);
     }
 
     private static void argmaxInto(Plan p, int[] arg, float[] max) {
@@ -358,7 +357,7 @@ final class Reduce {
             }
         };
         runOuter(p.outer, (long) r * inner, body);
-        Tensor result = Ops.wrap(y, DType.FP32, t.shape);
+        Tensor result = Conversions.wrap(y, DType.FP32, t.shape);
         return Autograd.record(result, op, g -> {
             float[] gv = g.readFloats();
             float[] gx = new float[gv.length];
@@ -376,7 +375,7 @@ final class Reduce {
                     }
                 }
             }
-            return new Tensor[] {Ops.wrap(gx, DType.FP32, t.shape)};
+            return new Tensor[] {Conversions.wrap(gx, DType.FP32, t.shape)};
         }, t);
     }
 }

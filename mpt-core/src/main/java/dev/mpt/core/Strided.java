@@ -133,95 +133,68 @@ final class Strided {
         return s != 1 && s2 < s;
     }
 
+    /*
+     * Gather and scatter for both storage types share one row walk over Object arrays (float[] or
+     * short[], the same type on both sides). Contiguous rows are System.arraycopy; strided rows and
+     * tiles dispatch on the array type once per row or tile, so the element loops stay monomorphic
+     * primitive loops with no boxing and no per-element call.
+     */
+
     /** Copies the strided elements into {@code dst[dstOff..]} in row-major order. */
     static void gather(float[] src, int off, int[] shape, int[] strides, float[] dst, int dstOff) {
-        if (transposedRows(shape, strides)) {
-            gatherTiled(src, off, shape, strides, dst, dstOff);
-        } else {
-            gatherRows(src, off, shape, strides, dst, dstOff);
-        }
-    }
-
-    /**
-     * {@link #gather} for a layout whose last two dims are stored transposed: walks tiles of
-     * {@link #TILE} output rows, reading each run of the second-last dim (contiguous in storage)
-     * once and dealing it out to the tile's rows, instead of touching one cache line (and, for
-     * power-of-two strides, the same cache set) per element along each output row.
-     */
-    static void gatherTiled(float[] src, int off, int[] shape, int[] strides, float[] dst, int dstOff) {
-        int rank = shape.length;
-        int n = shape[rank - 1];
-        int s = strides[rank - 1];
-        int m = shape[rank - 2];
-        int s2 = strides[rank - 2];
-        int[] outerShape = Arrays.copyOf(shape, rank - 1);
-        int outer = rows(outerShape);
-        int[] idx = new int[rank - 1];
-        int base = off;
-        int d = dstOff;
-        for (int o = 0; o < outer; o++) {
-            for (int r0 = 0; r0 < m; r0 += TILE) {
-                int h = Math.min(TILE, m - r0);
-                int sb = base + r0 * s2;
-                int db = d + r0 * n;
-                for (int i = 0; i < n; i++) {
-                    int si = sb + i * s;
-                    int di = db + i;
-                    for (int r = 0; r < h; r++) {
-                        dst[di + r * n] = src[si + r * s2];
-                    }
-                }
-            }
-            d += m * n;
-            base = next(idx, outerShape, strides, base);
-        }
-    }
-
-    /** The plain twin of {@link #gather}: one output row after another. */
-    static void gatherRows(float[] src, int off, int[] shape, int[] strides, float[] dst, int dstOff) {
-        int rank = shape.length;
-        if (rank == 0) {
-            dst[dstOff] = src[off];
-            return;
-        }
-        int n = shape[rank - 1];
-        int s = strides[rank - 1];
-        int rows = rows(shape);
-        if (n == 0 || rows == 0) {
-            return;
-        }
-        int[] idx = new int[rank];
-        int base = off;
-        int d = dstOff;
-        for (int r = 0; r < rows; r++) {
-            if (s == 1) {
-                System.arraycopy(src, base, dst, d, n);
-            } else {
-                for (int i = 0; i < n; i++) {
-                    dst[d + i] = src[base + i * s];
-                }
-            }
-            d += n;
-            base = next(idx, shape, strides, base);
-        }
+        gatherAny(src, off, shape, strides, dst, dstOff);
     }
 
     /** Copies the strided 16-bit elements into {@code dst[dstOff..]} in row-major order. */
     static void gather(short[] src, int off, int[] shape, int[] strides, short[] dst, int dstOff) {
+        gatherAny(src, off, shape, strides, dst, dstOff);
+    }
+
+    /** {@link #gather} for a layout whose last two dims are stored transposed (see {@link #tiles}). */
+    static void gatherTiled(float[] src, int off, int[] shape, int[] strides, float[] dst, int dstOff) {
+        tiles(src, off, shape, strides, dst, dstOff);
+    }
+
+    /** {@link #gather} for a layout whose last two dims are stored transposed (see {@link #tiles}). */
+    static void gatherTiled(short[] src, int off, int[] shape, int[] strides, short[] dst, int dstOff) {
+        tiles(src, off, shape, strides, dst, dstOff);
+    }
+
+    /** The plain twin of {@link #gather}: one output row after another. */
+    static void gatherRows(float[] src, int off, int[] shape, int[] strides, float[] dst, int dstOff) {
+        rows(src, off, shape, strides, dst, dstOff, true);
+    }
+
+    /** The plain twin of {@link #gather}: one output row after another. */
+    static void gatherRows(short[] src, int off, int[] shape, int[] strides, short[] dst, int dstOff) {
+        rows(src, off, shape, strides, dst, dstOff, true);
+    }
+
+    /** Writes the row-major {@code src[srcOff..]} into the strided elements of {@code dst}. */
+    static void scatter(float[] src, int srcOff, float[] dst, int off, int[] shape, int[] strides) {
+        rows(dst, off, shape, strides, src, srcOff, false);
+    }
+
+    /** Writes the row-major 16-bit {@code src[srcOff..]} into the strided elements of {@code dst}. */
+    static void scatter(short[] src, int srcOff, short[] dst, int off, int[] shape, int[] strides) {
+        rows(dst, off, shape, strides, src, srcOff, false);
+    }
+
+    private static void gatherAny(Object src, int off, int[] shape, int[] strides, Object dst, int dstOff) {
         if (transposedRows(shape, strides)) {
-            gatherTiled(src, off, shape, strides, dst, dstOff);
+            tiles(src, off, shape, strides, dst, dstOff);
         } else {
-            gatherRows(src, off, shape, strides, dst, dstOff);
+            rows(src, off, shape, strides, dst, dstOff, true);
         }
     }
 
     /**
-     * {@link #gather} for a layout whose last two dims are stored transposed: walks tiles of
-     * {@link #TILE} output rows, reading each run of the second-last dim (contiguous in storage)
-     * once and dealing it out to the tile's rows, instead of touching one cache line (and, for
-     * power-of-two strides, the same cache set) per element along each output row.
+     * Walks tiles of {@link #TILE} output rows of a layout whose last two dims are stored
+     * transposed, reading each run of the second-last dim (contiguous in storage) once and dealing
+     * it out to the tile's rows, instead of touching one cache line (and, for power-of-two strides,
+     * the same cache set) per element along each output row.
      */
-    static void gatherTiled(short[] src, int off, int[] shape, int[] strides, short[] dst, int dstOff) {
+    private static void tiles(Object src, int off, int[] shape, int[] strides, Object dst, int dstOff) {
         int rank = shape.length;
         int n = shape[rank - 1];
         int s = strides[rank - 1];
@@ -234,27 +207,48 @@ final class Strided {
         int d = dstOff;
         for (int o = 0; o < outer; o++) {
             for (int r0 = 0; r0 < m; r0 += TILE) {
-                int h = Math.min(TILE, m - r0);
-                int sb = base + r0 * s2;
-                int db = d + r0 * n;
-                for (int i = 0; i < n; i++) {
-                    int si = sb + i * s;
-                    int di = db + i;
-                    for (int r = 0; r < h; r++) {
-                        dst[di + r * n] = src[si + r * s2];
-                    }
-                }
+                tile(src, base + r0 * s2, s, s2, dst, d + r0 * n, n, Math.min(TILE, m - r0));
             }
             d += m * n;
             base = next(idx, outerShape, strides, base);
         }
     }
 
-    /** The plain twin of {@link #gather}: one output row after another. */
-    static void gatherRows(short[] src, int off, int[] shape, int[] strides, short[] dst, int dstOff) {
+    /** {@code dst[db + i + r*n] = src[sb + i*s + r*s2]} for {@code i < n, r < h}. */
+    private static void tile(Object src, int sb, int s, int s2, Object dst, int db, int n, int h) {
+        if (src instanceof float[] from) {
+            float[] to = (float[]) dst;
+            for (int i = 0; i < n; i++) {
+                int si = sb + i * s;
+                int di = db + i;
+                for (int r = 0; r < h; r++) {
+                    to[di + r * n] = from[si + r * s2];
+                }
+            }
+        } else {
+            short[] from = (short[]) src;
+            short[] to = (short[]) dst;
+            for (int i = 0; i < n; i++) {
+                int si = sb + i * s;
+                int di = db + i;
+                for (int r = 0; r < h; r++) {
+                    to[di + r * n] = from[si + r * s2];
+                }
+            }
+        }
+    }
+
+    /**
+     * The row walk of gather and scatter: row after row of the strided {@code storage} (from
+     * {@code off}) and the row-major {@code dense} array (from {@code denseOff}), copying each row
+     * from storage to dense when {@code gather}, else from dense to storage.
+     */
+    private static void rows(Object storage, int off, int[] shape, int[] strides, Object dense, int denseOff,
+                             boolean gather) {
         int rank = shape.length;
         if (rank == 0) {
-            dst[dstOff] = src[off];
+            System.arraycopy(gather ? storage : dense, gather ? off : denseOff,
+                    gather ? dense : storage, gather ? denseOff : off, 1);
             return;
         }
         int n = shape[rank - 1];
@@ -265,75 +259,33 @@ final class Strided {
         }
         int[] idx = new int[rank];
         int base = off;
-        int d = dstOff;
+        int d = denseOff;
         for (int r = 0; r < rows; r++) {
-            if (s == 1) {
-                System.arraycopy(src, base, dst, d, n);
+            if (gather) {
+                copyRow(storage, base, s, dense, d, 1, n);
             } else {
-                for (int i = 0; i < n; i++) {
-                    dst[d + i] = src[base + i * s];
-                }
+                copyRow(dense, d, 1, storage, base, s, n);
             }
             d += n;
             base = next(idx, shape, strides, base);
         }
     }
 
-    /** Writes the row-major {@code src[srcOff..]} into the strided elements of {@code dst}. */
-    static void scatter(float[] src, int srcOff, float[] dst, int off, int[] shape, int[] strides) {
-        int rank = shape.length;
-        if (rank == 0) {
-            dst[off] = src[srcOff];
-            return;
-        }
-        int n = shape[rank - 1];
-        int s = strides[rank - 1];
-        int rows = rows(shape);
-        if (n == 0 || rows == 0) {
-            return;
-        }
-        int[] idx = new int[rank];
-        int base = off;
-        int d = srcOff;
-        for (int r = 0; r < rows; r++) {
-            if (s == 1) {
-                System.arraycopy(src, d, dst, base, n);
-            } else {
-                for (int i = 0; i < n; i++) {
-                    dst[base + i * s] = src[d + i];
-                }
+    /** {@code dst[dOff + i*ds] = src[so + i*ss]} for {@code i < n}. */
+    private static void copyRow(Object src, int so, int ss, Object dst, int dOff, int ds, int n) {
+        if (ss == 1 && ds == 1) {
+            System.arraycopy(src, so, dst, dOff, n);
+        } else if (src instanceof float[] from) {
+            float[] to = (float[]) dst;
+            for (int i = 0; i < n; i++) {
+                to[dOff + i * ds] = from[so + i * ss];
             }
-            d += n;
-            base = next(idx, shape, strides, base);
-        }
-    }
-
-    /** Writes the row-major 16-bit {@code src[srcOff..]} into the strided elements of {@code dst}. */
-    static void scatter(short[] src, int srcOff, short[] dst, int off, int[] shape, int[] strides) {
-        int rank = shape.length;
-        if (rank == 0) {
-            dst[off] = src[srcOff];
-            return;
-        }
-        int n = shape[rank - 1];
-        int s = strides[rank - 1];
-        int rows = rows(shape);
-        if (n == 0 || rows == 0) {
-            return;
-        }
-        int[] idx = new int[rank];
-        int base = off;
-        int d = srcOff;
-        for (int r = 0; r < rows; r++) {
-            if (s == 1) {
-                System.arraycopy(src, d, dst, base, n);
-            } else {
-                for (int i = 0; i < n; i++) {
-                    dst[base + i * s] = src[d + i];
-                }
+        } else {
+            short[] from = (short[]) src;
+            short[] to = (short[]) dst;
+            for (int i = 0; i < n; i++) {
+                to[dOff + i * ds] = from[so + i * ss];
             }
-            d += n;
-            base = next(idx, shape, strides, base);
         }
     }
 

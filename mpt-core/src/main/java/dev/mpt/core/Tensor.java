@@ -1,5 +1,6 @@
 package dev.mpt.core;
 
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.random.RandomGenerator;
@@ -56,8 +57,10 @@ public final class Tensor {
     private static final int PRINT_LIMIT = 1000;
 
     final DType dtype;
-    final float[] f;
-    final short[] h;
+    /** The FP32 storage; null unless the dtype is FP32. */
+    final float[] floats;
+    /** The FP16 or BF16 storage as bit patterns; null when the dtype is FP32. */
+    final short[] shorts;
     final int offset;
     final int[] shape;
     final int[] strides;
@@ -67,10 +70,10 @@ public final class Tensor {
     Tensor grad;
     Node node;
 
-    Tensor(DType dtype, float[] f, short[] h, int offset, int[] shape, int[] strides) {
+    Tensor(DType dtype, float[] floats, short[] shorts, int offset, int[] shape, int[] strides) {
         this.dtype = dtype;
-        this.f = f;
-        this.h = h;
+        this.floats = floats;
+        this.shorts = shorts;
         this.offset = offset;
         this.shape = shape;
         this.strides = strides;
@@ -151,7 +154,7 @@ public final class Tensor {
         for (int i = 0; i < v.length; i++) {
             v[i] = rng.nextFloat();
         }
-        return Ops.wrap(v, dtype, s);
+        return Conversions.wrap(v, dtype, s);
     }
 
     /** A new tensor of {@code dtype} with standard normal elements drawn from {@code rng}, then rounded. */
@@ -163,7 +166,7 @@ public final class Tensor {
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) rng.nextGaussian();
         }
-        return Ops.wrap(v, dtype, s);
+        return Conversions.wrap(v, dtype, s);
     }
 
     /** The FP32 vector {@code [0, 1, ..., n-1]}. */
@@ -254,7 +257,7 @@ public final class Tensor {
             throw new IllegalStateException("floatData: needs a contiguous FP32 tensor, this is " + dtype
                     + (isContiguous() ? "" : " non-contiguous") + "; use contiguous() or to(DType.FP32)");
         }
-        return f;
+        return floats;
     }
 
     /**
@@ -269,13 +272,13 @@ public final class Tensor {
             throw new IllegalStateException("shortData: needs a contiguous FP16 or BF16 tensor, this is " + dtype
                     + (isContiguous() ? "" : " non-contiguous") + "; use contiguous() or to(DType)");
         }
-        return h;
+        return shorts;
     }
 
     /** A new array with the elements in row-major order, widened exactly to FP32. */
     public float[] toFloatArray() {
         float[] v = readFloats();
-        return v == f ? v.clone() : v;
+        return v == floats ? v.clone() : v;
     }
 
     /**
@@ -284,24 +287,24 @@ public final class Tensor {
      */
     float[] readFloats() {
         if (dtype == DType.FP32) {
-            if (offset == 0 && f.length == numel && isContiguous()) {
-                return f;
+            if (offset == 0 && floats.length == numel && isContiguous()) {
+                return floats;
             }
             float[] out = new float[numel];
             if (isContiguous()) {
-                System.arraycopy(f, offset, out, 0, numel);
+                System.arraycopy(floats, offset, out, 0, numel);
             } else {
-                Strided.gather(f, offset, shape, strides, out, 0);
+                Strided.gather(floats, offset, shape, strides, out, 0);
             }
             return out;
         }
         float[] out = new float[numel];
         if (isContiguous()) {
-            Ops.widen(dtype, h, offset, out, 0, numel);
+            Conversions.widen(dtype, shorts, offset, out, 0, numel);
         } else {
             short[] tmp = new short[numel];
-            Strided.gather(h, offset, shape, strides, tmp, 0);
-            Ops.widen(dtype, tmp, 0, out, 0, numel);
+            Strided.gather(shorts, offset, shape, strides, tmp, 0);
+            Conversions.widen(dtype, tmp, 0, out, 0, numel);
         }
         return out;
     }
@@ -338,9 +341,9 @@ public final class Tensor {
 
     private float elementAt(int p) {
         return switch (dtype) {
-            case FP32 -> f[p];
-            case FP16 -> Float.float16ToFloat(h[p]);
-            case BF16 -> Float.intBitsToFloat(h[p] << 16);
+            case FP32 -> floats[p];
+            case FP16 -> Float.float16ToFloat(shorts[p]);
+            case BF16 -> Float.intBitsToFloat(shorts[p] << 16);
         };
     }
 
@@ -355,14 +358,14 @@ public final class Tensor {
         if (dtype == DType.FP32) {
             boolean ok = true;
             for (int i = offset, end = offset + numel; i < end; i++) {
-                ok &= Float.isFinite(f[i]);
+                ok &= Float.isFinite(floats[i]);
             }
             return ok;
         }
         int exp = dtype == DType.FP16 ? 0x7c00 : 0x7f80; // all-ones exponent: infinity or NaN
         boolean ok = true;
         for (int i = offset, end = offset + numel; i < end; i++) {
-            ok &= (h[i] & exp) != exp;
+            ok &= (shorts[i] & exp) != exp;
         }
         return ok;
     }
@@ -442,9 +445,9 @@ public final class Tensor {
         if (!isContiguous()) {
             System.arraycopy(readFloats(), 0, dst, dstOff, numel);
         } else if (dtype == DType.FP32) {
-            System.arraycopy(f, offset, dst, dstOff, numel);
+            System.arraycopy(floats, offset, dst, dstOff, numel);
         } else {
-            Ops.widen(dtype, h, offset, dst, dstOff, numel);
+            Conversions.widen(dtype, shorts, offset, dst, dstOff, numel);
         }
     }
 
@@ -462,11 +465,11 @@ public final class Tensor {
         if (src.dtype == dtype && dtype != DType.FP32) {
             short[] bits = new short[numel];
             if (src.isContiguous()) {
-                System.arraycopy(src.h, src.offset, bits, 0, numel);
+                System.arraycopy(src.shorts, src.offset, bits, 0, numel);
             } else {
-                Strided.gather(src.h, src.offset, src.shape, src.strides, bits, 0);
+                Strided.gather(src.shorts, src.offset, src.shape, src.strides, bits, 0);
             }
-            Strided.scatter(bits, 0, h, offset, shape, strides);
+            Strided.scatter(bits, 0, shorts, offset, shape, strides);
             return this;
         }
         writeFloats(src.readFloats());
@@ -477,18 +480,18 @@ public final class Tensor {
     void writeFloats(float[] v) {
         if (dtype == DType.FP32) {
             if (isContiguous()) {
-                System.arraycopy(v, 0, f, offset, numel);
+                System.arraycopy(v, 0, floats, offset, numel);
             } else {
-                Strided.scatter(v, 0, f, offset, shape, strides);
+                Strided.scatter(v, 0, floats, offset, shape, strides);
             }
             return;
         }
         if (isContiguous()) {
-            Ops.narrow(dtype, v, 0, h, offset, numel);
+            Conversions.narrow(dtype, v, 0, shorts, offset, numel);
         } else {
             short[] bits = new short[numel];
-            Ops.narrow(dtype, v, 0, bits, 0, numel);
-            Strided.scatter(bits, 0, h, offset, shape, strides);
+            Conversions.narrow(dtype, v, 0, bits, 0, numel);
+            Strided.scatter(bits, 0, shorts, offset, shape, strides);
         }
     }
 
@@ -503,7 +506,7 @@ public final class Tensor {
         if (dtype == this.dtype) {
             return this;
         }
-        Tensor out = Ops.wrap(readFloats(), dtype, shape);
+        Tensor out = Conversions.wrap(readFloats(), dtype, shape);
         return Autograd.record(out, "to", g -> new Tensor[] {g}, this);
     }
 
@@ -514,7 +517,7 @@ public final class Tensor {
 
     /** A view sharing storage with this tensor but cut from the graph: no grad, no history. */
     public Tensor detach() {
-        return new Tensor(dtype, f, h, offset, shape, strides);
+        return new Tensor(dtype, floats, shorts, offset, shape, strides);
     }
 
     /**
@@ -885,7 +888,7 @@ public final class Tensor {
      * this dtype; the mask is kept for the gradient. Returns this tensor when {@code p == 0}.
      */
     public Tensor dropout(double p, RandomGenerator rng) {
-        return Dropout.dropout(this, p, rng);
+        return DropoutOp.dropout(this, p, rng);
     }
 
     // ---------------------------------------------------------------- matmul
@@ -924,7 +927,7 @@ public final class Tensor {
      */
     public Tensor batchNorm(Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias, boolean training,
                             double momentum, double eps) {
-        return Normalization.batchNorm(this, runningMean, runningVar, weight, bias, training, momentum, eps);
+        return BatchNormOp.batchNorm(this, runningMean, runningVar, weight, bias, training, momentum, eps);
     }
 
     // ---------------------------------------------------------------- convolution and pooling

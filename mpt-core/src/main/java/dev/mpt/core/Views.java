@@ -1,5 +1,6 @@
 package dev.mpt.core;
 
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -14,9 +15,9 @@ final class Views {
         int[] s = x.shape.clone();
         Tensor out = Tensor.zeros(x.dtype, s);
         if (x.dtype == DType.FP32) {
-            Strided.gather(x.f, x.offset, x.shape, x.strides, out.f, 0);
+            Strided.gather(x.floats, x.offset, x.shape, x.strides, out.floats, 0);
         } else {
-            Strided.gather(x.h, x.offset, x.shape, x.strides, out.h, 0);
+            Strided.gather(x.shorts, x.offset, x.shape, x.strides, out.shorts, 0);
         }
         return Autograd.record(out, "contiguous", g -> new Tensor[] {g}, x);
     }
@@ -50,7 +51,7 @@ final class Views {
         }
         int[] st = viewStrides(x.shape, x.strides, s);
         Tensor src = st != null ? x : copy(x);
-        Tensor out = new Tensor(src.dtype, src.f, src.h, src.offset, s, st != null ? st : Strided.contiguousStrides(s));
+        Tensor out = new Tensor(src.dtype, src.floats, src.shorts, src.offset, s, st != null ? st : Strided.contiguousStrides(s));
         int[] inShape = x.shape;
         return Autograd.record(out, "reshape", g -> new Tensor[] {g.reshape(inShape)}, src);
     }
@@ -115,7 +116,7 @@ final class Views {
             s[i] = x.shape[d];
             st[i] = x.strides[d];
         }
-        Tensor out = new Tensor(x.dtype, x.f, x.h, x.offset, s, st);
+        Tensor out = new Tensor(x.dtype, x.floats, x.shorts, x.offset, s, st);
         return Autograd.recordView(out, "permute", g -> new Tensor[] {g.permute(inverse)}, x);
     }
 
@@ -127,7 +128,7 @@ final class Views {
         }
         int[] s = x.shape.clone();
         s[d] = length;
-        Tensor out = new Tensor(x.dtype, x.f, x.h, x.offset + start * x.strides[d], s, x.strides.clone());
+        Tensor out = new Tensor(x.dtype, x.floats, x.shorts, x.offset + start * x.strides[d], s, x.strides.clone());
         int[] inShape = x.shape;
         return Autograd.record(out, "narrow", g -> {
             Tensor gx = Tensor.zeros(inShape);
@@ -166,7 +167,7 @@ final class Views {
                         + Arrays.toString(newShape) + " (dim " + i + ")");
             }
         }
-        Tensor out = new Tensor(x.dtype, x.f, x.h, x.offset, s, st);
+        Tensor out = new Tensor(x.dtype, x.floats, x.shorts, x.offset, s, st);
         int[] inShape = x.shape;
         return Autograd.record(out, "expand", g -> new Tensor[] {Reduce.sumTo(g, inShape)}, x);
     }

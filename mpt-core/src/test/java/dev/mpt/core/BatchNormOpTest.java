@@ -6,12 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mpt.core.autograd.GradCheck;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.number.DType;
+import dev.mpt.core.testing.GradCheck;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * The fused {@link Tensor#batchNorm} against double references.
@@ -264,7 +265,7 @@ class BatchNormOpTest {
         assertMessage("eps", () -> x.batchNorm(null, null, null, null, true, 0.1, 0));
         assertMessage("momentum", () -> x.batchNorm(null, null, null, null, true, 1.5, EPS));
         assertMessage("more than one value", () -> Tensor.ones(1, 3).batchNorm(null, null, null, null, true, 0.1, EPS));
-        assertThrows(NullPointerException.class, () -> Normalization.batchNorm(null, null, null, null, null, true, 0.1, EPS));
+        assertThrows(NullPointerException.class, () -> BatchNormOp.batchNorm(null, null, null, null, null, true, 0.1, EPS));
     }
 
     private static void assertMessage(String part, org.junit.jupiter.api.function.Executable call) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.number.DType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

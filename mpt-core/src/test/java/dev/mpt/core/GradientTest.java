@@ -1,9 +1,9 @@
 package dev.mpt.core;
 
-import static dev.mpt.core.DType.FP32;
+import static dev.mpt.core.number.DType.FP32;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mpt.core.autograd.GradCheck;
+import dev.mpt.core.testing.GradCheck;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;

@@ -2,6 +2,7 @@ package dev.mpt.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import dev.mpt.core.number.DType;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mpt.core.autograd.GradCheck;
+import dev.mpt.core.number.DType;
+import dev.mpt.core.testing.GradCheck;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

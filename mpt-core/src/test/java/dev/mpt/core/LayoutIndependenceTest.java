@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.number.DType;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -75,7 +76,7 @@ class LayoutIndependenceTest {
         int before = Parallel.threads();
         try {
             // large enough that point-wise ops and reductions split into tasks
-            Tensor big = Tensor.randn(new SplittableRandom(9), dt, 560, 4, 6, 5); // 67,200 elements > 2 * Pointwise.GRAIN
+            Tensor big = Tensor.randn(new SplittableRandom(9), dt, 560, 4, 6, 5); // 67,200 elements > 2 * Grain.ELEMENTWISE
             Map<String, float[]> one = new LinkedHashMap<>();
             Parallel.setThreads(1);
             for (Map.Entry<String, UnaryOperator<Tensor>> e : ops(dt).entrySet()) {

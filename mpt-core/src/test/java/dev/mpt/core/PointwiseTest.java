@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mpt.core.number.DType;
 import java.util.SplittableRandom;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * Point-wise ops against double references evaluated on the (already rounded) inputs.
@@ -132,7 +133,7 @@ class PointwiseTest {
     @ParameterizedTest
     @EnumSource(DType.class)
     void largeBroadcastsRunInParallelTasks(DType dt) {
-        // over 2 * Pointwise.GRAIN elements: split into tasks that start mid-row
+        // over 2 * Grain.ELEMENTWISE elements: split into tasks that start mid-row
         checkBinary(dt, new int[] {300, 301}, new int[] {301}, t -> t, Tensor::add, Double::sum);
         checkBinary(dt, new int[] {257, 301}, new int[] {257, 1}, t -> t, Tensor::mul, (p, q) -> p * q);
         // equal shapes coalesce into one run longer than Pointwise.BLOCK; a starts at an offset

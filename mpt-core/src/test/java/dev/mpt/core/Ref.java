@@ -1,5 +1,6 @@
 package dev.mpt.core;
 
+import dev.mpt.core.number.DType;
 import java.util.function.DoubleBinaryOperator;
 
 /** Double-precision reference computations for tests, on row-major arrays. */

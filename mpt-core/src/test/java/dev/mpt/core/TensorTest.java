@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mpt.core.kernel.Convert;
+import dev.mpt.core.number.DType;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

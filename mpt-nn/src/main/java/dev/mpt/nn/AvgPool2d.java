@@ -16,8 +16,8 @@ public final class AvgPool2d extends Module {
 
     /** Windows of {@code kernel x kernel}, {@code stride} >= 1, {@code padding} in {@code [0, kernel / 2]}. */
     public AvgPool2d(int kernel, int stride, int padding) {
-        this.kernel = Checks.positive("AvgPool2d", "kernel", kernel);
-        this.stride = Checks.positive("AvgPool2d", "stride", stride);
+        this.kernel = LayerChecks.positive("AvgPool2d", "kernel", kernel);
+        this.stride = LayerChecks.positive("AvgPool2d", "stride", stride);
         if (padding < 0 || padding > kernel / 2) {
             throw new IllegalArgumentException("AvgPool2d: padding must be in [0, kernel / 2 = " + kernel / 2
                     + "], got " + padding);
@@ -27,8 +27,8 @@ public final class AvgPool2d extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Checks.input("AvgPool2d", x);
-        Checks.rank("AvgPool2d", x, 4);
+        LayerChecks.input("AvgPool2d", x);
+        LayerChecks.rank("AvgPool2d", x, 4);
         return x.avgPool2d(kernel, stride, padding);
     }
 

@@ -37,7 +37,7 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
 
     BatchNorm(String name, int channels, double eps, double momentum) {
         this.name = name;
-        this.channels = Checks.positive(name, "channels", channels);
+        this.channels = LayerChecks.positive(name, "channels", channels);
         if (!(eps > 0 && Double.isFinite(eps))) {
             throw new IllegalArgumentException(name + ": eps must be finite and > 0, got " + eps);
         }
@@ -82,7 +82,7 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
 
     @Override
     public Tensor forward(Tensor x) {
-        Checks.input(name, x);
+        LayerChecks.input(name, x);
         checkShape(x);
         if (!isTraining()) {
             return x.batchNorm(runningMean.value(), runningVar.value(), weight.value(), bias.value(), false,

@@ -17,7 +17,7 @@ public final class BatchNorm1d extends BatchNorm {
 
     @Override
     void checkShape(Tensor x) {
-        Checks.rank("BatchNorm1d", x, 2, 3);
-        Checks.size("BatchNorm1d", x, 1, channels(), "channels");
+        LayerChecks.rank("BatchNorm1d", x, 2, 3);
+        LayerChecks.size("BatchNorm1d", x, 1, channels(), "channels");
     }
 }

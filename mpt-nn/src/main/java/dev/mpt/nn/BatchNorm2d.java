@@ -17,7 +17,7 @@ public final class BatchNorm2d extends BatchNorm {
 
     @Override
     void checkShape(Tensor x) {
-        Checks.rank("BatchNorm2d", x, 4);
-        Checks.size("BatchNorm2d", x, 1, channels(), "channels");
+        LayerChecks.rank("BatchNorm2d", x, 4);
+        LayerChecks.size("BatchNorm2d", x, 1, channels(), "channels");
     }
 }

@@ -7,7 +7,7 @@ import java.util.Objects;
 /**
  * A non-trainable tensor slot of a {@link Module} that is part of its state (running statistics
  * of a normalization layer, for example): saved in checkpoints, never given a gradient, and kept
- * FP32 by {@link Module#to(dev.mpt.core.DType)}.
+ * FP32 by {@link Module#to(dev.mpt.core.number.DType)}.
  */
 public final class Buffer {
 

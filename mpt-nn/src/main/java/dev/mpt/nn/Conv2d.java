@@ -31,11 +31,11 @@ public final class Conv2d extends Module {
 
     /** A convolution with the given geometry, with or without bias. */
     public Conv2d(int inChannels, int outChannels, int kernel, Conv2dSpec spec, boolean bias, RandomGenerator rng) {
-        this.inChannels = Checks.positive("Conv2d", "inChannels", inChannels);
-        this.outChannels = Checks.positive("Conv2d", "outChannels", outChannels);
-        this.kernel = Checks.positive("Conv2d", "kernel", kernel);
+        this.inChannels = LayerChecks.positive("Conv2d", "inChannels", inChannels);
+        this.outChannels = LayerChecks.positive("Conv2d", "outChannels", outChannels);
+        this.kernel = LayerChecks.positive("Conv2d", "kernel", kernel);
         this.spec = Objects.requireNonNull(spec, "Conv2d: spec");
-        Checks.rng("Conv2d", rng);
+        LayerChecks.rng("Conv2d", rng);
         if (inChannels % spec.groups() != 0 || outChannels % spec.groups() != 0) {
             throw new IllegalArgumentException("Conv2d: inChannels " + inChannels + " and outChannels " + outChannels
                     + " must both be divisible by groups " + spec.groups());
@@ -58,10 +58,10 @@ public final class Conv2d extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Checks.input("Conv2d", x);
-        Checks.rank("Conv2d", x, 4);
-        Checks.size("Conv2d", x, 1, inChannels, "channels");
-        Checks.sameDtype("Conv2d", x, weight.dtype());
+        LayerChecks.input("Conv2d", x);
+        LayerChecks.rank("Conv2d", x, 4);
+        LayerChecks.size("Conv2d", x, 1, inChannels, "channels");
+        LayerChecks.sameDtype("Conv2d", x, weight.dtype());
         return x.conv2d(weight.value(), bias == null ? null : bias.value(), spec);
     }
 

@@ -33,11 +33,11 @@ public final class ConvTranspose2d extends Module {
     /** A transposed convolution with the given geometry; {@code outputPadding} in {@code [0, stride)}. */
     public ConvTranspose2d(int inChannels, int outChannels, int kernel, Conv2dSpec spec, int outputPadding,
                            boolean bias, RandomGenerator rng) {
-        this.inChannels = Checks.positive("ConvTranspose2d", "inChannels", inChannels);
-        this.outChannels = Checks.positive("ConvTranspose2d", "outChannels", outChannels);
-        this.kernel = Checks.positive("ConvTranspose2d", "kernel", kernel);
+        this.inChannels = LayerChecks.positive("ConvTranspose2d", "inChannels", inChannels);
+        this.outChannels = LayerChecks.positive("ConvTranspose2d", "outChannels", outChannels);
+        this.kernel = LayerChecks.positive("ConvTranspose2d", "kernel", kernel);
         this.spec = Objects.requireNonNull(spec, "ConvTranspose2d: spec");
-        Checks.rng("ConvTranspose2d", rng);
+        LayerChecks.rng("ConvTranspose2d", rng);
         if (inChannels % spec.groups() != 0 || outChannels % spec.groups() != 0) {
             throw new IllegalArgumentException("ConvTranspose2d: inChannels " + inChannels + " and outChannels "
                     + outChannels + " must both be divisible by groups " + spec.groups());
@@ -65,10 +65,10 @@ public final class ConvTranspose2d extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Checks.input("ConvTranspose2d", x);
-        Checks.rank("ConvTranspose2d", x, 4);
-        Checks.size("ConvTranspose2d", x, 1, inChannels, "channels");
-        Checks.sameDtype("ConvTranspose2d", x, weight.dtype());
+        LayerChecks.input("ConvTranspose2d", x);
+        LayerChecks.rank("ConvTranspose2d", x, 4);
+        LayerChecks.size("ConvTranspose2d", x, 1, inChannels, "channels");
+        LayerChecks.sameDtype("ConvTranspose2d", x, weight.dtype());
         return x.convTranspose2d(weight.value(), bias == null ? null : bias.value(), spec, outputPadding);
     }
 

@@ -21,7 +21,7 @@ public final class Dropout extends Module {
             throw new IllegalArgumentException("Dropout: p must be in [0, 1), got " + p);
         }
         this.p = p;
-        this.rng = Checks.rng("Dropout", rng);
+        this.rng = LayerChecks.rng("Dropout", rng);
     }
 
     /** The drop probability. */
@@ -31,7 +31,7 @@ public final class Dropout extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Checks.input("Dropout", x);
+        LayerChecks.input("Dropout", x);
         if (!isTraining() || p == 0) {
             return x;
         }

@@ -21,9 +21,9 @@ public final class Embedding extends Module {
 
     /** A table of {@code numEmbeddings x dim} entries drawn from {@code N(0, 1)}. */
     public Embedding(int numEmbeddings, int dim, RandomGenerator rng) {
-        this.numEmbeddings = Checks.positive("Embedding", "numEmbeddings", numEmbeddings);
-        this.dim = Checks.positive("Embedding", "dim", dim);
-        this.weight = parameter("weight", Init.normal(Checks.rng("Embedding", rng), 0, 1, numEmbeddings, dim));
+        this.numEmbeddings = LayerChecks.positive("Embedding", "numEmbeddings", numEmbeddings);
+        this.dim = LayerChecks.positive("Embedding", "dim", dim);
+        this.weight = parameter("weight", Init.normal(LayerChecks.rng("Embedding", rng), 0, 1, numEmbeddings, dim));
     }
 
     /** The table slot {@code [numEmbeddings, dim]}. */
@@ -68,7 +68,7 @@ public final class Embedding extends Module {
      */
     @Override
     public Tensor forward(Tensor ids) {
-        Checks.input("Embedding", ids);
+        LayerChecks.input("Embedding", ids);
         float[] v = ids.toFloatArray();
         int[] idx = new int[v.length];
         for (int i = 0; i < v.length; i++) {

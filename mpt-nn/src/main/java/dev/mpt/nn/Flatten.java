@@ -12,7 +12,7 @@ public final class Flatten extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Checks.input("Flatten", x);
+        LayerChecks.input("Flatten", x);
         if (x.dim() < 1) {
             throw new IllegalArgumentException("Flatten: input must have a batch dimension, got shape "
                     + Arrays.toString(x.shape()));

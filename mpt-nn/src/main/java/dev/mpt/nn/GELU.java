@@ -11,7 +11,7 @@ public final class GELU extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        return Checks.input("GELU", x).gelu();
+        return LayerChecks.input("GELU", x).gelu();
     }
 
     @Override

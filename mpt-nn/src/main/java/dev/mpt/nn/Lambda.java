@@ -23,7 +23,7 @@ public final class Lambda extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor y = fn.apply(Checks.input("Lambda " + name, x));
+        Tensor y = fn.apply(LayerChecks.input("Lambda " + name, x));
         return Objects.requireNonNull(y, () -> "Lambda " + name + ": the function returned null");
     }
 

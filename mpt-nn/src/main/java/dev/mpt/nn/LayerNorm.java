@@ -1,7 +1,7 @@
 package dev.mpt.nn;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 
 /**
@@ -36,7 +36,7 @@ public final class LayerNorm extends Module {
                     + Arrays.toString(normalizedShape));
         }
         for (int d : normalizedShape) {
-            Checks.positive("LayerNorm", "normalizedShape dimension", d);
+            LayerChecks.positive("LayerNorm", "normalizedShape dimension", d);
         }
         if (!(eps > 0 && Double.isFinite(eps))) {
             throw new IllegalArgumentException("LayerNorm: eps must be finite and > 0, got " + eps);
@@ -59,7 +59,7 @@ public final class LayerNorm extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Checks.input("LayerNorm", x);
+        LayerChecks.input("LayerNorm", x);
         int k = normalizedShape.length;
         int r = x.dim();
         int[] s = x.shape();

@@ -30,7 +30,7 @@ public final class LeakyReLU extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        return Checks.input("LeakyReLU", x).leakyRelu(slope);
+        return LayerChecks.input("LeakyReLU", x).leakyRelu(slope);
     }
 
     @Override

@@ -34,9 +34,9 @@ public final class Linear extends Module {
 
     /** A layer with or without bias, initialized from {@code rng}. */
     public Linear(int inFeatures, int outFeatures, boolean bias, RandomGenerator rng) {
-        this.inFeatures = Checks.positive("Linear", "inFeatures", inFeatures);
-        this.outFeatures = Checks.positive("Linear", "outFeatures", outFeatures);
-        Checks.rng("Linear", rng);
+        this.inFeatures = LayerChecks.positive("Linear", "inFeatures", inFeatures);
+        this.outFeatures = LayerChecks.positive("Linear", "outFeatures", outFeatures);
+        LayerChecks.rng("Linear", rng);
         double bound = 1.0 / Math.sqrt(inFeatures);
         this.weight = parameter("weight", Init.kaimingUniform(rng, Math.sqrt(1.0 / 3.0), outFeatures, inFeatures));
         this.bias = bias ? parameter("bias", Init.uniform(rng, -bound, bound, outFeatures)) : null;
@@ -64,14 +64,14 @@ public final class Linear extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Checks.input("Linear", x);
+        LayerChecks.input("Linear", x);
         if (x.dim() < 2) {
             throw new IllegalArgumentException("Linear: input must have rank >= 2 ([batch, ..., " + inFeatures
                     + "]), got shape " + java.util.Arrays.toString(x.shape()));
         }
-        Checks.size("Linear", x, -1, inFeatures, "inFeatures");
+        LayerChecks.size("Linear", x, -1, inFeatures, "inFeatures");
         Tensor w = weight.value();
-        Checks.sameDtype("Linear", x, w.dtype());
+        LayerChecks.sameDtype("Linear", x, w.dtype());
         Tensor y = x.matmul(w.t());
         return bias == null ? y : y.add(bias.value());
     }

@@ -1,7 +1,7 @@
 package dev.mpt.nn;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import dev.mpt.nn.init.Init;
 import java.util.Arrays;
 import java.util.random.RandomGenerator;
@@ -39,11 +39,11 @@ public final class Lstm extends Module {
 
     /** A stack of {@code numLayers} LSTM layers initialized from {@code rng}. */
     public Lstm(int inputSize, int hiddenSize, int numLayers, boolean batchFirst, RandomGenerator rng) {
-        this.inputSize = Checks.positive("Lstm", "inputSize", inputSize);
-        this.hiddenSize = Checks.positive("Lstm", "hiddenSize", hiddenSize);
-        this.numLayers = Checks.positive("Lstm", "numLayers", numLayers);
+        this.inputSize = LayerChecks.positive("Lstm", "inputSize", inputSize);
+        this.hiddenSize = LayerChecks.positive("Lstm", "hiddenSize", hiddenSize);
+        this.numLayers = LayerChecks.positive("Lstm", "numLayers", numLayers);
         this.batchFirst = batchFirst;
-        Checks.rng("Lstm", rng);
+        LayerChecks.rng("Lstm", rng);
         double k = 1 / Math.sqrt(hiddenSize);
         wIh = new Parameter[numLayers];
         wHh = new Parameter[numLayers];
@@ -75,7 +75,7 @@ public final class Lstm extends Module {
 
     /** A zero state for {@code batch} sequences, {@code h} in the compute dtype, {@code c} in FP32. */
     public LstmState zeroState(int batch) {
-        Checks.positive("Lstm", "batch", batch);
+        LayerChecks.positive("Lstm", "batch", batch);
         return new LstmState(Tensor.zeros(wIh[0].dtype(), numLayers, batch, hiddenSize),
                 Tensor.zeros(DType.FP32, numLayers, batch, hiddenSize));
     }
@@ -92,11 +92,11 @@ public final class Lstm extends Module {
      * running a sequence in two halves gives the same result as running it whole.
      */
     public LstmOutput forward(Tensor x, LstmState state) {
-        Checks.input("Lstm", x);
-        Checks.rank("Lstm", x, 3);
-        Checks.size("Lstm", x, 2, inputSize, "inputSize");
+        LayerChecks.input("Lstm", x);
+        LayerChecks.rank("Lstm", x, 3);
+        LayerChecks.size("Lstm", x, 2, inputSize, "inputSize");
         DType dt = wIh[0].dtype();
-        Checks.sameDtype("Lstm", x, dt);
+        LayerChecks.sameDtype("Lstm", x, dt);
         int timeDim = batchFirst ? 1 : 0;
         int batch = x.size(batchFirst ? 0 : 1);
         int steps = x.size(timeDim);

@@ -1,7 +1,7 @@
 package dev.mpt.nn;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import java.util.Objects;
 
 /**

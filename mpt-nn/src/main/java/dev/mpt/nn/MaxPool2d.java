@@ -16,8 +16,8 @@ public final class MaxPool2d extends Module {
 
     /** Windows of {@code kernel x kernel}, {@code stride} >= 1, {@code padding} in {@code [0, kernel / 2]}. */
     public MaxPool2d(int kernel, int stride, int padding) {
-        this.kernel = Checks.positive("MaxPool2d", "kernel", kernel);
-        this.stride = Checks.positive("MaxPool2d", "stride", stride);
+        this.kernel = LayerChecks.positive("MaxPool2d", "kernel", kernel);
+        this.stride = LayerChecks.positive("MaxPool2d", "stride", stride);
         if (padding < 0 || padding > kernel / 2) {
             throw new IllegalArgumentException("MaxPool2d: padding must be in [0, kernel / 2 = " + kernel / 2
                     + "], got " + padding);
@@ -27,8 +27,8 @@ public final class MaxPool2d extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Checks.input("MaxPool2d", x);
-        Checks.rank("MaxPool2d", x, 4);
+        LayerChecks.input("MaxPool2d", x);
+        LayerChecks.rank("MaxPool2d", x, 4);
         return x.maxPool2d(kernel, stride, padding);
     }
 

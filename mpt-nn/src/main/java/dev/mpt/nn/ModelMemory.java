@@ -1,6 +1,6 @@
 package dev.mpt.nn;
 
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;

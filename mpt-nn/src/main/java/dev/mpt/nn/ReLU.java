@@ -11,7 +11,7 @@ public final class ReLU extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        return Checks.input("ReLU", x).relu();
+        return LayerChecks.input("ReLU", x).relu();
     }
 
     @Override

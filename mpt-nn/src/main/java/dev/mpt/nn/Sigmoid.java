@@ -11,7 +11,7 @@ public final class Sigmoid extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        return Checks.input("Sigmoid", x).sigmoid();
+        return LayerChecks.input("Sigmoid", x).sigmoid();
     }
 
     @Override

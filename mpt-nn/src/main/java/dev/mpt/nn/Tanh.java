@@ -11,7 +11,7 @@ public final class Tanh extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        return Checks.input("Tanh", x).tanh();
+        return LayerChecks.input("Tanh", x).tanh();
     }
 
     @Override

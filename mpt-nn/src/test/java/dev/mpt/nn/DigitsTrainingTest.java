@@ -3,9 +3,9 @@ package dev.mpt.nn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import dev.mpt.nn.data.Batch;
 import dev.mpt.nn.data.Dataset;
 import dev.mpt.nn.data.Digits;

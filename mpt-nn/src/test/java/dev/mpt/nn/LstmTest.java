@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
-import dev.mpt.core.autograd.GradCheck;
+import dev.mpt.core.number.DType;
+import dev.mpt.core.testing.GradCheck;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
-import dev.mpt.core.autograd.GradCheck;
+import dev.mpt.core.number.DType;
+import dev.mpt.core.testing.GradCheck;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;

@@ -42,18 +42,18 @@ public record Adam(LearningRateSchedule schedule, AdamRule rule) implements Opti
 
     @Override
     public List<String> stateNames() {
-        return OptimizerChecks.ADAM_STATE;
+        return AdamRule.STATE_NAMES;
     }
 
     @Override
     public void apply(double lr, long step, float[] param, float[] grad, float[][] state, int off, int len) {
-        OptimizerChecks.stateCount("Adam.apply", state, 2);
+        RuleChecks.stateCount("Adam.apply", state, 2);
         rule.apply(lr, step, param, grad, state[0], state[1], off, len);
     }
 
     @Override
     public String toString() {
-        return "Adam[lr=" + OptimizerChecks.describe(schedule) + ", beta1=" + rule.beta1() + ", beta2=" + rule.beta2()
+        return "Adam[lr=" + ScheduleText.describe(schedule) + ", beta1=" + rule.beta1() + ", beta2=" + rule.beta2()
                 + ", eps=" + rule.eps() + ", weightDecay=" + rule.weightDecay() + "]";
     }
 }

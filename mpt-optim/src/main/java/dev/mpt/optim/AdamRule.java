@@ -2,6 +2,8 @@ package dev.mpt.optim;
 
 import dev.mpt.core.kernel.Parallel;
 
+import java.util.List;
+
 /**
  * Adam and AdamW with PyTorch's semantics, applied in FP32 to master parameters (Kingma and Ba,
  * 2015; Loshchilov and Hutter, 2019, for the decoupled weight decay). At step {@code t >= 1}:
@@ -24,6 +26,9 @@ import dev.mpt.core.kernel.Parallel;
  * @param decoupled   true for AdamW's decoupled decay, false for Adam's L2 decay
  */
 public record AdamRule(double beta1, double beta2, double eps, double weightDecay, boolean decoupled) {
+
+    /** The names of Adam's and AdamW's two state arrays (PyTorch's): first and second moment. */
+    static final List<String> STATE_NAMES = List.of("exp_avg", "exp_avg_sq");
 
     /** Default beta1 of Adam and AdamW: 0.9. */
     public static final double DEFAULT_BETA1 = 0.9;
@@ -48,7 +53,7 @@ public record AdamRule(double beta1, double beta2, double eps, double weightDeca
         if (!(eps > 0) || !Double.isFinite(eps)) {
             throw new IllegalArgumentException("AdamRule: eps must be finite and > 0, got " + eps);
         }
-        Checks.nonNegativeFinite("AdamRule", "weightDecay", weightDecay);
+        RuleChecks.nonNegativeFinite("AdamRule", "weightDecay", weightDecay);
     }
 
     /** Adam with the defaults: betas (0.9, 0.999), eps 1e-8, no weight decay. */
@@ -74,12 +79,12 @@ public record AdamRule(double beta1, double beta2, double eps, double weightDeca
      * @throws IndexOutOfBoundsException if the range falls outside an array
      */
     public void apply(double lr, long step, float[] param, float[] grad, float[] m, float[] v, int off, int len) {
-        Checks.learningRate("AdamRule.apply", lr);
-        Checks.step("AdamRule.apply", step);
-        Checks.range("AdamRule.apply", "param", param, off, len);
-        Checks.range("AdamRule.apply", "grad", grad, off, len);
-        Checks.range("AdamRule.apply", "m", m, off, len);
-        Checks.range("AdamRule.apply", "v", v, off, len);
+        RuleChecks.learningRate("AdamRule.apply", lr);
+        RuleChecks.step("AdamRule.apply", step);
+        RuleChecks.range("AdamRule.apply", "param", param, off, len);
+        RuleChecks.range("AdamRule.apply", "grad", grad, off, len);
+        RuleChecks.range("AdamRule.apply", "m", m, off, len);
+        RuleChecks.range("AdamRule.apply", "v", v, off, len);
         var c = new Coefficients(
                 decoupled ? (float) (1 - lr * weightDecay) : 1f,
                 decoupled ? 0f : (float) weightDecay,

@@ -8,7 +8,7 @@ import java.util.List;
  * An optimizer's update rule with its hyper-parameters and learning-rate schedule: {@link Sgd},
  * {@link Adam} or {@link AdamW}. An optimizer is an immutable value; the FP32 state it needs per
  * parameter (momentum, moments) is held by whoever applies it to a model, the
- * {@link dev.mpt.optim.amp.AmpOptimizer} (custom loops) or the {@link dev.mpt.optim.amp.Trainer},
+ * {@link dev.mpt.optim.amp.AmpOptimizer} (custom loops) or the {@link dev.mpt.optim.train.Trainer},
  * which also own the FP32 master weights and the loss scale:
  *
  * <pre>{@code

@@ -48,13 +48,13 @@ public record Sgd(LearningRateSchedule schedule, SgdRule rule) implements Optimi
 
     @Override
     public void apply(double lr, long step, float[] param, float[] grad, float[][] state, int off, int len) {
-        OptimizerChecks.stateCount("Sgd.apply", state, stateNames().size());
+        RuleChecks.stateCount("Sgd.apply", state, stateNames().size());
         rule.apply(lr, step, param, grad, state.length == 0 ? null : state[0], off, len);
     }
 
     @Override
     public String toString() {
-        return "Sgd[lr=" + OptimizerChecks.describe(schedule) + ", momentum=" + rule.momentum() + ", dampening="
+        return "Sgd[lr=" + ScheduleText.describe(schedule) + ", momentum=" + rule.momentum() + ", dampening="
                 + rule.dampening() + ", weightDecay=" + rule.weightDecay() + ", nesterov=" + rule.nesterov() + "]";
     }
 }

@@ -1,5 +1,6 @@
 package dev.mpt.optim;
 
+import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
 
 /**
@@ -22,13 +23,10 @@ import dev.mpt.core.kernel.Parallel;
  */
 public record SgdRule(double momentum, double dampening, double weightDecay, boolean nesterov) {
 
-    /** Elements per task when an update is split over threads (a few microseconds each). */
-    static final int PARALLEL_GRAIN = 1 << 15;
-
     /** Validates the hyper-parameters. */
     public SgdRule {
-        Checks.nonNegativeFinite("SgdRule", "momentum", momentum);
-        Checks.nonNegativeFinite("SgdRule", "weightDecay", weightDecay);
+        RuleChecks.nonNegativeFinite("SgdRule", "momentum", momentum);
+        RuleChecks.nonNegativeFinite("SgdRule", "weightDecay", weightDecay);
         if (!(dampening >= 0 && dampening <= 1)) {
             throw new IllegalArgumentException("SgdRule: dampening must be in [0, 1], got " + dampening);
         }
@@ -55,19 +53,19 @@ public record SgdRule(double momentum, double dampening, double weightDecay, boo
      * @throws IndexOutOfBoundsException if the range falls outside an array
      */
     public void apply(double lr, long step, float[] param, float[] grad, float[] momentumBuffer, int off, int len) {
-        Checks.learningRate("SgdRule.apply", lr);
-        Checks.step("SgdRule.apply", step);
-        Checks.range("SgdRule.apply", "param", param, off, len);
-        Checks.range("SgdRule.apply", "grad", grad, off, len);
+        RuleChecks.learningRate("SgdRule.apply", lr);
+        RuleChecks.step("SgdRule.apply", step);
+        RuleChecks.range("SgdRule.apply", "param", param, off, len);
+        RuleChecks.range("SgdRule.apply", "grad", grad, off, len);
         if (momentum != 0) {
-            Checks.range("SgdRule.apply", "momentumBuffer", momentumBuffer, off, len);
+            RuleChecks.range("SgdRule.apply", "momentumBuffer", momentumBuffer, off, len);
         }
         float lrf = (float) lr;
         boolean first = step == 1;
-        if (len <= PARALLEL_GRAIN) {
+        if (len <= Grain.ELEMENTWISE) {
             kernel(lrf, first, param, grad, momentumBuffer, off, len);
         } else {
-            Parallel.forRange(len, PARALLEL_GRAIN,
+            Parallel.forRange(len, Grain.ELEMENTWISE,
                     (from, to) -> kernel(lrf, first, param, grad, momentumBuffer, off + from, to - from));
         }
     }

@@ -1,5 +1,6 @@
 package dev.mpt.optim;
 
+import dev.mpt.core.kernel.Grain;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -125,7 +126,7 @@ class SgdRuleTest {
 
     @Test
     void parallelPathIsBitIdenticalToChunks() {
-        int n = 3 * SgdRule.PARALLEL_GRAIN + 11;
+        int n = 3 * Grain.ELEMENTWISE + 11;
         var rnd = new Random(5);
         float[] p = gaussian(rnd, n, 1);
         float[] g = gaussian(rnd, n, 1);

@@ -59,7 +59,15 @@ final class BlockedGemm {
      */
     static final long PARALLEL_MIN_VOLUME = 128L * 128 * 128;
 
-    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+    /**
+     * One thread's reusable pack buffers, so a training loop calling GEMM many times does not
+     * allocate. Bounded by the blocking constants (the B panel by {@link #B_PANEL_FLOATS}, or
+     * {@code k * NR} for deeper problems).
+     */
+    private static final ThreadScratch SCRATCH = new ThreadScratch(3);
+    private static final int PACKED_B = 0;
+    private static final int PACKED_A = 1;
+    private static final int WORKSPACE = 2;
 
     private BlockedGemm() {
     }
@@ -82,11 +90,10 @@ final class BlockedGemm {
         if (m == 0 || n == 0) {
             return;
         }
-        Buffers buf = BUFFERS.get();
-        float[] bp = buf.packedB(k * n);
+        float[] bp = SCRATCH.get(PACKED_B, k * n);
         b.transposed().pack(0, n, 0, k, n, bp, 0); // bp[p*n + j] = op(B)[p][j]
-        float[] ar = buf.packedA(k);
-        float[] acc = buf.workspace(n);
+        float[] ar = SCRATCH.get(PACKED_A, k);
+        float[] acc = SCRATCH.get(WORKSPACE, n);
         for (int i = 0; i < m; i++) {
             a.pack(i, 1, 0, k, 1, ar, 0);
             java.util.Arrays.fill(acc, 0, n, 0f);
@@ -113,7 +120,7 @@ final class BlockedGemm {
         if (k > 0) {
             ncMax = Math.min(ncMax, Math.max(nr, B_PANEL_FLOATS / k / nr * nr));
         }
-        float[] bp = BUFFERS.get().packedB(k * ncMax);
+        float[] bp = SCRATCH.get(PACKED_B, k * ncMax);
         GemmOperand bt = b.transposed();
         for (int jc = 0; jc < n; jc += ncMax) {
             int nc = Math.min(ncMax, n - jc);
@@ -155,9 +162,8 @@ final class BlockedGemm {
         // last block does not end up with a few rows that reuse each B sliver only briefly.
         int blocks = ceilDiv(i1 - i0, MC);
         int mcMax = roundUp(ceilDiv(i1 - i0, blocks), mr);
-        Buffers buf = BUFFERS.get();
-        float[] w = buf.workspace(mcMax * ldw);
-        float[] ap = buf.packedA(mcMax * Math.min(kcMax, k));
+        float[] w = SCRATCH.get(WORKSPACE, mcMax * ldw);
+        float[] ap = SCRATCH.get(PACKED_A, mcMax * Math.min(kcMax, k));
         for (int ic = i0; ic < i1; ic += mcMax) {
             int mc = Math.min(mcMax, i1 - ic);
             int rowSlivers = ceilDiv(mc, mr);
@@ -209,37 +215,5 @@ final class BlockedGemm {
 
     private static int roundUp(int x, int y) {
         return ceilDiv(x, y) * y;
-    }
-
-    /**
-     * One thread's reusable pack buffers: they grow to the largest size asked and stay, so a
-     * training loop calling GEMM many times does not allocate. Bounded by the blocking constants
-     * (the B panel by {@link #B_PANEL_FLOATS}, or {@code k * NR} for deeper problems).
-     */
-    private static final class Buffers {
-        private float[] b = new float[0];
-        private float[] a = new float[0];
-        private float[] w = new float[0];
-
-        float[] packedB(int size) {
-            if (b.length < size) {
-                b = new float[size];
-            }
-            return b;
-        }
-
-        float[] packedA(int size) {
-            if (a.length < size) {
-                a = new float[size];
-            }
-            return a;
-        }
-
-        float[] workspace(int size) {
-            if (w.length < size) {
-                w = new float[size];
-            }
-            return w;
-        }
     }
 }

@@ -3,28 +3,16 @@ package dev.mpt.core.kernel;
 /**
  * Bulk conversions between FP32 ({@code float[]}) and the 16-bit formats stored as {@code short[]}
  * bit patterns. Every conversion to a 16-bit format rounds to nearest even, keeps subnormals and
- * signed zeros, and maps NaN to NaN, element by element exactly as {@link dev.mpt.core.Half#fromFloat}
- * and {@link dev.mpt.core.BFloat16#fromFloat} do; the widening conversions are exact.
+ * signed zeros, and maps NaN to NaN, element by element exactly as {@link dev.mpt.core.number.Half#fromFloat}
+ * and {@link dev.mpt.core.number.BFloat16#fromFloat} do; the widening conversions are exact.
  *
  * <p>Each method converts {@code len} elements, {@code src[srcOff .. srcOff+len)} into
  * {@code dst[dstOff .. dstOff+len)}, and modifies only that range of {@code dst}. The loops are
  * the Vector API ones when {@link Simd#VECTOR_ENABLED} (chosen once), else plain loops that C2
- * vectorizes where it can; arrays of at least {@link #PARALLEL_GRAIN} * 2 elements are split into
+ * vectorizes where it can; arrays of at least {@link Grain#CONVERT} * 2 elements are split into
  * contiguous chunks on {@link Parallel}'s threads. Each element's result is the same on every path.
  */
 public final class Convert {
-
-    /**
-     * The fewest elements per parallel chunk, so conversions of fewer than twice as many run on
-     * the calling thread: 2^18 elements (1 MiB of floats). Handing a chunk to a pool thread costs
-     * a few microseconds; a chunk this size takes 30 to 150 microseconds at the 2 to 8 G elements/s
-     * one core converts, so the hand-off stays below 10%. Measured on the shared 2-core build
-     * machine (floatToHalf, 2^16 .. 2^22 elements, serial against two chunks), the second thread
-     * gave no gain at any size because the other core was busy; this value rests on the cost
-     * estimate above and is to be re-measured with {@code dev.mpt.bench.ConvertBenchmark} on a
-     * quiet machine.
-     */
-    public static final int PARALLEL_GRAIN = 1 << 18;
 
     private static final ConvertKernel KERNEL =
             Simd.select(ConvertKernel.class, "dev.mpt.core.kernel.VectorConvert", ScalarConvert::new);
@@ -35,10 +23,10 @@ public final class Convert {
     /** {@code dst[dstOff+i] = fp16(src[srcOff+i])} for {@code i < len}, rounded to nearest even. */
     public static void floatToHalf(float[] src, int srcOff, short[] dst, int dstOff, int len) {
         check("floatToHalf", src, srcOff, dst, dstOff, len);
-        if (len < 2 * PARALLEL_GRAIN) {
+        if (len < 2 * Grain.CONVERT) {
             KERNEL.floatToHalf(src, srcOff, dst, dstOff, len);
         } else {
-            Parallel.forRange(len, PARALLEL_GRAIN,
+            Parallel.forRange(len, Grain.CONVERT,
                     (from, to) -> KERNEL.floatToHalf(src, srcOff + from, dst, dstOff + from, to - from));
         }
     }
@@ -46,10 +34,10 @@ public final class Convert {
     /** {@code dst[dstOff+i] = (float) fp16 src[srcOff+i]} for {@code i < len} (exact). */
     public static void halfToFloat(short[] src, int srcOff, float[] dst, int dstOff, int len) {
         check("halfToFloat", src, srcOff, dst, dstOff, len);
-        if (len < 2 * PARALLEL_GRAIN) {
+        if (len < 2 * Grain.CONVERT) {
             KERNEL.halfToFloat(src, srcOff, dst, dstOff, len);
         } else {
-            Parallel.forRange(len, PARALLEL_GRAIN,
+            Parallel.forRange(len, Grain.CONVERT,
                     (from, to) -> KERNEL.halfToFloat(src, srcOff + from, dst, dstOff + from, to - from));
         }
     }
@@ -57,10 +45,10 @@ public final class Convert {
     /** {@code dst[dstOff+i] = bf16(src[srcOff+i])} for {@code i < len}, rounded to nearest even. */
     public static void floatToBFloat16(float[] src, int srcOff, short[] dst, int dstOff, int len) {
         check("floatToBFloat16", src, srcOff, dst, dstOff, len);
-        if (len < 2 * PARALLEL_GRAIN) {
+        if (len < 2 * Grain.CONVERT) {
             KERNEL.floatToBFloat16(src, srcOff, dst, dstOff, len);
         } else {
-            Parallel.forRange(len, PARALLEL_GRAIN,
+            Parallel.forRange(len, Grain.CONVERT,
                     (from, to) -> KERNEL.floatToBFloat16(src, srcOff + from, dst, dstOff + from, to - from));
         }
     }
@@ -68,10 +56,10 @@ public final class Convert {
     /** {@code dst[dstOff+i] = (float) bf16 src[srcOff+i]} for {@code i < len} (exact). */
     public static void bfloat16ToFloat(short[] src, int srcOff, float[] dst, int dstOff, int len) {
         check("bfloat16ToFloat", src, srcOff, dst, dstOff, len);
-        if (len < 2 * PARALLEL_GRAIN) {
+        if (len < 2 * Grain.CONVERT) {
             KERNEL.bfloat16ToFloat(src, srcOff, dst, dstOff, len);
         } else {
-            Parallel.forRange(len, PARALLEL_GRAIN,
+            Parallel.forRange(len, Grain.CONVERT,
                     (from, to) -> KERNEL.bfloat16ToFloat(src, srcOff + from, dst, dstOff + from, to - from));
         }
     }
@@ -89,10 +77,10 @@ public final class Convert {
             throw new IndexOutOfBoundsException("roundToHalf: range [" + off + ", " + off + " + " + len
                     + ") outside an array of " + a.length);
         }
-        if (len < 2 * PARALLEL_GRAIN) {
+        if (len < 2 * Grain.CONVERT) {
             roundToHalfLoop(a, off, len);
         } else {
-            Parallel.forRange(len, PARALLEL_GRAIN, (from, to) -> roundToHalfLoop(a, off + from, to - from));
+            Parallel.forRange(len, Grain.CONVERT, (from, to) -> roundToHalfLoop(a, off + from, to - from));
         }
     }
 

@@ -13,7 +13,7 @@ interface ConvertKernel {
     /** {@code dst[dstOff+i] = (float) fp16 src[srcOff+i]} (exact). */
     void halfToFloat(short[] src, int srcOff, float[] dst, int dstOff, int len);
 
-    /** {@code dst[dstOff+i] = bf16(src[srcOff+i])}, rounded to nearest even as {@link dev.mpt.core.BFloat16#fromFloat(float)}. */
+    /** {@code dst[dstOff+i] = bf16(src[srcOff+i])}, rounded to nearest even as {@link dev.mpt.core.number.BFloat16#fromFloat(float)}. */
     void floatToBFloat16(float[] src, int srcOff, short[] dst, int dstOff, int len);
 
     /** {@code dst[dstOff+i] = (float) bf16 src[srcOff+i]} (exact). */

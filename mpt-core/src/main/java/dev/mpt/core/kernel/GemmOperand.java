@@ -8,7 +8,7 @@ package dev.mpt.core.kernel;
 final class GemmOperand {
 
     /** Per-thread scratch for widened 16-bit runs; grows to the longest run asked for. */
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[256]);
+    private static final ThreadScratch SCRATCH = new ThreadScratch(1);
 
     private final float[] f;
     private final short[] h;
@@ -119,11 +119,6 @@ final class GemmOperand {
 
     /** This thread's scratch row of at least {@code n} floats for widened 16-bit runs. */
     private static float[] widened(int n) {
-        float[] t = SCRATCH.get();
-        if (t.length < n) {
-            t = new float[Math.max(n, 2 * t.length)];
-            SCRATCH.set(t);
-        }
-        return t;
+        return SCRATCH.get(0, n);
     }
 }

@@ -1,6 +1,6 @@
 package dev.mpt.core.kernel;
 
-import dev.mpt.core.BFloat16;
+import dev.mpt.core.number.BFloat16;
 
 /**
  * The output C of a GEMM as stored (FP32, FP16 or BF16, row-major with leading dimension

@@ -1,7 +1,7 @@
 package dev.mpt.core.kernel;
 
-import dev.mpt.core.BFloat16;
-import dev.mpt.core.DType;
+import dev.mpt.core.number.BFloat16;
+import dev.mpt.core.number.DType;
 
 /**
  * The specification of {@link Gemm}: plain triple loops, no validation, no blocking.

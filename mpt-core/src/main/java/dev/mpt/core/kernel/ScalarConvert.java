@@ -1,6 +1,6 @@
 package dev.mpt.core.kernel;
 
-import dev.mpt.core.BFloat16;
+import dev.mpt.core.number.BFloat16;
 
 /**
  * The plain loops of the bulk conversions: the specification that every faster implementation is

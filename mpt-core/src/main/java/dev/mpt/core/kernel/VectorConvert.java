@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The bulk conversions with the Panama Vector API, loaded by name through {@link Simd#select} only
  * when {@code jdk.incubator.vector} is present. The BF16 loops are the lane-wise form of
- * {@link dev.mpt.core.BFloat16#fromFloat(float)} and {@link dev.mpt.core.BFloat16#toFloat(short)};
+ * {@link dev.mpt.core.number.BFloat16#fromFloat(float)} and {@link dev.mpt.core.number.BFloat16#toFloat(short)};
  * the FP16 loops are the plain ones, which C2 already vectorizes. Tails run the plain loops.
  */
 final class VectorConvert implements ConvertKernel {

@@ -1,10 +1,15 @@
 /**
- * The compute kernels behind mpt's tensors: static, allocation-free loops over array slices.
+ * The compute kernels behind mpt's tensors: static, allocation-free loops over array slices. They
+ * depend on {@code dev.mpt.core.number} only, never on the tensor package.
  * {@link dev.mpt.core.kernel.Convert} converts FP32 to and from FP16/BF16 in bulk,
  * {@link dev.mpt.core.kernel.Gemm} multiplies matrices with FP32 accumulation,
- * {@link dev.mpt.core.kernel.Parallel} runs independent output blocks on the kernel threads, and
+ * {@link dev.mpt.core.kernel.BinaryKernel} runs the point-wise binary row loops of
+ * {@link dev.mpt.core.kernel.BinaryOp}, {@link dev.mpt.core.kernel.Parallel} runs independent
+ * output blocks on the kernel threads with the grain sizes of {@link dev.mpt.core.kernel.Grain},
+ * {@link dev.mpt.core.kernel.ThreadScratch} holds each thread's reusable buffers, and
  * {@link dev.mpt.core.kernel.Simd} chooses once between a kernel's plain loops (its specification,
- * always available) and its Panama Vector API implementation.
+ * always available) and its Panama Vector API implementation ({@code Vector*} classes, loaded by
+ * name).
  *
  * <p>Public classes here validate their arguments; package-private ones compute. Results never
  * depend on the number of threads or on which implementation runs.

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.mpt.core.BFloat16;
-import dev.mpt.core.Half;
+import dev.mpt.core.number.BFloat16;
+import dev.mpt.core.number.Half;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.MethodOrderer;
@@ -27,7 +27,7 @@ class ConvertTest {
     private static final int[] LENGTHS = {0, 1, 3, 13, 4097, 70_001};
     private static final int[] OFFSETS = {0, 1, 7};
     /** Long enough for {@link Convert} to split the work into parallel chunks. */
-    private static final int LARGE = 2 * Convert.PARALLEL_GRAIN + 13;
+    private static final int LARGE = 2 * Grain.CONVERT + 13;
 
     private static final ScalarConvert PLAIN = new ScalarConvert();
     private static final VectorConvert VECTOR = new VectorConvert();

@@ -3,8 +3,8 @@ package dev.mpt.core.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.mpt.core.BFloat16;
-import dev.mpt.core.DType;
+import dev.mpt.core.number.BFloat16;
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Random;
 

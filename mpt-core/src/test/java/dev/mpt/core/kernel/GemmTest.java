@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mpt.core.BFloat16;
-import dev.mpt.core.DType;
+import dev.mpt.core.number.BFloat16;
+import dev.mpt.core.number.DType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

@@ -1,8 +1,8 @@
 package dev.mpt.nn.checkpoint;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import dev.mpt.nn.Module;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -60,24 +60,44 @@ public final class Checkpoints {
     public static void loadStateDict(Module module, Map<String, Tensor> state) {
         Objects.requireNonNull(module, "loadStateDict: module");
         Objects.requireNonNull(state, "loadStateDict: state");
+        Map<String, Slot> given = new LinkedHashMap<>();
+        state.forEach((n, t) -> given.put(n, t == null ? null : new Slot(t.dtype(), t.shape())));
+        checkFits(module, given, "loadStateDict: state");
+        try (NoGrad scope = NoGrad.enter()) {
+            module.namedParameters().forEach((n, p) -> p.value().copy_(state.get(n)));
+            module.namedBuffers().forEach((n, b) -> b.value().copy_(state.get(n)));
+        }
+    }
+
+    /** A dtype and shape, as a state tensor or a file's header declares them. */
+    private record Slot(DType dtype, int[] shape) {
+    }
+
+    /**
+     * Checks that {@code given} names exactly {@code module}'s parameters and buffers, each with the
+     * slot's dtype and shape ({@code null} values are reported too).
+     *
+     * @throws IllegalArgumentException listing missing and unexpected keys and every mismatch
+     */
+    private static void checkFits(Module module, Map<String, Slot> given, String what) {
         Map<String, Tensor> targets = new LinkedHashMap<>();
         module.namedParameters().forEach((n, p) -> targets.put(n, p.value()));
         module.namedBuffers().forEach((n, b) -> targets.put(n, b.value()));
         List<String> problems = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         for (String n : targets.keySet()) {
-            if (!state.containsKey(n)) {
+            if (!given.containsKey(n)) {
                 missing.add(n);
             }
         }
         List<String> unexpected = new ArrayList<>();
-        for (Map.Entry<String, Tensor> e : state.entrySet()) {
+        for (Map.Entry<String, Slot> e : given.entrySet()) {
             Tensor target = targets.get(e.getKey());
             if (target == null) {
                 unexpected.add(e.getKey());
                 continue;
             }
-            Tensor v = e.getValue();
+            Slot v = e.getValue();
             if (v == null) {
                 problems.add("'" + e.getKey() + "' is null");
             } else if (!Arrays.equals(v.shape(), target.shape()) || v.dtype() != target.dtype()) {
@@ -92,12 +112,8 @@ public final class Checkpoints {
             problems.add(missing.isEmpty() ? 0 : 1, "unexpected keys " + unexpected);
         }
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("loadStateDict: state does not fit " + module.getClass().getSimpleName()
+            throw new IllegalArgumentException(what + " does not fit " + module.getClass().getSimpleName()
                     + " (module left unchanged): " + String.join("; ", problems));
-        }
-        try (NoGrad scope = NoGrad.enter()) {
-            module.namedParameters().forEach((n, p) -> p.value().copy_(state.get(n)));
-            module.namedBuffers().forEach((n, b) -> b.value().copy_(state.get(n)));
         }
     }
 
@@ -149,22 +165,29 @@ public final class Checkpoints {
     }
 
     /**
-     * Reads {@code file} and loads it into {@code module} with {@link #loadStateDict}; returns the
-     * file's metadata.
+     * Loads {@code file} into {@code module} as {@link #loadStateDict} does and returns the file's
+     * metadata. The header's names, dtypes and shapes are checked against the module first, so a
+     * file that does not fit is rejected without reading (or allocating) any of its tensor data.
      *
      * @throws IOException              when the file is unreadable, truncated or malformed
-     * @throws IllegalArgumentException when its tensors do not fit the module
-     *                                  (either way the module is unchanged)
+     * @throws IllegalArgumentException when its tensors do not fit the module (the message names the
+     *                                  file; either way the module is unchanged)
      */
     public static Map<String, String> load(Module module, Path file) throws IOException {
         Objects.requireNonNull(module, "load: module");
         Objects.requireNonNull(file, "load: file");
-        SafetensorsFile f = Safetensors.read(file);
-        try {
-            loadStateDict(module, toTensors(f.tensors()));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("load " + file + ": " + e.getMessage(), e);
+        try (SafetensorsReader r = Safetensors.open(file)) {
+            Map<String, Slot> declared = new LinkedHashMap<>();
+            for (String n : r.names()) {
+                declared.put(n, new Slot(r.dtype(n), r.shape(n)));
+            }
+            checkFits(module, declared, "load: " + file);
+            List<NamedTensor> tensors = new ArrayList<>(declared.size());
+            for (String n : declared.keySet()) {
+                tensors.add(r.read(n));
+            }
+            loadStateDict(module, toTensors(tensors));
+            return r.metadata();
         }
-        return f.metadata();
     }
 }

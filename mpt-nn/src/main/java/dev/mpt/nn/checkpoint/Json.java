@@ -9,18 +9,32 @@ import java.util.Map;
 /**
  * A small strict JSON (RFC 8259) reader and writer for safetensors headers. Objects become
  * {@code LinkedHashMap<String, Object>} in document order, arrays {@code List<Object>}, strings
- * {@code String}, integers {@code Long} (or {@code BigInteger} beyond 64 bits), other numbers
- * {@code Double}, and {@code true}/{@code false}/{@code null} themselves.
+ * {@code String}, integers {@code Long} (or {@code BigInteger} beyond the signed 64-bit range),
+ * other numbers {@code Double}, and {@code true}/{@code false}/{@code null} themselves.
  *
  * <p>Strict means: no comments, no trailing commas, no leading zeros, no control characters or
- * unpaired surrogates in strings, no duplicate keys, nothing after the value but white space, and
- * at most {@link #MAX_DEPTH} nested containers. Errors are {@link IllegalArgumentException}s that
- * give the character offset.
+ * unpaired surrogates in strings, no duplicate keys, nothing after the value but white space, at
+ * most {@link #MAX_DEPTH} nested containers, integers of at most {@link #MAX_INTEGER_DIGITS} digits
+ * and other numbers of at most {@link #MAX_NUMBER_CHARS} characters. The number bounds keep parsing
+ * linear in the input (a {@code BigInteger} of a million digits takes seconds to build). Errors are
+ * {@link IllegalArgumentException}s that give the character offset.
  */
 final class Json {
 
     /** Deepest nesting of objects and arrays accepted (a safetensors header needs 3). */
     static final int MAX_DEPTH = 64;
+
+    /**
+     * Most digits of an integer: 20, enough for every unsigned 64-bit value, the widest sizes and
+     * offsets a safetensors header holds (the reference implementation reads them as u64/usize).
+     */
+    static final int MAX_INTEGER_DIGITS = 20;
+
+    /**
+     * Most characters of a number with a fraction or exponent: 40, room for the 17 significant
+     * digits that identify a double, a sign, a point and a 4-character exponent, twice over.
+     */
+    static final int MAX_NUMBER_CHARS = 40;
 
     private final String s;
     private int pos;
@@ -210,6 +224,7 @@ final class Json {
         if (peek() == '-') {
             pos++;
         }
+        int intStart = pos;
         if (peek() == '0') {
             pos++;
             if (isDigit(peek())) {
@@ -219,6 +234,10 @@ final class Json {
             digits();
         } else {
             throw error("expected a digit");
+        }
+        if (pos - intStart > MAX_INTEGER_DIGITS) {
+            throw new IllegalArgumentException("integer of more than " + MAX_INTEGER_DIGITS + " digits at offset "
+                    + start + " (" + s.substring(start, start + 10) + "..., " + (pos - intStart) + " digits)");
         }
         boolean integral = true;
         if (peek() == '.') {
@@ -239,6 +258,10 @@ final class Json {
                 throw error("expected a digit in the exponent");
             }
             digits();
+        }
+        if (!integral && pos - start > MAX_NUMBER_CHARS) {
+            throw new IllegalArgumentException("number longer than " + MAX_NUMBER_CHARS + " characters at offset "
+                    + start + " (" + s.substring(start, start + 10) + "..., " + (pos - start) + " characters)");
         }
         String text = s.substring(start, pos);
         if (integral) {

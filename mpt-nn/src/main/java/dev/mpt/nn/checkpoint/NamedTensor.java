@@ -1,7 +1,7 @@
 package dev.mpt.nn.checkpoint;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.kernel.Convert;
+import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
 

@@ -1,6 +1,6 @@
 package dev.mpt.nn.checkpoint;
 
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -138,15 +139,30 @@ public final class Safetensors {
     }
 
     /**
-     * Reads a safetensors file of F32, F16 and BF16 tensors.
+     * Reads a safetensors file of F32, F16 and BF16 tensors. To check a file against what it must
+     * fit before reading its data, use {@link #open(Path)} instead.
      *
      * @throws IOException when the file cannot be read or breaks the format: truncated, header length
      *                     past the end, malformed JSON, unknown or unsupported dtype, offsets out of
      *                     range, overlapping, leaving gaps or not matching the shape, duplicate names
      */
     public static SafetensorsFile read(Path file) throws IOException {
+        try (SafetensorsReader r = open(file)) {
+            return r.readAll();
+        }
+    }
+
+    /**
+     * Opens a safetensors file and reads and checks its header (as {@link #read(Path)} does) without
+     * reading any tensor data; the reader then reads the tensors asked for.
+     *
+     * @throws IOException when the file cannot be read or its header breaks the format (see
+     *                     {@link #read(Path)}); the file is then closed
+     */
+    public static SafetensorsReader open(Path file) throws IOException {
         Objects.requireNonNull(file, "file");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        try {
             long size = ch.size();
             if (size < 8) {
                 throw bad(file, "truncated: " + size + " bytes, shorter than the 8-byte header length");
@@ -167,16 +183,21 @@ public final class Safetensors {
             Map<String, String> metadata = parseHeader(headerBuf.array(), entries, file);
             long dataStart = 8 + n;
             checkOffsets(entries, size - dataStart, file);
-            List<NamedTensor> tensors = new ArrayList<>(entries.size());
-            for (Entry e : entries) {
-                tensors.add(readTensor(ch, e, dataStart, file));
+            Map<String, Entry> byName = new LinkedHashMap<>();
+            entries.forEach(e -> byName.put(e.name(), e));
+            return new SafetensorsReader(file, ch, Collections.unmodifiableMap(metadata), byName, dataStart);
+        } catch (Throwable t) {
+            try {
+                ch.close();
+            } catch (IOException c) {
+                t.addSuppressed(c);
             }
-            return new SafetensorsFile(metadata, tensors);
+            throw t;
         }
     }
 
     /** One header entry before its data is read. */
-    private record Entry(String name, DType dtype, int[] shape, long begin, long end) {
+    record Entry(String name, DType dtype, int[] shape, long begin, long end) {
     }
 
     private static Map<String, String> parseHeader(byte[] bytes, List<Entry> entries, Path file) throws IOException {
@@ -298,7 +319,7 @@ public final class Safetensors {
     }
 
     /** Reads one tensor's elements in chunks of {@link #CHUNK_BYTES}, so no second full-size copy is made. */
-    private static NamedTensor readTensor(FileChannel ch, Entry e, long dataStart, Path file) throws IOException {
+    static NamedTensor readTensor(FileChannel ch, Entry e, long dataStart, Path file) throws IOException {
         int n = (int) NamedTensor.numel(e.shape);
         int bytesPer = e.dtype.byteSize();
         int per = CHUNK_BYTES / bytesPer;

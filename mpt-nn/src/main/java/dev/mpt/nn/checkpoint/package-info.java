@@ -1,7 +1,8 @@
 /**
  * Checkpoint files: the safetensors format ({@link dev.mpt.nn.checkpoint.Safetensors}) that moves
  * FP32, FP16 and BF16 weights to and from the Python ecosystem, its in-memory entries
- * ({@link dev.mpt.nn.checkpoint.NamedTensor}), crash-safe replacement of a file
+ * ({@link dev.mpt.nn.checkpoint.NamedTensor}), an open file read header first and tensor by tensor
+ * ({@link dev.mpt.nn.checkpoint.SafetensorsReader}), crash-safe replacement of a file
  * ({@link dev.mpt.nn.checkpoint.AtomicFile}), and a module's state saved and loaded by dotted name
  * ({@link dev.mpt.nn.checkpoint.Checkpoints}).
  */

@@ -12,7 +12,7 @@ import java.util.random.RandomGenerator;
  * <pre>{@code
  * Dataset digits = Digits.load();
  * Dataset.Split s = digits.split(0.2, 42);
- * Normalization norm = Normalization.fit(s.train());
+ * Standardization norm = Standardization.fit(s.train());
  * Dataset train = s.train().normalize(norm), val = s.validation().normalize(norm);
  * RandomGenerator rng = new SplittableRandom(7);
  * for (int epoch = 0; epoch < 10; epoch++) {
@@ -202,7 +202,7 @@ public final class Dataset {
     }
 
     /** A new dataset with {@code norm} applied to every feature. */
-    public Dataset normalize(Normalization norm) {
+    public Dataset normalize(Standardization norm) {
         Objects.requireNonNull(norm, "norm");
         float[] f = new float[features.length];
         for (int i = 0; i < f.length; i++) {

@@ -41,9 +41,12 @@ public final class FashionMnist {
      *
      * @throws java.nio.file.NoSuchFileException when the directory or a file is missing; the message
      *                                           says how to get the data
-     * @throws IOException                       when a file is corrupt (the message names it)
+     * @throws IOException                       when a file is corrupt or not Fashion-MNIST: images other
+     *                                           than 28x28, no samples, image and label counts that
+     *                                           differ, labels outside 0..9 (the message names the file);
+     *                                           sizes are checked from the headers before data is read
      */
     public static TrainTest load(Path dir) throws IOException {
-        return IdxDatasets.load(dir, "Fashion-MNIST", HOW_TO_GET, CLASS_NAMES.size());
+        return IdxDatasets.load(dir, "Fashion-MNIST", HOW_TO_GET, 28, 28, CLASS_NAMES.size());
     }
 }

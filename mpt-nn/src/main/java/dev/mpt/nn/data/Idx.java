@@ -63,12 +63,41 @@ public final class Idx {
      */
     public static IdxArray read(Path file, int expectedMagic) throws IOException {
         IdxArray a = read(file);
-        int magic = magic(a.type(), a.rank());
+        checkMagic(file, a.type(), a.rank(), expectedMagic);
+        return a;
+    }
+
+    /**
+     * Reads only the header of an IDX file and returns its dimensions, after the checks
+     * {@link #read(Path, int)} makes before reading data: the magic number, the dimensions, and, for
+     * an uncompressed file, that its length is what the dimensions declare. Lets a caller reject a
+     * file by its shape before any of its data is read or allocated.
+     *
+     * @throws IOException when the header is malformed, the magic number differs, or the file's length
+     *                     does not match (the message names the file)
+     */
+    public static int[] readShape(Path file, int expectedMagic) throws IOException {
+        Objects.requireNonNull(file, "file");
+        try (InputStream raw = Files.newInputStream(file)) {
+            BufferedInputStream in = new BufferedInputStream(raw, 1 << 12);
+            boolean gzip = isGzip(in);
+            long rawSize = gzip ? -1 : Files.size(file);
+            Header h = header(gzip ? new GZIPInputStream(in, 1 << 12) : in, file, rawSize);
+            checkMagic(file, h.type(), h.shape().length, expectedMagic);
+            return h.shape();
+        } catch (java.util.zip.ZipException e) {
+            throw new IOException("IDX file " + file + ": corrupt gzip data: " + e.getMessage(), e);
+        } catch (java.io.EOFException e) {
+            throw new IOException("IDX file " + file + ": truncated gzip data: " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkMagic(Path file, IdxType type, int rank, int expectedMagic) throws IOException {
+        int magic = magic(type, rank);
         if (magic != expectedMagic) {
             throw new IOException(String.format("IDX file %s: magic number 0x%08x (%s, %d dimensions), expected 0x%08x",
-                    file, magic, a.type(), a.rank(), expectedMagic));
+                    file, magic, type, rank, expectedMagic));
         }
-        return a;
     }
 
     /** Writes {@code array} as an IDX file, gzip-compressed when {@code gzip} is true. */
@@ -103,7 +132,31 @@ public final class Idx {
         return b0 == 0x1f && b1 == 0x8b;
     }
 
+    /** A parsed header: element type, dimensions, and the data's length in bytes. */
+    private record Header(IdxType type, int[] shape, long bytes) {
+    }
+
     private static IdxArray read(InputStream in, Path file, long rawSize) throws IOException {
+        Header h = header(in, file, rawSize);
+        int[] shape = h.shape();
+        IdxType type = h.type();
+        long bytes = h.bytes();
+        byte[] data = in.readNBytes((int) bytes);
+        if (data.length < bytes) {
+            throw new IOException(sizeMismatch(file, shape, type, bytes, data.length));
+        }
+        if (in.read() != -1) {
+            long extra = 1 + in.transferTo(OutputStream.nullOutputStream());
+            throw new IOException(sizeMismatch(file, shape, type, bytes, bytes + extra));
+        }
+        return new IdxArray(type, shape, data);
+    }
+
+    /**
+     * Reads the magic number and dimensions and checks them, and for an uncompressed file
+     * ({@code rawSize >= 0}) that its length matches, before anything the size of the data is allocated.
+     */
+    private static Header header(InputStream in, Path file, long rawSize) throws IOException {
         byte[] magic = in.readNBytes(4);
         if (magic.length < 4) {
             throw new IOException("IDX file " + file + ": truncated: " + magic.length
@@ -149,15 +202,7 @@ public final class Idx {
         if (rawSize >= 0 && rawSize != headerBytes + bytes) {
             throw new IOException(sizeMismatch(file, shape, type, bytes, rawSize - headerBytes));
         }
-        byte[] data = in.readNBytes((int) bytes);
-        if (data.length < bytes) {
-            throw new IOException(sizeMismatch(file, shape, type, bytes, data.length));
-        }
-        if (in.read() != -1) {
-            long extra = 1 + in.transferTo(OutputStream.nullOutputStream());
-            throw new IOException(sizeMismatch(file, shape, type, bytes, bytes + extra));
-        }
-        return new IdxArray(type, shape, data);
+        return new Header(type, shape, bytes);
     }
 
     private static String sizeMismatch(Path file, int[] shape, IdxType type, long expected, long found) {

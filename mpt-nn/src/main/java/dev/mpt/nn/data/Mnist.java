@@ -23,9 +23,12 @@ public final class Mnist {
      * Loads the training and test splits from {@code dir}.
      *
      * @throws java.nio.file.NoSuchFileException when the directory or a file is missing
-     * @throws IOException                       when a file is corrupt (the message names it)
+     * @throws IOException                       when a file is corrupt or not MNIST: images other than
+     *                                           28x28, no samples, image and label counts that differ,
+     *                                           labels outside 0..9 (the message names the file); sizes
+     *                                           are checked from the headers before data is read
      */
     public static TrainTest load(Path dir) throws IOException {
-        return IdxDatasets.load(dir, "MNIST", HOW_TO_GET, 10);
+        return IdxDatasets.load(dir, "MNIST", HOW_TO_GET, 28, 28, 10);
     }
 }

@@ -21,14 +21,14 @@ public record TrainTest(Dataset train, Dataset test) {
 
     /**
      * Both splits standardized with the mean and standard deviation of the training split
-     * ({@link Normalization#fit(Dataset)}).
+     * ({@link Standardization#fit(Dataset)}).
      */
     public TrainTest standardize() {
-        return normalize(Normalization.fit(train));
+        return normalize(Standardization.fit(train));
     }
 
     /** Both splits with {@code norm} applied. */
-    public TrainTest normalize(Normalization norm) {
+    public TrainTest normalize(Standardization norm) {
         return new TrainTest(train.normalize(norm), test.normalize(norm));
     }
 }

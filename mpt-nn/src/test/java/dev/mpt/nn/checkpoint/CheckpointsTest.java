@@ -6,14 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import dev.mpt.nn.BatchNorm1d;
 import dev.mpt.nn.Linear;
 import dev.mpt.nn.Module;
 import dev.mpt.nn.ReLU;
 import dev.mpt.nn.Sequential;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -103,6 +104,73 @@ class CheckpointsTest {
         e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.loadStateDict(m, wrongDtype));
         assertTrue(e.getMessage().contains("'1.running_mean' is FP16[3]"), e.getMessage());
         assertSameState(before, snapshot(m));
+    }
+
+    /**
+     * Writes {@code model}'s state as a safetensors file with one more F32 tensor {@code extra} of
+     * {@code extraNumel} elements; when {@code extra} names one of the model's tensors it replaces
+     * that one. The extra tensor's data is a hole ({@link RandomAccessFile#setLength}), so the file
+     * may be gigabytes long and still cost no disk.
+     */
+    private Path sparseWith(Module model, String extra, long extraNumel) throws IOException {
+        Map<String, Object> header = new LinkedHashMap<>();
+        java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+        long offset = 0;
+        for (NamedTensor t : Checkpoints.toNamedTensors(Checkpoints.stateDict(model))) {
+            if (t.name().equals(extra)) {
+                continue;
+            }
+            header.put(t.name(), Map.of("dtype", Safetensors.dtypeName(t.dtype()),
+                    "shape", java.util.Arrays.stream(t.shape()).boxed().toList(),
+                    "data_offsets", List.of(offset, offset + t.byteSize())));
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) t.byteSize()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(t.floats());
+            data.write(b.array());
+            offset += t.byteSize();
+        }
+        header.put(extra, Map.of("dtype", "F32", "shape", List.of(extraNumel),
+                "data_offsets", List.of(offset, offset + 4 * extraNumel)));
+        byte[] h = (Json.write(header) + "        ").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int padded = h.length & ~7;
+        Path f = dir.resolve("sparse-" + extra + ".safetensors");
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+            java.nio.ByteBuffer len = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            raf.write(len.putLong(padded).array());
+            raf.write(h, 0, padded);
+            raf.write(data.toByteArray());
+            raf.setLength(8 + padded + offset + 4 * extraNumel);
+        }
+        return f;
+    }
+
+    @Test
+    void aFileThatDoesNotFitIsRejectedFromItsHeaderWithoutReadingItsData() throws IOException {
+        var m = model(10);
+        Map<String, float[]> before = snapshot(m);
+        long huge = Integer.MAX_VALUE - 8;                  // 8 GiB of F32, the largest tensor the format reader allows
+        Path extra = sparseWith(model(11), "extra", huge);
+        assertTrue(Files.size(extra) > 8_000_000_000L, "size " + Files.size(extra));
+        var e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(m, extra));
+        assertTrue(e.getMessage().contains(extra.toString()) && e.getMessage().contains("unexpected keys [extra]"),
+                e.getMessage());
+        assertSameState(before, snapshot(m));
+
+        Path wrongShape = sparseWith(model(11), "0.weight", huge);
+        e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(m, wrongShape));
+        assertTrue(e.getMessage().contains(wrongShape.toString())
+                && e.getMessage().contains("'0.weight' is FP32[2147483639], the model has FP32[3, 4]"), e.getMessage());
+        assertSameState(before, snapshot(m));
+
+        // the header alone tells names, dtypes and shapes; only the tensors asked for are read
+        try (SafetensorsReader r = Safetensors.open(extra)) {
+            assertEquals("extra", r.names().get(r.names().size() - 1));
+            assertArrayEquals(new int[] {Integer.MAX_VALUE - 8}, r.shape("extra"));
+            assertEquals(DType.FP32, r.dtype("extra"));
+            assertArrayEquals(snapshot(model(11)).get("3.bias"), r.read("3.bias").floats());
+            var missing = assertThrows(IllegalArgumentException.class, () -> r.read("nope"));
+            assertTrue(missing.getMessage().contains("no tensor 'nope'") && missing.getMessage().contains("extra"),
+                    missing.getMessage());
+        }
     }
 
     @Test

@@ -41,6 +41,27 @@ class JsonTest {
     }
 
     @Test
+    void boundsNumbersToWhatSizesAndOffsetsNeed() {
+        assertEquals(new BigInteger("99999999999999999999"), Json.parse("99999999999999999999"));
+        assertEquals(new BigInteger("-99999999999999999999"), Json.parse("-99999999999999999999"));
+        for (String text : new String[] {"123456789012345678901", "1".repeat(1_000_000), "[0," + "9".repeat(1_000_000) + "]",
+            "-" + "1".repeat(1_000_000)}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.parse(text));
+            assertTrue(e.getMessage().contains("integer of more than " + Json.MAX_INTEGER_DIGITS + " digits at offset"),
+                    e.getMessage());
+            assertTrue(e.getMessage().length() < 200, "message quotes the whole number: " + e.getMessage().length());
+        }
+        assertEquals(1.25e-300, Json.parse("1.25e-300"));
+        assertEquals(0.1, Json.parse("0.1000000000000000055511151231257827"));
+        for (String text : new String[] {"0." + "1".repeat(1_000_000), "1e" + "1".repeat(1_000_000),
+            "1" + ".5".repeat(1) + "0".repeat(Json.MAX_NUMBER_CHARS)}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.parse(text));
+            assertTrue(e.getMessage().contains("number longer than " + Json.MAX_NUMBER_CHARS + " characters at offset"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void decodesEscapesAndUnicode() {
         assertEquals("\"\\/\b\f\n\r\t", Json.parse("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\""));
         assertEquals("caf\u00e9", Json.parse("\"caf\\u00e9\""));
@@ -87,13 +108,14 @@ class JsonTest {
     void writesCompactEscapedJsonThatParsesBack() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("s", "q\"b\\n\n t\t c\u0001 \u00e9 \uD83D\uDC0B /");
-        m.put("l", Arrays.asList(1, -2L, BigInteger.TWO.pow(70), 0.5, true, null));
+        BigInteger u64Max = BigInteger.TWO.pow(64).subtract(BigInteger.ONE);
+        m.put("l", Arrays.asList(1, -2L, u64Max, 0.5, true, null));
         m.put("e", Map.of());
         String text = Json.write(m);
         assertEquals("{\"s\":\"q\\\"b\\\\n\\n t\\t c\\u0001 \u00e9 \uD83D\uDC0B /\",\"l\":[1,-2,"
-                + "1180591620717411303424,0.5,true,null],\"e\":{}}", text);
+                + "18446744073709551615,0.5,true,null],\"e\":{}}", text);
         Map<String, Object> back = new LinkedHashMap<>(m);
-        back.put("l", Arrays.asList(1L, -2L, BigInteger.TWO.pow(70), 0.5, true, null));
+        back.put("l", Arrays.asList(1L, -2L, u64Max, 0.5, true, null));
         assertEquals(back, Json.parse(text));
         for (int c = 0; c < 0x20; c++) {
             String s = String.valueOf((char) c);

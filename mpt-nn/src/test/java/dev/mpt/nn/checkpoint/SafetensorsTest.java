@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.kernel.Convert;
+import dev.mpt.core.number.DType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -220,6 +220,15 @@ class SafetensorsTest {
         Path latin1 = dir.resolve("latin1.safetensors");
         Files.write(latin1, new byte[] {4, 0, 0, 0, 0, 0, 0, 0, '{', (byte) 0xe9, '}', ' '});
         assertRejected(latin1, "not valid UTF-8");
+    }
+
+    @Test
+    void rejectsAnIntegerOfAMillionDigitsWithoutParsingIt() throws IOException {
+        String digits = "9".repeat(1_000_000);
+        assertRejected(handMade("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0," + digits + "]}}",
+                new byte[4]), "integer of more than 20 digits at offset 50");
+        assertRejected(handMade("{\"w\":{\"dtype\":\"F32\",\"shape\":[" + digits + "],\"data_offsets\":[0,4]}}",
+                new byte[4]), "integer of more than 20 digits");
     }
 
     @Test

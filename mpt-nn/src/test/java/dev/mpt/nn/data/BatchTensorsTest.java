@@ -3,8 +3,8 @@ package dev.mpt.nn.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import org.junit.jupiter.api.Test;
 
 class BatchTensorsTest {

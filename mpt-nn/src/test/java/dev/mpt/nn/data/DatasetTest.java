@@ -171,7 +171,7 @@ class DatasetTest {
             f[i] = (float) (rng.nextDouble() * rng.nextDouble()); // skewed values in [0, 1)
         }
         Dataset d = Dataset.of(f, new int[n], new int[] {fs}, 1);
-        Normalization norm = Normalization.fit(d);
+        Standardization norm = Standardization.fit(d);
         // exact reference: mean and variance of the float values in BigDecimal
         MathContext mc = MathContext.DECIMAL128;
         BigDecimal sum = BigDecimal.ZERO;
@@ -203,7 +203,7 @@ class DatasetTest {
                 assertEquals((float) ((f[i * fs + j] - norm.mean()) / norm.std()), row[j]);
             }
         }
-        Normalization refit = Normalization.fit(z);
+        Standardization refit = Standardization.fit(z);
         // Each standardized value is rounded to float, z' = z (1 + e) with |e| <= 2^-24, so the mean
         // moves by <= 2^-24 * mean|z| <= 2^-24 * rms(z) = 2^-24 and the std by <= 2^-24 * rms(z);
         // another 2^-24 covers the double computation of mean and std.
@@ -214,7 +214,7 @@ class DatasetTest {
     @Test
     void constantDataGetsUnitStd() {
         Dataset d = Dataset.of(new float[] {2, 2, 2, 2}, new int[] {0, 0}, new int[] {2}, 1);
-        Normalization n = Normalization.fit(d);
+        Standardization n = Standardization.fit(d);
         assertEquals(2, n.mean());
         assertEquals(1, n.std());
     }
@@ -249,8 +249,8 @@ class DatasetTest {
         assertThrows(NullPointerException.class, () -> d.batches(2, null));
         assertThrows(IllegalArgumentException.class, () -> d.subset(new int[] {4}));
         assertThrows(IndexOutOfBoundsException.class, () -> d.label(-1));
-        assertThrows(IllegalArgumentException.class, () -> new Normalization(0, 0));
-        assertThrows(IllegalArgumentException.class, () -> new Normalization(Double.NaN, 1));
+        assertThrows(IllegalArgumentException.class, () -> new Standardization(0, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Standardization(Double.NaN, 1));
         assertThrows(IllegalArgumentException.class, () -> new Batch(new float[3], new int[2], 2, new int[] {2}));
         assertThrows(IllegalArgumentException.class, () -> new Batch(new float[4], new int[1], 2, new int[] {2}));
     }

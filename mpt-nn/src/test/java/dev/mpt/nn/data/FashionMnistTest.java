@@ -124,6 +124,49 @@ class FashionMnistTest {
     }
 
     @Test
+    void emptySplitIsRejected() throws IOException {
+        writeSplits(dir, 0, 2, false);
+        IOException e = assertThrows(IOException.class, () -> FashionMnist.load(dir));
+        assertTrue(e.getMessage().contains(dir.resolve("train-images-idx3-ubyte").toString())
+                && e.getMessage().contains("no images"), e.getMessage());
+        writeSplits(dir, 3, 0, true);
+        e = assertThrows(IOException.class, () -> Mnist.load(dir));
+        assertTrue(e.getMessage().contains("t10k-images-idx3-ubyte.gz") && e.getMessage().contains("no images"),
+                e.getMessage());
+    }
+
+    @Test
+    void imagesOfAnotherSizeAreRejected() throws IOException {
+        writeSplits(dir, 3, 2, true);
+        Path f = dir.resolve("train-images-idx3-ubyte.gz");
+        Idx.write(f, IdxArray.ofUnsignedBytes(new int[] {3, 28, 27}, new byte[3 * 28 * 27]), true);
+        IOException e = assertThrows(IOException.class, () -> FashionMnist.load(dir));
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("28x27")
+                && e.getMessage().contains("28x28"), e.getMessage());
+        Idx.write(f, IdxArray.ofUnsignedBytes(new int[] {3, 28, 28, 1}, new byte[3 * 28 * 28]), true);
+        e = assertThrows(IOException.class, () -> Mnist.load(dir));
+        assertTrue(e.getMessage().contains(f.toString()), e.getMessage());
+    }
+
+    @Test
+    void aHugeImageIsRejectedFromTheHeaderBeforeAnyDataIsRead() throws IOException {
+        writeSplits(dir, 1, 1, false);
+        Path f = dir.resolve("train-images-idx3-ubyte");
+        // one 46340 x 46340 image: 2.1 GB of pixels, a hole in a sparse file that costs no disk
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+            raf.setLength(0);
+            raf.writeInt(Idx.MAGIC_IMAGES);
+            raf.writeInt(1);
+            raf.writeInt(46340);
+            raf.writeInt(46340);
+            raf.setLength(16 + 46340L * 46340);
+        }
+        IOException e = assertThrows(IOException.class, () -> FashionMnist.load(dir));
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("46340x46340")
+                && e.getMessage().contains("28x28"), e.getMessage());
+    }
+
+    @Test
     void loadsTheInstalledDatasetWhenPresent() throws IOException {
         Assumptions.assumeTrue(Files.isRegularFile(FashionMnist.DEFAULT_DIR.resolve("train-images-idx3-ubyte.gz")),
                 "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");

@@ -168,4 +168,22 @@ class IdxTest {
         assertThrows(NullPointerException.class, () -> IdxArray.ofUnsignedBytes(null, new byte[0]));
         assertThrows(NullPointerException.class, () -> Idx.read(null));
     }
+
+    @Test
+    void readShapeChecksTheHeaderAndTheFileLengthWithoutReadingData() throws IOException {
+        for (boolean gzip : new boolean[] {false, true}) {
+            Path f = dir.resolve("images" + gzip);
+            Idx.write(f, IdxArray.ofUnsignedBytes(new int[] {2, 3, 4}, new byte[24]), gzip);
+            assertArrayEquals(new int[] {2, 3, 4}, Idx.readShape(f, Idx.MAGIC_IMAGES));
+            IOException e = assertThrows(IOException.class, () -> Idx.readShape(f, Idx.MAGIC_LABELS));
+            assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("expected 0x00000801"),
+                    e.getMessage());
+        }
+        // an uncompressed header declaring 2.1 GB of pixels in a 16-byte file
+        Path f = dir.resolve("huge");
+        Files.write(f, ByteBuffer.allocate(16).putInt(Idx.MAGIC_IMAGES).putInt(1).putInt(46340).putInt(46340).array());
+        IOException e = assertThrows(IOException.class, () -> Idx.readShape(f, Idx.MAGIC_IMAGES));
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("need 2147395600 data bytes, found 0"),
+                e.getMessage());
+    }
 }

@@ -1,13 +1,15 @@
 package dev.mpt.optim.amp;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import dev.mpt.nn.Module;
 import dev.mpt.nn.Parameter;
-import dev.mpt.nn.checkpoint.NamedTensor;
-import dev.mpt.nn.checkpoint.SafetensorsFile;
 import dev.mpt.optim.GradientClipping;
 import dev.mpt.optim.Optimizer;
+import dev.mpt.optim.scaling.FixedLossScaler;
+import dev.mpt.optim.scaling.LossScaler;
+import dev.mpt.optim.scaling.ScaleDecision;
+import dev.mpt.optim.schedule.LearningRateSchedule;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -52,7 +54,11 @@ import java.util.Objects;
  * any backward), may run once per backward round, and a new {@code scale()} after a
  * {@code step()} needs a {@code zeroGrad()} first;
  * each violation is an {@link IllegalStateException} that says what to do. Two optimizers (a GAN)
- * may share one scale: see {@link LossScaling}.
+ * may share one scale: see {@link ScaleHolder}.
+ *
+ * <p>{@link #state()} returns everything needed to resume as a value ({@link AmpState}) and
+ * {@link #restore(AmpState)} takes it back; the file layout is
+ * {@link dev.mpt.optim.train.OptimizerCheckpoint}'s.
  */
 public final class AmpOptimizer {
 
@@ -61,7 +67,7 @@ public final class AmpOptimizer {
     private final Map<String, Parameter> params;
     private final Optimizer optimizer;
     private final Precision precision;
-    private final LossScaling scaling;
+    private final ScaleHolder scaling;
     private final MasterWeights masters;
     private final double clipNorm;
     private final boolean collectStats;
@@ -74,9 +80,9 @@ public final class AmpOptimizer {
     private long attempted;
     private long applied;
 
-    private AmpOptimizer(Builder b, Map<String, Parameter> params, LossScaling scaling) {
+    private AmpOptimizer(Builder b, Map<String, Parameter> params, ScaleHolder scaling) {
         this.params = params;
-        this.optimizer = b.optimizer;
+        this.optimizer = b.schedule == null ? b.optimizer : b.optimizer.withSchedule(b.schedule);
         this.precision = b.precision;
         this.scaling = scaling;
         this.clipNorm = b.clipNorm;
@@ -89,8 +95,17 @@ public final class AmpOptimizer {
      * converts the model to the precision's dtype.
      */
     public static Builder builder(Module model, Optimizer optimizer) {
+        return builder(model).optimizer(optimizer);
+    }
+
+    /**
+     * A builder over all parameters of {@code model} whose optimizer is set later with
+     * {@link Builder#optimizer(Optimizer)} (the form {@link dev.mpt.optim.train.Trainer}'s builder
+     * wraps).
+     */
+    public static Builder builder(Module model) {
         Objects.requireNonNull(model, "AmpOptimizer.builder: model is null");
-        return new Builder(model, null, optimizer);
+        return new Builder(model, null);
     }
 
     /**
@@ -99,7 +114,7 @@ public final class AmpOptimizer {
      */
     public static Builder builder(Map<String, Parameter> params, Optimizer optimizer) {
         Objects.requireNonNull(params, "AmpOptimizer.builder: params is null");
-        return new Builder(null, new LinkedHashMap<>(params), optimizer);
+        return new Builder(null, new LinkedHashMap<>(params)).optimizer(optimizer);
     }
 
     /**
@@ -112,7 +127,7 @@ public final class AmpOptimizer {
         for (int i = 0; i < params.size(); i++) {
             named.put(Integer.toString(i), params.get(i));
         }
-        return new Builder(null, named, optimizer);
+        return new Builder(null, named).optimizer(optimizer);
     }
 
     /** The optimizer (rule, hyper-parameters, schedule). */
@@ -125,8 +140,8 @@ public final class AmpOptimizer {
         return precision;
     }
 
-    /** The loss scaling (owned, or shared with other optimizers). */
-    public LossScaling lossScaling() {
+    /** The holder of the current loss scaler (owned by this optimizer, or shared with others). */
+    public ScaleHolder scaleHolder() {
         return scaling;
     }
 
@@ -176,14 +191,14 @@ public final class AmpOptimizer {
             case SCALED -> {
                 if (scaling.generation() != scaleGeneration) {
                     throw new IllegalStateException("AmpOptimizer.scale: the loss scale changed since the previous "
-                            + "scale() of this step (LossScaling.update() ran in between); update a shared scaling "
+                            + "scale() of this step (ScaleHolder.update() ran in between); update a shared scaling "
                             + "once per iteration, after every optimizer sharing it has stepped");
                 }
             }
             case CLEAN -> {
                 if (scaling.isShared() && lastStepGeneration == scaling.generation()) {
                     throw new IllegalStateException("AmpOptimizer.scale: this optimizer already stepped with the "
-                            + "current scale of its shared LossScaling; call scaling.update() once per iteration, "
+                            + "current scale of its shared ScaleHolder; call scaling.update() once per iteration, "
                             + "after every optimizer sharing it has stepped");
                 }
             }
@@ -228,7 +243,7 @@ public final class AmpOptimizer {
         }
         if (scaling.generation() != scaleGeneration) {
             throw new IllegalStateException("AmpOptimizer.unscale: the loss scale changed between scale() and this "
-                    + "call (LossScaling.update() ran in between); update a shared scaling only after every optimizer "
+                    + "call (ScaleHolder.update() ran in between); update a shared scaling only after every optimizer "
                     + "sharing it has stepped");
         }
         finite = masters.unscaleGradients(scaleUsed);
@@ -284,7 +299,7 @@ public final class AmpOptimizer {
             next = scaling.scale();
             atMinimum = skip && scaleUsed <= scaling.scaler().minScale();
         } else {
-            ScaleUpdate u = scaling.adjust();
+            ScaleDecision u = scaling.adjust();
             next = u.nextScale();
             atMinimum = u.atMinimumAndOverflowing();
         }
@@ -316,81 +331,36 @@ public final class AmpOptimizer {
     }
 
     /**
-     * Adds this optimizer's checkpoint state: masters and optimizer state as tensors named
-     * {@code prefix + ...} ({@link MasterWeights#tensors}), and the step counters and the loss
-     * scaler's state as metadata {@code prefix + "appliedSteps"}, {@code prefix + "attemptedSteps"},
-     * {@code prefix + "scaler." + key} ({@link LossScaleState#toMap()}), {@code prefix + "optimizer"}
-     * and {@code prefix + "precision"}.
+     * A copy of this optimizer's resumable state: precision, step counters, the loss scaler's
+     * state and the masters and optimizer state of every parameter.
      */
-    public void writeState(String prefix, List<NamedTensor> tensors, Map<String, String> metadata) {
-        Objects.requireNonNull(prefix, "AmpOptimizer.writeState: prefix is null");
-        Objects.requireNonNull(tensors, "AmpOptimizer.writeState: tensors is null");
-        Objects.requireNonNull(metadata, "AmpOptimizer.writeState: metadata is null");
-        tensors.addAll(masters.tensors(prefix));
-        metadata.put(prefix + "appliedSteps", Long.toString(applied));
-        metadata.put(prefix + "attemptedSteps", Long.toString(attempted));
-        metadata.put(prefix + "optimizer", optimizer.toString());
-        metadata.put(prefix + "precision", precision.name());
-        scaling.scaler().state().toMap().forEach((k, v) -> metadata.put(prefix + "scaler." + k, v));
+    public AmpState state() {
+        return new AmpState(precision, applied, attempted, scaling.scaler().state(), masters.snapshot());
     }
 
     /**
-     * Restores what {@link #writeState} wrote, after the model's parameters were restored; clears
-     * the gradients and starts a new step. Nothing changes when the checkpoint does not match.
+     * Restores a state from {@link #state()} (of an optimizer over the same parameters, with the
+     * same precision and optimizer), after the model's parameters were restored; clears the
+     * gradients and starts a new step. Nothing changes when the state does not match.
      *
-     * @throws IllegalArgumentException if the checkpoint was written with another precision or
-     *                                  misses a tensor or key
+     * @throws NullPointerException     if {@code state} is null
+     * @throws IllegalArgumentException if the state has another precision, a scaler state this
+     *                                  optimizer's scaler cannot take, or other parameters, masters
+     *                                  or optimizer state arrays
      */
-    public void readState(String prefix, SafetensorsFile file) {
-        Objects.requireNonNull(prefix, "AmpOptimizer.readState: prefix is null");
-        Objects.requireNonNull(file, "AmpOptimizer.readState: file is null");
-        Map<String, String> meta = file.metadata();
-        String p = meta(meta, prefix + "precision");
-        if (!p.equals(precision.name())) {
-            throw new IllegalArgumentException("AmpOptimizer.readState: checkpoint precision " + p
+    public void restore(AmpState state) {
+        Objects.requireNonNull(state, "AmpOptimizer.restore: state is null");
+        if (state.precision() != precision) {
+            throw new IllegalArgumentException("AmpOptimizer.restore: checkpoint precision " + state.precision()
                     + " differs from this optimizer's " + precision);
         }
-        long a = parseCount(meta, prefix + "appliedSteps");
-        long t = parseCount(meta, prefix + "attemptedSteps");
-        if (a > t) {
-            throw new IllegalArgumentException("AmpOptimizer.readState: appliedSteps " + a + " > attemptedSteps " + t);
-        }
-        Map<String, String> s = new LinkedHashMap<>();
-        String sp = prefix + "scaler.";
-        meta.forEach((k, v) -> {
-            if (k.startsWith(sp)) {
-                s.put(k.substring(sp.length()), v);
-            }
-        });
-        LossScaleState state = LossScaleState.fromMap(s);
-        scaling.scaler().restore(state);                 // validates before anything changes
-        masters.restore(file, prefix);
-        scaling.restore(state);
-        applied = a;
-        attempted = t;
+        scaling.scaler().restore(state.scaler());          // validates before anything changes
+        masters.restore(state.parameters());
+        scaling.restore(state.scaler());
+        applied = state.appliedSteps();
+        attempted = state.attemptedSteps();
         lastStepGeneration = -1;
         zeroGrad();
-    }
-
-    private static String meta(Map<String, String> meta, String key) {
-        String v = meta.get(key);
-        if (v == null) {
-            throw new IllegalArgumentException("AmpOptimizer.readState: metadata key '" + key + "' is missing");
-        }
-        return v;
-    }
-
-    private static long parseCount(Map<String, String> meta, String key) {
-        String v = meta(meta, key);
-        try {
-            long n = Long.parseLong(v);
-            if (n < 0) {
-                throw new IllegalArgumentException("AmpOptimizer.readState: " + key + " must be >= 0, got " + n);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("AmpOptimizer.readState: " + key + " is not a count: '" + v + "'", e);
-        }
     }
 
     @Override
@@ -404,17 +374,29 @@ public final class AmpOptimizer {
     public static final class Builder {
         private final Module model;
         private final Map<String, Parameter> params;
-        private final Optimizer optimizer;
+        private Optimizer optimizer;
+        private LearningRateSchedule schedule;
         private Precision precision = Precision.FP32;
         private LossScaler scaler;
-        private LossScaling shared;
+        private ScaleHolder shared;
         private double clipNorm;
         private boolean collectStats;
 
-        private Builder(Module model, Map<String, Parameter> params, Optimizer optimizer) {
+        private Builder(Module model, Map<String, Parameter> params) {
             this.model = model;
             this.params = params;
-            this.optimizer = Objects.requireNonNull(optimizer, "AmpOptimizer.builder: optimizer is null");
+        }
+
+        /** The optimizer (required): update rule, hyper-parameters, learning-rate schedule. */
+        public Builder optimizer(Optimizer o) {
+            optimizer = Objects.requireNonNull(o, "AmpOptimizer.Builder.optimizer: optimizer is null");
+            return this;
+        }
+
+        /** A learning-rate schedule replacing the optimizer's own (it advances on applied steps only). */
+        public Builder schedule(LearningRateSchedule s) {
+            schedule = Objects.requireNonNull(s, "AmpOptimizer.Builder.schedule: schedule is null");
+            return this;
         }
 
         /** The precision (default {@link Precision#FP32}). */
@@ -429,9 +411,9 @@ public final class AmpOptimizer {
             return this;
         }
 
-        /** A scaling shared with other optimizers, updated by the caller ({@link LossScaling#update()}). */
-        public Builder lossScaling(LossScaling s) {
-            shared = Objects.requireNonNull(s, "AmpOptimizer.Builder.lossScaling: scaling is null");
+        /** A scale shared with other optimizers, updated by the caller ({@link ScaleHolder#update()}). */
+        public Builder sharedScale(ScaleHolder s) {
+            shared = Objects.requireNonNull(s, "AmpOptimizer.Builder.sharedScale: holder is null");
             return this;
         }
 
@@ -455,14 +437,19 @@ public final class AmpOptimizer {
          * Validates the settings, converts the model (when built from one) to the precision's dtype,
          * and creates the FP32 masters.
          *
-         * @throws IllegalArgumentException if both a scaler and a shared scaling are set, if the
+         * @throws IllegalStateException    if no optimizer is set
+         * @throws IllegalArgumentException if both a scaler and a shared scale are set, if the
          *                                  precision does not scale the loss but a scale other than 1
          *                                  is set, if there are no parameters, or if a parameter has
          *                                  the wrong dtype
          */
         public AmpOptimizer build() {
+            if (optimizer == null) {
+                throw new IllegalStateException("AmpOptimizer.Builder.build: no optimizer; call .optimizer(new Sgd(0.01, "
+                        + "0.9)) or another Optimizer");
+            }
             if (scaler != null && shared != null) {
-                throw new IllegalArgumentException("AmpOptimizer.Builder: set either lossScaler (owned) or lossScaling "
+                throw new IllegalArgumentException("AmpOptimizer.Builder: set either lossScaler (owned) or sharedScale "
                         + "(shared), not both");
             }
             LossScaler s = shared != null ? shared.scaler() : scaler;
@@ -486,14 +473,14 @@ public final class AmpOptimizer {
             if (ps.isEmpty()) {
                 throw new IllegalArgumentException("AmpOptimizer.Builder: there are no parameters to optimize");
             }
-            LossScaling scaling = shared != null ? shared
-                    : LossScaling.owned(scaler != null ? scaler : precision.defaultScaler());
+            ScaleHolder scaling = shared != null ? shared
+                    : ScaleHolder.owned(scaler != null ? scaler : precision.defaultScaler());
             return new AmpOptimizer(this, ps, scaling);
         }
     }
 
     /** Refuses a scaler that the precision does not allow (a scale other than a fixed 1). */
-    static void checkScaler(Precision precision, LossScaler s, String op) {
+    private static void checkScaler(Precision precision, LossScaler s, String op) {
         if (s != null && !precision.allowsLossScaling() && !(s instanceof FixedLossScaler && s.scale() == 1)) {
             throw new IllegalArgumentException(op + ": precision " + precision + " does not scale the loss, but "
                     + s + " was set; drop the scaler or use LossScaler.fixed(1)");

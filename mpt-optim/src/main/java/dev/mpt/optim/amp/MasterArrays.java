@@ -1,7 +1,7 @@
 package dev.mpt.optim.amp;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.kernel.Convert;
+import dev.mpt.core.number.DType;
 
 import java.util.Objects;
 

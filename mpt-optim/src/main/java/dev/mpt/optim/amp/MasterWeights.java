@@ -1,16 +1,15 @@
 package dev.mpt.optim.amp;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import dev.mpt.nn.Parameter;
-import dev.mpt.nn.checkpoint.NamedTensor;
-import dev.mpt.nn.checkpoint.SafetensorsFile;
 import dev.mpt.optim.GradientClipping;
 import dev.mpt.optim.Optimizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -102,7 +101,7 @@ public final class MasterWeights {
             throw new IllegalArgumentException("MasterWeights.master: parameter '" + name
                     + "' has no FP32 master (masters are off)");
         }
-        return s.work.clone();
+        return s.master.clone();
     }
 
     /** A copy of the unscaled FP32 gradient of {@code name} from the latest {@link #unscaleGradients}. */
@@ -223,61 +222,77 @@ public final class MasterWeights {
                 optimizer.apply(lr, step, v.floatData(), s.grad, s.state, 0, s.n);
                 continue;
             }
+            float[] fp32 = keepMasters ? s.master : s.widened;
             if (!keepMasters) {
-                MasterArrays.initFromModel(s.dtype, v.shortData(), v.storageOffset(), s.work, 0, s.n);
+                MasterArrays.initFromModel(s.dtype, v.shortData(), v.storageOffset(), s.widened, 0, s.n);
             }
-            optimizer.apply(lr, step, s.work, s.grad, s.state, 0, s.n);
-            MasterArrays.roundToModel(s.dtype, s.work, 0, v.shortData(), v.storageOffset(), s.n);
+            optimizer.apply(lr, step, fp32, s.grad, s.state, 0, s.n);
+            MasterArrays.roundToModel(s.dtype, fp32, 0, v.shortData(), v.storageOffset(), s.n);
         }
     }
 
     /**
-     * The masters and optimizer state as checkpoint tensors: {@code prefix + "master." + name}
-     * (16-bit parameters with masters only) and {@code prefix + "state." + name + "." + stateName}.
-     * The arrays are copies.
+     * A copy of the masters and optimizer state, one {@link ParameterState} per parameter in
+     * order: the FP32 master of each 16-bit parameter when masters are kept (else null), and one
+     * array per {@link Optimizer#stateNames()} entry. The arrays are copies.
      */
-    public List<NamedTensor> tensors(String prefix) {
-        Objects.requireNonNull(prefix, "MasterWeights.tensors: prefix is null");
-        List<NamedTensor> out = new ArrayList<>();
+    public List<ParameterState> snapshot() {
         List<String> names = optimizer.stateNames();
+        List<ParameterState> out = new ArrayList<>(slots.size());
         for (Slot s : slots) {
-            int[] shape = s.param.shape();
-            if (keepMasters && s.dtype != DType.FP32) {
-                out.add(NamedTensor.ofFloats(prefix + "master." + s.name, shape, s.work.clone()));
-            }
+            Map<String, float[]> state = new LinkedHashMap<>();
             for (int k = 0; k < names.size(); k++) {
-                out.add(NamedTensor.ofFloats(prefix + "state." + s.name + "." + names.get(k), shape, s.state[k].clone()));
+                state.put(names.get(k), s.state[k].clone());
             }
+            out.add(new ParameterState(s.name, s.param.shape(), s.master == null ? null : s.master.clone(), state));
         }
         return out;
     }
 
     /**
-     * Restores what {@link #tensors(String)} wrote, after the model's parameters were restored.
-     * Nothing changes when a tensor is missing or wrong.
+     * Restores what {@link #snapshot()} returned (the same parameters, in order, with the same
+     * master layout and state names), after the model's parameters were restored; clears the
+     * unscaled gradients. Nothing changes when a part does not match.
      *
-     * @throws IllegalArgumentException if a tensor is missing or has the wrong dtype or shape
+     * @throws IllegalArgumentException if a parameter, master or state array is missing, extra, or
+     *                                  has the wrong length
      */
-    public void restore(SafetensorsFile file, String prefix) {
-        Objects.requireNonNull(file, "MasterWeights.restore: file is null");
-        Objects.requireNonNull(prefix, "MasterWeights.restore: prefix is null");
+    public void restore(List<ParameterState> from) {
+        Objects.requireNonNull(from, "MasterWeights.restore: states is null");
+        if (from.size() != slots.size()) {
+            throw new IllegalArgumentException("MasterWeights.restore: " + from.size() + " parameter states for "
+                    + slots.size() + " parameters " + names());
+        }
         List<String> names = optimizer.stateNames();
-        List<NamedTensor> sources = new ArrayList<>();
+        List<float[]> sources = new ArrayList<>();
         List<float[]> targets = new ArrayList<>();
-        for (Slot s : slots) {                       // check everything before changing anything
+        for (int i = 0; i < slots.size(); i++) {     // check everything before changing anything
+            Slot s = slots.get(i);
+            ParameterState p = Objects.requireNonNull(from.get(i), "MasterWeights.restore: a state is null");
             s.checkBound();
-            int[] shape = s.param.shape();
-            if (keepMasters && s.dtype != DType.FP32) {
-                sources.add(checked(file.tensor(prefix + "master." + s.name), shape));
-                targets.add(s.work);
+            if (!p.name().equals(s.name)) {
+                throw new IllegalArgumentException("MasterWeights.restore: state " + i + " is for parameter '"
+                        + p.name() + "', expected '" + s.name + "'");
+            }
+            if ((p.master() == null) != (s.master == null)) {
+                throw new IllegalArgumentException("MasterWeights.restore: parameter '" + s.name + "' "
+                        + (s.master == null ? "has no FP32 master but the state holds one" : "needs an FP32 master"));
+            }
+            if (s.master != null) {
+                sources.add(checked(s, "master", p.master()));
+                targets.add(s.master);
+            }
+            if (!p.optimizerState().keySet().equals(new LinkedHashSet<>(names))) {
+                throw new IllegalArgumentException("MasterWeights.restore: parameter '" + s.name + "' has state "
+                        + p.optimizerState().keySet() + ", " + optimizer + " needs " + names);
             }
             for (int k = 0; k < names.size(); k++) {
-                sources.add(checked(file.tensor(prefix + "state." + s.name + "." + names.get(k)), shape));
+                sources.add(checked(s, names.get(k), p.optimizerState().get(names.get(k))));
                 targets.add(s.state[k]);
             }
         }
         for (int i = 0; i < sources.size(); i++) {
-            System.arraycopy(sources.get(i).floats(), 0, targets.get(i), 0, targets.get(i).length);
+            System.arraycopy(sources.get(i), 0, targets.get(i), 0, targets.get(i).length);
         }
         for (Slot s : slots) {
             Arrays.fill(s.grad, 0f);
@@ -285,12 +300,12 @@ public final class MasterWeights {
         }
     }
 
-    private static NamedTensor checked(NamedTensor t, int[] shape) {
-        if (t.dtype() != DType.FP32 || !Arrays.equals(t.shape(), shape)) {
-            throw new IllegalArgumentException("MasterWeights.restore: tensor '" + t.name() + "' is " + t.dtype()
-                    + Arrays.toString(t.shape()) + ", expected FP32" + Arrays.toString(shape));
+    private static float[] checked(Slot s, String what, float[] a) {
+        if (a == null || a.length != s.n) {
+            throw new IllegalArgumentException("MasterWeights.restore: " + what + " of parameter '" + s.name + "' has "
+                    + (a == null ? "no values" : a.length + " values") + ", expected " + s.n);
         }
-        return t;
+        return a;
     }
 
     /**
@@ -302,7 +317,7 @@ public final class MasterWeights {
             s.checkBound();
             if (keepMasters && s.dtype != DType.FP32) {
                 Tensor v = s.param.value();
-                MasterArrays.initFromModel(s.dtype, v.shortData(), v.storageOffset(), s.work, 0, s.n);
+                MasterArrays.initFromModel(s.dtype, v.shortData(), v.storageOffset(), s.master, 0, s.n);
             }
         }
     }
@@ -317,14 +332,22 @@ public final class MasterWeights {
                 + optimizer + "]";
     }
 
-    /** One parameter: its FP32 working copy (master or scratch), unscaled gradient and state. */
+    /**
+     * One parameter: its FP32 master or widening buffer (16-bit parameters only), unscaled
+     * gradient and optimizer state.
+     */
     private static final class Slot {
         final String name;
         final Parameter param;
         final DType dtype;
         final int n;
-        /** FP32 master (masters on), scratch (masters off) or unused (FP32 parameter). */
-        final float[] work;
+        /** The FP32 master of a 16-bit parameter when masters are kept; null otherwise. */
+        final float[] master;
+        /**
+         * Without masters (ablation): the 16-bit weights widened to FP32 at each update, updated and
+         * rounded back; null otherwise.
+         */
+        final float[] widened;
         final float[] grad;
         final float[][] state;
         Tensor bound;
@@ -340,13 +363,11 @@ public final class MasterWeights {
                 param.set(Tensor.of(v.toFloatArray(), v.shape()));
                 v = param.value();
             }
-            if (dtype == DType.FP32) {
-                work = null;
-            } else {
-                work = new float[n];
-                if (keepMasters) {
-                    MasterArrays.initFromModel(dtype, v.shortData(), v.storageOffset(), work, 0, n);
-                }
+            boolean sixteenBit = dtype != DType.FP32;
+            this.master = sixteenBit && keepMasters ? new float[n] : null;
+            this.widened = sixteenBit && !keepMasters ? new float[n] : null;
+            if (master != null) {
+                MasterArrays.initFromModel(dtype, v.shortData(), v.storageOffset(), master, 0, n);
             }
             this.grad = new float[n];
             this.state = new float[states][n];

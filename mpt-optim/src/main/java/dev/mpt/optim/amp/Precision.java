@@ -1,6 +1,7 @@
 package dev.mpt.optim.amp;
 
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
+import dev.mpt.optim.scaling.LossScaler;
 
 /**
  * How a model is trained: the dtype of its weights, activations and gradients, whether FP32

@@ -3,8 +3,8 @@ package dev.mpt.optim.amp;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import dev.mpt.nn.Linear;
 import dev.mpt.nn.Module;
 import dev.mpt.nn.Parameter;
@@ -18,7 +18,10 @@ import dev.mpt.optim.Adam;
 import dev.mpt.optim.Optimizer;
 import dev.mpt.optim.Sgd;
 import dev.mpt.optim.SgdRule;
+import dev.mpt.optim.scaling.LossScaler;
+import dev.mpt.optim.scaling.ScaleDecision;
 import dev.mpt.optim.schedule.LearningRateSchedule;
+import dev.mpt.optim.train.OptimizerCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -130,7 +133,7 @@ class AmpOptimizerTest {
         assertSame(before, snapshot(m, opt));
         assertEquals(lr, opt.learningRate(), "the schedule does not advance on a skipped step");
         assertEquals(2, opt.appliedSteps());
-        assertEquals(1, opt.lossScaling().scaler().state().skippedSteps());
+        assertEquals(1, opt.scaleHolder().scaler().state().skippedSteps());
 
         StepOutcome next = iterate(m, opt, 3);
         assertFalse(next.skipped());
@@ -307,9 +310,9 @@ class AmpOptimizerTest {
     void sharedScalingSkipsBothOptimizersWhenEitherOverflows() {
         Module a = TestModels.mlp(IN, 6, CLASSES, 10);
         Module b = TestModels.mlp(IN, 6, CLASSES, 11);
-        LossScaling scaling = LossScaling.shared(LossScaler.dynamicBuilder().initialScale(1024).build());
-        AmpOptimizer oa = AmpOptimizer.builder(a, new Sgd(0.1)).precision(Precision.MIXED_FP16).lossScaling(scaling).build();
-        AmpOptimizer ob = AmpOptimizer.builder(b, new Sgd(0.1)).precision(Precision.MIXED_FP16).lossScaling(scaling).build();
+        ScaleHolder scaling = ScaleHolder.shared(LossScaler.dynamicBuilder().initialScale(1024).build());
+        AmpOptimizer oa = AmpOptimizer.builder(a, new Sgd(0.1)).precision(Precision.MIXED_FP16).sharedScale(scaling).build();
+        AmpOptimizer ob = AmpOptimizer.builder(b, new Sgd(0.1)).precision(Precision.MIXED_FP16).sharedScale(scaling).build();
         List<int[]> sa = snapshot(a, oa);
         List<int[]> sb = snapshot(b, ob);
         oa.scale(loss(a, oa, 1)).backward();
@@ -326,7 +329,7 @@ class AmpOptimizerTest {
         oa.zeroGrad();
         var e = assertThrows(IllegalStateException.class, () -> oa.scale(loss(a, oa, 1)));
         assertTrue(e.getMessage().contains("scaling.update()"), e.getMessage());
-        ScaleUpdate u = scaling.update();
+        ScaleDecision u = scaling.update();
         assertTrue(u.skipped());
         assertEquals(512, scaling.scale());
         ob.zeroGrad();
@@ -336,20 +339,20 @@ class AmpOptimizerTest {
         assertFalse(ob.step().skipped());
         assertFalse(scaling.update().skipped());
         var owned = assertThrows(IllegalStateException.class,
-                () -> AmpOptimizer.builder(a, new Sgd(0.1)).precision(Precision.MIXED_FP16).build().lossScaling().update());
+                () -> AmpOptimizer.builder(a, new Sgd(0.1)).precision(Precision.MIXED_FP16).build().scaleHolder().update());
         assertTrue(owned.getMessage().contains("belongs to one AmpOptimizer"), owned.getMessage());
     }
 
-    /** The sequential GAN recipe of {@link LossScaling}'s documentation runs as written. */
+    /** The sequential GAN recipe of {@link ScaleHolder}'s documentation runs as written. */
     @Test
     void ganRecipeWithASharedScaleRuns() {
         Module gen = new Linear(2, IN, 1L);
         Module disc = new Sequential(new Linear(IN, 8, 2L), new ReLU(), new Linear(8, 1, 3L));
-        LossScaling scaling = LossScaling.shared(LossScaler.dynamicBuilder().initialScale(1024).growthInterval(5).build());
+        ScaleHolder scaling = ScaleHolder.shared(LossScaler.dynamicBuilder().initialScale(1024).growthInterval(5).build());
         AmpOptimizer dOpt = AmpOptimizer.builder(disc, new Adam(1e-3)).precision(Precision.MIXED_FP16)
-                .lossScaling(scaling).build();
+                .sharedScale(scaling).build();
         AmpOptimizer gOpt = AmpOptimizer.builder(gen, new Adam(1e-3)).precision(Precision.MIXED_FP16)
-                .lossScaling(scaling).build();
+                .sharedScale(scaling).build();
         int[] genBefore = TestModels.rawBits(gen.namedParameters().get("weight").value());
         Tensor ones = Tensor.ones(16, 1);
         Tensor zeros = Tensor.zeros(16, 1);
@@ -450,7 +453,7 @@ class AmpOptimizerTest {
         assertThrows(NullPointerException.class, () -> AmpOptimizer.builder((Module) null, new Sgd(0.1)));
         assertThrows(NullPointerException.class, () -> AmpOptimizer.builder(m, null));
         e = assertThrows(IllegalArgumentException.class, () -> AmpOptimizer.builder(m, new Sgd(0.1))
-                .lossScaler(LossScaler.dynamic()).lossScaling(LossScaling.shared(LossScaler.dynamic())).build());
+                .lossScaler(LossScaler.dynamic()).sharedScale(ScaleHolder.shared(LossScaler.dynamic())).build());
         assertTrue(e.getMessage().contains("not both"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> AmpOptimizer.builder(TestModels.mlp(IN, 6, CLASSES, 1),
                 new Sgd(0.1)).lossScaler(LossScaler.fixed(4)).build());
@@ -488,8 +491,8 @@ class AmpOptimizerTest {
                 p.value().shortData().clone())));
         d1.namedParameters().forEach((n, p) -> tensors.add(NamedTensor.ofBits("d.model." + n, DType.FP16, p.shape(),
                 p.value().shortData().clone())));
-        go1.writeState("g.", tensors, meta);
-        do1.writeState("d.", tensors, meta);
+        OptimizerCheckpoint.write("g.", go1, tensors, meta);
+        OptimizerCheckpoint.write("d.", do1, tensors, meta);
         Path file = dir.resolve("gan.safetensors");
         Safetensors.write(file, tensors, meta);
 
@@ -502,10 +505,10 @@ class AmpOptimizerTest {
                 p.value().shortData(), p.value().storageOffset(), p.value().numel()));
         d2.namedParameters().forEach((n, p) -> System.arraycopy(f.tensor("d.model." + n).bits(), 0,
                 p.value().shortData(), p.value().storageOffset(), p.value().numel()));
-        go2.readState("g.", f);
-        do2.readState("d.", f);
+        OptimizerCheckpoint.read("g.", f, go2);
+        OptimizerCheckpoint.read("d.", f, do2);
         assertEquals(3, go2.appliedSteps());
-        assertEquals(go1.lossScaling().scaler(), go2.lossScaling().scaler());
+        assertEquals(go1.scaleHolder().scaler(), go2.scaleHolder().scaler());
 
         iterate(g1, go1, 7);
         iterate(g2, go2, 7);
@@ -514,13 +517,15 @@ class AmpOptimizerTest {
         assertSame(snapshot(g1, go1), snapshot(g2, go2));
         assertSame(snapshot(d1, do1), snapshot(d2, do2));
 
-        var e = assertThrows(IllegalArgumentException.class, () -> AmpOptimizer.builder(TestModels.mlp(IN, 6, CLASSES, 1),
-                new Adam(1e-2)).precision(Precision.MIXED_BF16).build().readState("g.", f));
+        var e = assertThrows(IllegalArgumentException.class, () -> OptimizerCheckpoint.read("g.", f,
+                AmpOptimizer.builder(TestModels.mlp(IN, 6, CLASSES, 1), new Adam(1e-2)).precision(Precision.MIXED_BF16)
+                        .build()));
         assertTrue(e.getMessage().contains("precision MIXED_FP16"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> go2.readState("x.", f));
+        e = assertThrows(IllegalArgumentException.class, () -> OptimizerCheckpoint.read("x.", f, go2));
         assertTrue(e.getMessage().contains("x.precision"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> AmpOptimizer.builder(TestModels.mlp(IN, 6, CLASSES, 1),
-                new Sgd(0.1, 0.9)).precision(Precision.MIXED_FP16).build().readState("g.", f));
+        e = assertThrows(IllegalArgumentException.class, () -> OptimizerCheckpoint.read("g.", f,
+                AmpOptimizer.builder(TestModels.mlp(IN, 6, CLASSES, 1), new Sgd(0.1, 0.9)).precision(Precision.MIXED_FP16)
+                        .build()));
         assertTrue(e.getMessage().contains("momentum"), e.getMessage());
     }
 

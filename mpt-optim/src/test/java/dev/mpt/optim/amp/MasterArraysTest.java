@@ -1,6 +1,6 @@
 package dev.mpt.optim.amp;
 
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;

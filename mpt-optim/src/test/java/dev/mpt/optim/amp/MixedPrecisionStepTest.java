@@ -1,7 +1,9 @@
 package dev.mpt.optim.amp;
 
-import dev.mpt.core.DType;
+import dev.mpt.core.number.DType;
 import dev.mpt.optim.SgdRule;
+import dev.mpt.optim.scaling.LossScaler;
+import dev.mpt.optim.scaling.ScaleDecision;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -45,7 +47,7 @@ class MixedPrecisionStepTest {
                 grad16[N / 2] = 0x7c00; // +inf, as an overflowing backward pass would produce
             }
             boolean finite = Unscale.unscale(DType.FP16, grad16, 0, grad32, 0, N, scaler.scale());
-            ScaleUpdate u = scaler.adjust(finite);
+            ScaleDecision u = scaler.adjust(finite);
             if (u.skipped()) {
                 skipped++;
             } else {

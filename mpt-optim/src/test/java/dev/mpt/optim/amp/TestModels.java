@@ -1,7 +1,7 @@
 package dev.mpt.optim.amp;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 import dev.mpt.nn.Flatten;
 import dev.mpt.nn.Linear;
 import dev.mpt.nn.ReLU;
@@ -12,20 +12,20 @@ import dev.mpt.nn.data.Dataset;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
-/** Models, batches and raw-bit snapshots shared by the amp tests. */
-final class TestModels {
+/** Models, batches and raw-bit snapshots shared by the amp and train tests. */
+public final class TestModels {
 
     private TestModels() {
     }
 
     /** flatten -> in -> hidden -> ReLU -> classes, weights drawn from {@code seed}. */
-    static Sequential mlp(int in, int hidden, int classes, long seed) {
+    public static Sequential mlp(int in, int hidden, int classes, long seed) {
         var rng = new SplittableRandom(seed);
         return new Sequential(new Flatten(), new Linear(in, hidden, rng), new ReLU(), new Linear(hidden, classes, rng));
     }
 
     /** A batch of {@code size} samples drawn with replacement from {@code data} using {@code rng}. */
-    static Batch randomBatch(Dataset data, RandomGenerator rng, int size) {
+    public static Batch randomBatch(Dataset data, RandomGenerator rng, int size) {
         int[] idx = new int[size];
         for (int i = 0; i < size; i++) {
             idx[i] = rng.nextInt(data.size());
@@ -34,7 +34,7 @@ final class TestModels {
     }
 
     /** A copy of a tensor's raw storage: bits for 16-bit tensors, float bits for FP32. */
-    static int[] rawBits(Tensor t) {
+    public static int[] rawBits(Tensor t) {
         int n = t.numel();
         int[] out = new int[n];
         int off = t.storageOffset();

@@ -1,7 +1,7 @@
 package dev.mpt.optim.amp;
 
-import dev.mpt.core.DType;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.number.DType;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
