@@ -8,7 +8,8 @@
 # PyTorch is a measuring stick only: it comes from Debian's python3-torch (apt-get install
 # python3-torch libopenblas0-openmp); without it the PyTorch columns read n/a and mpt's half
 # runs alone. The mpt half builds mpt-bench/target/benchmarks.jar first when it is missing or
-# older than a source file. A full run takes about 6-8 minutes on 2 cores.
+# older than a source file. A full run takes about 5-7 minutes on an idle 2-core machine (far
+# longer on a busy one: see the warning it prints).
 #
 # Environment: JAVA (a JDK 25 java; default: the first JDK >= 25 found), PYTHON (default
 # /usr/bin/python3, Debian's, which sees python3-torch), PEER_OUT (results and JMH logs; default
@@ -32,7 +33,13 @@ for f in avx2 fma avx512f avx512_bf16 avx512_fp16 amx_tile amx_bf16; do
     if [[ " $flags " == *" $f "* ]]; then present+=("$f"); else absent+=("$f"); fi
 done
 echo "flags: ${present[*]:-none}; absent: ${absent[*]:-none}"
-echo "cores: $(nproc); load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews both sides)"
+load=$(cut -d' ' -f1 /proc/loadavg)
+echo "cores: $(nproc); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+    echo "WARNING: the machine is busy. PyTorch's OpenMP threads lose far more to other work than mpt's"
+    echo "(each of its many parallel regions waits for a descheduled thread), so the ratios flatter mpt."
+    echo "Quote only a run on an otherwise idle machine (OMP_WAIT_POLICY=PASSIVE softens the effect)."
+fi
 
 find_java() {
     local j v
@@ -62,8 +69,10 @@ echo "== PyTorch"
 # What measured best here (PyTorch 1.13, Debian, on the 2-core Zen 3 and Zen 5 machines):
 # - Debian's OpenMP OpenBLAS first on the library path, so torch's generic libblas.so.3 is it
 #   whatever the alternatives system points at, on the same OpenMP runtime as torch;
-# - glibc malloc keeping freed memory (no trimming, large blocks from the heap rather than fresh
-#   mmap pages, one arena): otherwise every step pays first-touch page faults for its buffers;
+# - glibc malloc keeping freed memory (no trimming, a 256 MiB top pad, blocks up to 32 MiB from
+#   the heap rather than fresh mmap pages, one arena): otherwise each step pays first-touch page
+#   faults for its buffers (torch_steps.py prints them: about 1,700 per MLP fp32 step and 9,400
+#   per CNN fp32 step without these settings, 0 with them);
 # - OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which this environment may set, unset, so OpenBLAS
 #   picks its kernel for the CPU itself (torch_steps.py prints which).
 python=${PYTHON:-/usr/bin/python3}

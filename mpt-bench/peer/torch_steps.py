@@ -20,14 +20,17 @@ Precisions: fp32, and bf16 under torch.autocast("cpu", torch.bfloat16) (forward 
 autocast, backward and optimizer step outside it, as PyTorch documents; PyTorch 1.13's CPU
 autocast runs Linear and Conv2d in bf16 and leaves the LSTM in fp32).
 
-Each case: --warmup untimed steps, then --steps steps each timed with perf_counter; the results
-file gets one tab-separated line per case: case, precision, median ms, mean ms, timed steps.
+Each case: --warmup untimed steps, then --steps steps each timed with perf_counter; it prints
+the median and mean and the minor page faults per timed step (near 0 when the allocator reuses
+its memory), and the results file gets one tab-separated line per case: case, precision, median
+ms, mean ms, timed steps.
 """
 
 import argparse
 import ctypes
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -138,14 +141,17 @@ def step_gemm(torch, bf16):
 
 
 def measure(step, warmup, steps):
+    """Median and mean ms per step, and minor page faults per step (fresh memory touched)."""
     for _ in range(warmup):
         step()
     times = []
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(steps):
         t0 = time.perf_counter()
         step()
         times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times), statistics.fmean(times)
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    return statistics.median(times), statistics.fmean(times), faults / steps
 
 
 def main():
@@ -186,8 +192,9 @@ def main():
         if case not in builders:
             p.error("unknown case %r; expected some of %s" % (case, ",".join(builders)))
         for precision in ("fp32", "bf16"):
-            median, mean = measure(builders[case](precision == "bf16"), args.warmup, args.steps)
-            print("%-5s %-5s median %8.2f ms  mean %8.2f ms" % (case, precision, median, mean))
+            median, mean, faults = measure(builders[case](precision == "bf16"), args.warmup, args.steps)
+            print("%-5s %-5s median %8.2f ms  mean %8.2f ms  %6.0f page faults/step" % (case, precision, median, mean,
+                                                                                      faults))
             sys.stdout.flush()
             rows.append("%s\t%s\t%.4f\t%.4f\t%d" % (case, precision, median, mean, args.steps))
     if args.out:
