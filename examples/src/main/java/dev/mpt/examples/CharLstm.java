@@ -107,13 +107,14 @@ public final class CharLstm extends TrainingExample {
     @Override
     protected void validate() {
         var cmd = spec.commandLine();
-        CommonOptions.positive(cmd, "--hidden", hidden);
-        CommonOptions.positive(cmd, "--embedding", embedding);
+        CommonOptions.width(cmd, "--hidden", hidden);
+        CommonOptions.width(cmd, "--embedding", embedding);
         CommonOptions.positive(cmd, "--seq-len", seqLen);
         CommonOptions.positive(cmd, "--batch", batch);
         CommonOptions.positive(cmd, "--val-chars", valChars);
-        if (sampleLength < 0 || !(lr > 0) || !Double.isFinite(lr)) {
-            throw usageError("--sample-length must be >= 0 and --lr finite and > 0, got " + sampleLength + " and " + lr);
+        CommonOptions.finitePositive(cmd, "--lr", lr);
+        if (sampleLength < 0) {
+            throw usageError("--sample-length must be >= 0, got " + sampleLength);
         }
     }
 
@@ -124,28 +125,35 @@ public final class CharLstm extends TrainingExample {
 
     CharCorpus.Split corpus() throws IOException {
         if (corpus == null) {
-            CharCorpus all;
-            if (text != null) {
-                if (!Files.isRegularFile(text)) {
-                    throw new NoSuchFileException(text.toString(), null, "no such text file");
-                }
-                all = CharCorpus.read(text);
-            } else {
-                try (InputStream in = CharLstm.class.getResourceAsStream(MOBY_DICK)) {
-                    if (in == null) {
-                        throw new NoSuchFileException(MOBY_DICK, null, "bundled text missing from the class path");
-                    }
-                    all = CharCorpus.read(in);
-                }
-            }
-            long cap = (long) common.limit() * seqLen;
-            if (cap < all.length()) {
-                all = CharCorpus.of(all.decode(all.ids(), 0, (int) cap));
-            }
-            corpus = all.split(0.05);
-            log.info("text: {} characters, vocabulary {}", all.length(), all.vocabSize());
+            corpus = readCorpus(text, (long) common.limit() * seqLen, log);
         }
         return corpus;
+    }
+
+    /**
+     * The text of {@code file} (or the bundled Moby-Dick when null), cut to {@code cap} characters,
+     * split 95/5 into training and validation parts; shared with {@link CharGpt}.
+     */
+    static CharCorpus.Split readCorpus(Path file, long cap, org.slf4j.Logger log) throws IOException {
+        CharCorpus all;
+        if (file != null) {
+            if (!Files.isRegularFile(file)) {
+                throw new NoSuchFileException(file.toString(), null, "no such text file");
+            }
+            all = CharCorpus.read(file);
+        } else {
+            try (InputStream in = CharLstm.class.getResourceAsStream(MOBY_DICK)) {
+                if (in == null) {
+                    throw new NoSuchFileException(MOBY_DICK, null, "bundled text missing from the class path");
+                }
+                all = CharCorpus.read(in);
+            }
+        }
+        if (cap < all.length()) {
+            all = CharCorpus.of(all.decode(all.ids(), 0, (int) cap));
+        }
+        log.info("text: {} characters, vocabulary {}", all.length(), all.vocabSize());
+        return all.split(0.05);
     }
 
     @Override
@@ -273,7 +281,7 @@ public final class CharLstm extends TrainingExample {
             for (int i = 0; i < sampleLength; i++) {
                 Tensor h = o.output().select(1, o.output().size(1) - 1);
                 float[] logits = m.readout().forward(h).to(DType.FP32).toFloatArray();
-                int next = draw(logits, rng);
+                int next = draw(logits, rng, TEMPERATURE);
                 sb.append(vocab.decode(new int[] {next}));
                 o = m.lstm().forward(m.embedding().lookup(new int[] {next}, 1, 1), o.state());
             }
@@ -283,7 +291,8 @@ public final class CharLstm extends TrainingExample {
         return sb.toString();
     }
 
-    private static int draw(float[] logits, SplitMix64 rng) {
+    /** A draw from softmax(logits / temperature); shared with {@link CharGpt}. */
+    static int draw(float[] logits, SplitMix64 rng, double temperature) {
         double max = Double.NEGATIVE_INFINITY;
         for (float l : logits) {
             max = Math.max(max, l);
@@ -291,7 +300,7 @@ public final class CharLstm extends TrainingExample {
         double[] p = new double[logits.length];
         double sum = 0;
         for (int i = 0; i < p.length; i++) {
-            p[i] = Math.exp((logits[i] - max) / TEMPERATURE);
+            p[i] = Math.exp((logits[i] - max) / temperature);
             sum += p[i];
         }
         double u = rng.nextDouble() * sum;

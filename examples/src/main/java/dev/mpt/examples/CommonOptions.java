@@ -128,8 +128,40 @@ public final class CommonOptions {
     void validate(CommandLine cmd) {
         positive(cmd, "--epochs", epochs);
         positive(cmd, "--threads", threads);
+        if (threads != null && threads > MAX_THREADS) {
+            throw new CommandLine.ParameterException(cmd, "--threads must be in [1, " + MAX_THREADS + "], got "
+                    + threads);
+        }
         positive(cmd, "--limit", limit);
         positive(cmd, "--max-steps", maxSteps);
+    }
+
+    /**
+     * Largest layer width (hidden units, channels, embedding) an example accepts: 8192 keeps the
+     * largest weight tensor of any example (an LSTM's 4H x H, a 3 x 3 convolution's C x C x 9)
+     * under 2^31 elements, the limit of Java arrays, and a model in the low GiB of heap.
+     */
+    static final int MAX_WIDTH = 8192;
+
+    /**
+     * Most kernel threads {@code --threads} accepts: far above the core count of any machine the
+     * examples run on; beyond it each thread only costs a stack (and ForkJoinPool refuses more
+     * than 32767).
+     */
+    static final int MAX_THREADS = 1024;
+
+    /** A layer width: {@code 1 <= value <= }{@link #MAX_WIDTH}; a violation is a usage error. */
+    static void width(CommandLine cmd, String name, int value) {
+        if (value < 1 || value > MAX_WIDTH) {
+            throw new CommandLine.ParameterException(cmd, name + " must be in [1, " + MAX_WIDTH + "], got " + value);
+        }
+    }
+
+    /** A learning rate or scale: finite and {@code > 0}; a violation is a usage error. */
+    static void finitePositive(CommandLine cmd, String name, double value) {
+        if (!(value > 0) || !Double.isFinite(value)) {
+            throw new CommandLine.ParameterException(cmd, name + " must be finite and > 0, got " + value);
+        }
     }
 
     static void positive(CommandLine cmd, String name, Number value) {

@@ -104,10 +104,8 @@ public final class Dcgan extends TrainingExample {
     @Override
     protected void validate() {
         CommonOptions.positive(spec.commandLine(), "--batch", batch);
-        CommonOptions.positive(spec.commandLine(), "--width", width);
-        if (!(lr > 0) || !Double.isFinite(lr)) {
-            throw usageError("--lr must be finite and > 0, got " + lr);
-        }
+        CommonOptions.width(spec.commandLine(), "--width", width);
+        CommonOptions.finitePositive(spec.commandLine(), "--lr", lr);
     }
 
     @Override

@@ -70,10 +70,8 @@ public final class FashionCnn extends TrainingExample {
     @Override
     protected void validate() {
         CommonOptions.positive(spec.commandLine(), "--batch", batch);
-        CommonOptions.positive(spec.commandLine(), "--channels", channels);
-        if (!(lr > 0) || !Double.isFinite(lr)) {
-            throw usageError("--lr must be finite and > 0, got " + lr);
-        }
+        CommonOptions.width(spec.commandLine(), "--channels", channels);
+        CommonOptions.finitePositive(spec.commandLine(), "--lr", lr);
     }
 
     @Override

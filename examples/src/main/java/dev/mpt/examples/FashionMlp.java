@@ -52,9 +52,10 @@ public final class FashionMlp extends TrainingExample {
     @Override
     protected void validate() {
         CommonOptions.positive(spec.commandLine(), "--batch", batch);
-        CommonOptions.positive(spec.commandLine(), "--hidden", hidden);
-        if (!(lr > 0) || !(momentum >= 0 && momentum < 1)) {
-            throw usageError("--lr must be > 0 and --momentum in [0, 1), got " + lr + " and " + momentum);
+        CommonOptions.width(spec.commandLine(), "--hidden", hidden);
+        CommonOptions.finitePositive(spec.commandLine(), "--lr", lr);
+        if (!(momentum >= 0 && momentum < 1)) {
+            throw usageError("--momentum must be in [0, 1), got " + momentum);
         }
     }
 

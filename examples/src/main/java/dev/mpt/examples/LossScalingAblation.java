@@ -94,17 +94,15 @@ public final class LossScalingAblation extends Example {
     @Override
     protected void validate() {
         CommonOptions.positive(spec.commandLine(), "--depth", depth);
-        CommonOptions.positive(spec.commandLine(), "--width", width);
+        CommonOptions.width(spec.commandLine(), "--width", width);
         CommonOptions.positive(spec.commandLine(), "--batch", batch);
         CommonOptions.positive(spec.commandLine(), "--stats-every", statsEvery);
         if (depth < 2) {
             throw usageError("--depth must be >= 2, got " + depth);
         }
-        if (!(lossWeight > 0) || !Double.isFinite(lossWeight) || !(staticScale > 0) || !Double.isFinite(staticScale)
-                || !(lr > 0)) {
-            throw usageError("--loss-weight, --static-scale and --lr must be finite and > 0, got " + lossWeight
-                    + ", " + staticScale + ", " + lr);
-        }
+        CommonOptions.finitePositive(spec.commandLine(), "--loss-weight", lossWeight);
+        CommonOptions.finitePositive(spec.commandLine(), "--static-scale", staticScale);
+        CommonOptions.finitePositive(spec.commandLine(), "--lr", lr);
     }
 
     /** The four variants, in the order of the table. */

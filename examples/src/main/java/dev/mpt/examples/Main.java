@@ -1,6 +1,9 @@
 package dev.mpt.examples;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -8,13 +11,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * The examples' command line: {@code Main <example> [options]}. Each example is a subcommand
- * and takes the {@link CommonOptions}; {@code --help} lists them. A wrong argument prints the
- * usage and exits with code 2.
+ * and takes the {@link CommonOptions}; {@code --help} lists them. Exit codes: 0 when the run
+ * finished, 1 when it failed (one line on standard error, see {@link Example}), 2 for a wrong
+ * argument (the message and the usage).
  */
 @Command(name = "mpt-examples", mixinStandardHelpOptions = true, version = "mpt examples 0.1.0",
         description = "Mixed-precision training examples: each runs in FP32, mixed FP16 or mixed BF16, or "
                 + "both side by side (--compare), and writes CSV, PNG and table files into --out.",
-        subcommands = {FashionMlp.class, FashionCnn.class, CharLstm.class, Dcgan.class, LossScalingAblation.class,
+        subcommands = {FashionMlp.class, FashionCnn.class, CharLstm.class, CharGpt.class, Dcgan.class, LossScalingAblation.class,
                 MasterWeightsAblation.class})
 public final class Main implements Runnable {
 
@@ -26,9 +30,25 @@ public final class Main implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "name an example to run");
     }
 
-    /** Runs the command line and exits with its exit code. */
+    /**
+     * System property naming a file to write the exit code into before exiting: Maven's
+     * {@code exec:exec} cannot pass a child's exit code on, so {@code examples/run.sh} reads it
+     * from there.
+     */
+    public static final String EXIT_CODE_FILE_PROPERTY = "mpt.exitCodeFile";
+
+    /** Runs the command line and exits with its exit code (also written to {@code -Dmpt.exitCodeFile}, if set). */
     public static void main(String[] args) {
-        System.exit(run(args));
+        int code = run(args);
+        String file = System.getProperty(EXIT_CODE_FILE_PROPERTY, "");
+        if (!file.isBlank()) {
+            try {
+                Files.writeString(Path.of(file), code + "\n");
+            } catch (IOException e) {
+                System.err.println("mpt-examples: cannot write the exit code to " + file + ": " + e.getMessage());
+            }
+        }
+        System.exit(code);
     }
 
     /** Runs the command line, printing to the standard streams; returns the exit code. */

@@ -73,12 +73,10 @@ public final class MasterWeightsAblation extends Example {
 
     @Override
     protected void validate() {
-        CommonOptions.positive(spec.commandLine(), "--width", width);
+        CommonOptions.width(spec.commandLine(), "--width", width);
         CommonOptions.positive(spec.commandLine(), "--batch", batch);
         CommonOptions.positive(spec.commandLine(), "--stats-every", statsEvery);
-        if (!(lr > 0) || !Double.isFinite(lr)) {
-            throw usageError("--lr must be finite and > 0, got " + lr);
-        }
+        CommonOptions.finitePositive(spec.commandLine(), "--lr", lr);
     }
 
     static List<Variant> variants() {

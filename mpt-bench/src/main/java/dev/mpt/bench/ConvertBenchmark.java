@@ -71,6 +71,15 @@ public class ConvertBenchmark {
         copySrc = new byte[3 * n];
         copyDst = new byte[3 * n];
         r.nextBytes(copySrc);
+        checkResults();
+    }
+
+    /** Each facade conversion once against its plain per-element loop, bit for bit. */
+    private void checkResults() {
+        SetupCheck.sameBits("convertFloatToHalf", convertFloatToHalf().clone(), plainFloatToHalf());
+        SetupCheck.sameBits("convertHalfToFloat", convertHalfToFloat().clone(), plainHalfToFloat());
+        SetupCheck.sameBits("convertFloatToBFloat16", convertFloatToBFloat16().clone(), plainFloatToBFloat16());
+        SetupCheck.sameBits("convertBFloat16ToFloat", convertBFloat16ToFloat().clone(), plainBFloat16ToFloat());
     }
 
     @Benchmark

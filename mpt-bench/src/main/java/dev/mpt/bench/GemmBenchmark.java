@@ -90,6 +90,18 @@ public class GemmBenchmark {
         ma = new FMatrixRMaj(n, n, true, a);
         mb = new FMatrixRMaj(n, n, true, b);
         mc = new FMatrixRMaj(n, n);
+        checkResults();
+    }
+
+    /** Each kernel once, rows checked against its plain twin (a wrong kernel fails here, not in a figure). */
+    private void checkResults() {
+        int[] rows = {0, n / 2 + 1, n - 1};
+        SetupCheck.gemmRows("sgemm", DType.FP32, DType.FP32, n, a, b, sgemm(), rows);
+        SetupCheck.gemmRows("fp16InFp32Out", DType.FP16, DType.FP32, n, aHalf, bHalf, fp16InFp32Out(), rows);
+        SetupCheck.gemmRows("fp16InFp16Out", DType.FP16, DType.FP16, n, aHalf, bHalf, fp16InFp16Out(), rows);
+        SetupCheck.gemmRows("bf16InFp32Out", DType.BF16, DType.FP32, n, aBf16, bBf16, bf16InFp32Out(), rows);
+        SetupCheck.gemmRows("bf16InBf16Out", DType.BF16, DType.BF16, n, aBf16, bBf16, bf16InBf16Out(), rows);
+        SetupCheck.fp32Rows("ejml", n, a, b, ejml().data, rows);
     }
 
     @TearDown

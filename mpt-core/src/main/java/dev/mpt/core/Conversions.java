@@ -1,6 +1,7 @@
 package dev.mpt.core;
 
 import dev.mpt.core.kernel.Convert;
+import dev.mpt.core.number.BFloat16;
 import dev.mpt.core.number.DType;
 
 /**
@@ -46,6 +47,25 @@ final class Conversions {
         } else {
             Convert.bfloat16ToFloat(src, srcOff, dst, dstOff, n);
         }
+    }
+
+    /** {@code v} rounded to {@code dtype} (to nearest even) and widened back; {@code v} itself for FP32. */
+    static float round(DType dtype, float v) {
+        return switch (dtype) {
+            case FP32 -> v;
+            case FP16 -> Float.float16ToFloat(Float.floatToFloat16(v));
+            case BF16 -> BFloat16.toFloat(BFloat16.fromFloat(v));
+        };
+    }
+
+    /** {@code v} rounded to the 16-bit {@code dtype}, as bits. */
+    static short narrow(DType dtype, float v) {
+        return dtype == DType.FP16 ? Float.floatToFloat16(v) : BFloat16.fromFloat(v);
+    }
+
+    /** The 16-bit value {@code bits} of {@code dtype} as FP32 (exact). */
+    static float widen(DType dtype, short bits) {
+        return dtype == DType.FP16 ? Float.float16ToFloat(bits) : BFloat16.toFloat(bits);
     }
 
     /** Rounds {@code n} FP32 values to the 16-bit {@code dtype}. */

@@ -20,7 +20,12 @@
  *     permute, narrow, expand); {@code Index} (indexSelect, gather); {@code Concat} (cat, stack);
  *     {@code Pooling} (max and average 2-D pooling); {@code Convolution} (conv2d,
  *     convTranspose2d) with {@code Im2col} (its lowering); {@code BatchNormOp} (batch
- *     normalization); {@code DropoutOp} (inverted dropout).
+ *     normalization); {@code DropoutOp} (inverted dropout); {@link dev.mpt.core.LstmOp} (one LSTM layer
+ *     over a sequence as one fused op, public because layers call it directly) with
+ *     {@code LstmSequence} (its forward and backward through time and the buffers they share);
+ *     {@link dev.mpt.core.Attention} (scaled dot-product attention as one fused op with masks and
+ *     dropout, public for the same reason) with {@code AttentionBlocks} (its blockwise forward with
+ *     an online softmax and the recomputing backward).
  * <li>Helpers of the drivers: {@code Conversions} (dtype conversion of whole tensors and runs),
  *     {@code Checks} (shared argument checks), {@code Strided} (shape arithmetic, strided gather
  *     and scatter).

@@ -8,9 +8,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link Reduce#sumRun} (four interleaved double accumulators) against the exact sum in
- * BigDecimal, over awkward lengths and offsets. Each term reaches the result through at most
- * {@code n/4 + 3} double additions, so {@code |err| <= (n/4 + 3) 2^-53 sum|x_i|} (first order);
- * the test allows {@code (n + 3) 2^-53 sum|x_i|}, the bound of the plain sequential loop it replaced.
+ * BigDecimal, over awkward lengths and offsets. With {@code n = 4m + t} ({@code t < 4}), a term
+ * is rounded at most {@code m - 1} times in its accumulator's chain (the chain's first addition,
+ * to 0, is exact), twice in {@code (a0 + a1) + (a2 + a3)}, and {@code t} times by the tail loop:
+ * {@code d <= m + 4} roundings. So {@code |err| <= gamma_d sum|x_i|} with
+ * {@code gamma_d = d u / (1 - d u)}, {@code u = 2^-53} (Higham, Accuracy and Stability, 4.2), the
+ * bound asserted; {@code sum|x_i|} is taken exactly.
  */
 class SumRunTest {
 
@@ -25,15 +28,17 @@ class SumRunTest {
                 x[i] = (float) (rng.nextGaussian() * Math.pow(2, rng.nextInt(-20, 20)));
             }
             BigDecimal exact = BigDecimal.ZERO;
-            double abs = 0;
+            BigDecimal abs = BigDecimal.ZERO;
             for (int i = off; i < off + n; i++) {
                 exact = exact.add(new BigDecimal(x[i]));
-                abs += Math.abs(x[i]);
+                abs = abs.add(new BigDecimal(Math.abs(x[i])));
             }
             double got = Reduce.sumRun(x, off, n);
-            double err = Math.abs(new BigDecimal(got).subtract(exact).doubleValue());
-            double tol = (n + 3) * 0x1p-53 * abs;
-            assertTrue(err <= tol, "n=" + n + ": err " + err + " > " + tol);
+            BigDecimal err = new BigDecimal(got).subtract(exact).abs();
+            double d = n / 4 + 4;
+            double gamma = d * 0x1p-53 / (1 - d * 0x1p-53);
+            BigDecimal tol = abs.multiply(new BigDecimal(gamma));
+            assertTrue(err.compareTo(tol) <= 0, "n=" + n + ": err " + err + " > " + tol);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.mpt.nn;
 
+import dev.mpt.core.LstmOp;
 import dev.mpt.core.Tensor;
 import dev.mpt.core.number.DType;
 import dev.mpt.nn.init.Init;
@@ -21,10 +22,14 @@ import java.util.random.RandomGenerator;
  * <p>Layout: with {@code batchFirst} the input is {@code [batch, time, input]} and the output
  * {@code [batch, time, hidden]}; otherwise both are time-major, {@code [time, batch, ...]}.
  *
+ * <p>Each layer is one fused op, {@link LstmOp}: the input projection of all steps in one GEMM, one
+ * GEMM and one fused gate loop per step, and backward through time with the weight gradients as
+ * GEMMs over the whole sequence.
+ *
  * <p>Precision: the gates' dot products run in the weights' dtype (FP16 after {@code to(FP16)})
- * with FP32 accumulation, the input projection for all steps in one GEMM; the gate pre-activations
- * are widened to FP32, the non-linearities and the cell state are FP32, and {@code h} is rounded
- * once to the compute dtype. The returned cell state is FP32 ({@link LstmState}).
+ * with FP32 accumulation; the gate pre-activations are widened to FP32, the non-linearities and
+ * the cell state are FP32, and {@code h} is rounded once to the compute dtype. The returned cell
+ * state is FP32 ({@link LstmState}).
  */
 public final class Lstm extends Module {
 
@@ -109,33 +114,19 @@ public final class Lstm extends Module {
             throw new IllegalArgumentException("Lstm: state h must be " + dt + Arrays.toString(want) + ", got "
                     + s0.h().dtype() + Arrays.toString(s0.h().shape()));
         }
-        int hsz = hiddenSize;
         Tensor[] hOut = new Tensor[numLayers];
         Tensor[] cOut = new Tensor[numLayers];
-        Tensor layerIn = x;
+        // the fused op runs time-major; a batch-first input is passed as a transposed view
+        Tensor layerIn = batchFirst ? x.transpose(0, 1) : x;
         for (int l = 0; l < numLayers; l++) {
-            // input projection of every step in one GEMM: [.., 4H] in the compute dtype
-            Tensor proj = layerIn.matmul(wIh[l].value().t()).add(bIh[l].value());
-            Tensor whhT = wHh[l].value().t();
-            Tensor bhh = bHh[l].value();
-            Tensor h = s0.h().select(0, l);
-            Tensor c = s0.c().select(0, l);
-            Tensor[] hs = new Tensor[steps];
-            for (int t = 0; t < steps; t++) {
-                Tensor gates = proj.select(timeDim, t).add(h.matmul(whhT).add(bhh)).to(DType.FP32);
-                Tensor i = gates.narrow(1, 0, hsz).sigmoid();
-                Tensor f = gates.narrow(1, hsz, hsz).sigmoid();
-                Tensor g = gates.narrow(1, 2 * hsz, hsz).tanh();
-                Tensor o = gates.narrow(1, 3 * hsz, hsz).sigmoid();
-                c = f.mul(c).add(i.mul(g));
-                h = o.mul(c.tanh()).to(dt);
-                hs[t] = h;
-            }
-            hOut[l] = h;
-            cOut[l] = c;
-            layerIn = Tensor.stack(timeDim, hs);
+            LstmOp.Result r = LstmOp.forward(layerIn, s0.h().select(0, l), s0.c().select(0, l), wIh[l].value(),
+                    wHh[l].value(), bIh[l].value(), bHh[l].value());
+            hOut[l] = r.lastHidden();
+            cOut[l] = r.lastCell();
+            layerIn = r.output();
         }
-        return new LstmOutput(layerIn, new LstmState(Tensor.stack(0, hOut), Tensor.stack(0, cOut)));
+        Tensor out = batchFirst ? layerIn.transpose(0, 1).contiguous() : layerIn;
+        return new LstmOutput(out, new LstmState(Tensor.stack(0, hOut), Tensor.stack(0, cOut)));
     }
 
     @Override

@@ -9,6 +9,9 @@
  * <li>Layers: {@link dev.mpt.nn.Linear}, {@link dev.mpt.nn.Conv2d}, {@link dev.mpt.nn.ConvTranspose2d},
  *     {@link dev.mpt.nn.Embedding}, {@link dev.mpt.nn.Lstm}; {@link dev.mpt.nn.MaxPool2d},
  *     {@link dev.mpt.nn.AvgPool2d}, {@link dev.mpt.nn.Flatten}, {@link dev.mpt.nn.Dropout}.
+ * <li>Transformers (nanoGPT's names and layouts): {@link dev.mpt.nn.MultiheadAttention} (fused
+ *     {@code c_attn}, {@code c_proj}), {@link dev.mpt.nn.TransformerBlock} (pre-norm),
+ *     {@link dev.mpt.nn.Gpt} (learned positions, read-out tied to the token table, weight-decay groups).
  * <li>Activations: {@link dev.mpt.nn.ReLU}, {@link dev.mpt.nn.LeakyReLU}, {@link dev.mpt.nn.GELU},
  *     {@link dev.mpt.nn.Tanh}, {@link dev.mpt.nn.Sigmoid}.
  * <li>Normalization (FP32 parameters and statistics, output in the input's dtype):

@@ -9,7 +9,8 @@ import java.util.Objects;
  * Adam with L2 weight decay added to the gradient (Kingma and Ba, 2015); the rule and its
  * precision are those of {@link AdamRule} with {@code decoupled == false}. State: two FP32
  * arrays per parameter, {@code exp_avg} (first moment) and {@code exp_avg_sq} (second moment).
- * The bias corrections count applied steps.
+ * The bias corrections count each parameter's own applied steps (those in which it had a
+ * gradient), as PyTorch does.
  *
  * @param schedule the learning rate per applied step
  * @param rule     betas, eps and weight decay; must not be decoupled (that is {@link AdamW})

@@ -41,7 +41,8 @@ public sealed interface Optimizer permits Sgd, Adam, AdamW {
      * {@code param} and the arrays of {@code state} (one per {@link #stateNames()} entry, zero
      * before the first step), reads {@code grad} (unscaled FP32 gradients).
      *
-     * @param step 1 for the first applied step, then 2, 3, ...
+     * @param step the parameter's own step: 1 for its first update, then 2, 3, ... (steps in which
+     *             it had no gradient do not count, as in PyTorch)
      * @throws IllegalArgumentException  if {@code lr}, {@code step} or the number of state arrays is wrong
      * @throws IndexOutOfBoundsException if the range falls outside an array
      */

@@ -46,8 +46,15 @@ class GradientClippingTest {
         var grads = random(rnd, 1, 3, 13, 4097, 3 * GradientClipping.BLOCK + 5);
         long n = grads.stream().mapToLong(g -> g.length).sum();
         double want = referenceNorm(grads);
-        // relative error <= (n/2 + 1) 2^-53 (see GradientClipping), plus the reference's own rounding
-        double bound = ((n / 2.0 + 1) * 0x1p-53 + 0x1p-53) * want;
+        // Roundings one square meets on its way into the sum (all terms >= 0, so the sum's relative
+        // error is at most gamma_d = d u / (1 - d u), u = 2^-53): inside its block of BLOCK elements
+        // at most BLOCK/4 + 4 (see blockSum's twin test), then one per later block partial of its
+        // array (the first addition, to 0, is exact) and one per later array. The square root
+        // halves that relative error and adds at most u; the reference adds its own u.
+        int blocks = grads.stream().mapToInt(g -> (g.length + GradientClipping.BLOCK - 1) / GradientClipping.BLOCK)
+                .max().orElse(1);
+        double d = GradientClipping.BLOCK / 4 + 4 + (blocks - 1) + (grads.size() - 1);
+        double bound = (gamma(d) / 2 * (1 + gamma(d)) + 2 * 0x1p-53) * want;
         assertEquals(want, GradientClipping.globalNorm(grads), bound);
     }
 
@@ -112,10 +119,18 @@ class GradientClippingTest {
         assertEquals(0.0, GradientClipping.globalNorm(List.of()), "empty list has norm 0");
     }
     /**
-     * The four-accumulator block sum against its one-accumulator twin, over awkward lengths:
-     * both are within {@code (n - 1) * 2^-53} (relative) of the exact sum, so within twice that
-     * of each other.
+     * The four-accumulator block sum against its one-accumulator twin, over awkward lengths. The
+     * terms are non-negative, so each sum's relative error is at most {@code gamma_d} for its most
+     * roundings per term {@code d}: {@code n - 1} for the plain loop (the first addition is exact);
+     * for {@code n = 4m + t}, {@code m - 1} in an accumulator chain, 2 in {@code (s0 + s1) + (s2 +
+     * s3)} and {@code t} in the tail, at most {@code m + 4}, for the fast one. They differ by at most
+     * the sum of the two bounds.
      */
+    /** {@code d u / (1 - d u)} with {@code u = 2^-53}: the relative error of d roundings (Higham 3.1). */
+    private static double gamma(double d) {
+        return d * 0x1p-53 / (1 - d * 0x1p-53);
+    }
+
     @Test
     void blockSumAgreesWithItsPlainTwin() {
         Random rnd = new Random(17);
@@ -123,7 +138,8 @@ class GradientClippingTest {
             float[] g = random(rnd, n).get(0);
             double plain = GradientClipping.blockSumPlain(g, 0, n);
             double fast = GradientClipping.blockSum(g, 0, n);
-            assertEquals(plain, fast, 2 * Math.max(n - 1, 0) * 0x1p-53 * plain, "n=" + n);
+            double tol = (gamma(Math.max(n - 1, 0)) + gamma(n / 4 + 4)) * plain;
+            assertEquals(plain, fast, tol, "n=" + n);
         }
         float[] g = {3f, 4f, 12f};
         assertEquals(169.0, GradientClipping.blockSum(g, 0, 3));

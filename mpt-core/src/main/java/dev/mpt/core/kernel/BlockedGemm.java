@@ -26,20 +26,31 @@ final class BlockedGemm {
             "dev.mpt.core.kernel.VectorGemmKernel", ScalarGemmKernel::new);
 
     /**
-     * Most depth of a k-block. A B sliver of KC x NR floats is then 16 KiB for NR = 16 (AVX2), half
-     * the 32 KiB L1d per core of the Zen 5 VMs, leaving room for the A sliver stream; and W, the
-     * FP32 workspace, is re-read only every KC terms. Kernels with wider slivers use a shallower
-     * block ({@link #kc}), so the sliver stays at {@link #B_SLIVER_BYTES}.
+     * Most depth of a k-block; {@link #kc} makes it shallower for wide slivers, and the blocks of one
+     * problem are evened out ({@link #kBlock}) so no last block is a few terms deep. The FP32
+     * workspace W is re-read and re-written once per k-block.
      */
     static final int KC = 256;
-    /** Bytes of one packed B sliver (KC x NR floats) held in L1 while a whole A block passes it. */
-    static final int B_SLIVER_BYTES = 16 * 1024;
     /**
-     * Rows of an A block (about; blocks are evened out to multiples of MR): MC x KC floats = 120 KiB,
-     * a quarter of the 512 KiB L2 per core, so the block stays in L2 while every B sliver of the
-     * panel streams past it.
+     * Bytes of one packed B sliver (kc x NR floats), held in L1 while a whole A block passes it: half
+     * the L1d per core, the other half for the A sliver stream and the W tile. 24 KiB is half the
+     * 48 KiB L1d of Zen 5 and gives kc = 128 for the 8 x 48 AVX-512 kernel; the 6 x 16 AVX2 kernel is
+     * capped by {@link #KC} at 256 x 16 floats = 16 KiB, half the 32 KiB L1d of Zen 3.
+     */
+    static final int B_SLIVER_BYTES = 24 * 1024;
+    /**
+     * Rows of an A block (about; blocks are evened out to multiples of MR, and 120 is a multiple of
+     * the 4, 6 and 8 rows of the kernels): MC x kc floats = 60 KiB on Zen 5 (kc = 128; L2 1 MiB per
+     * core) and 120 KiB on Zen 3 (kc = 256; L2 512 KiB), at most a quarter of L2, so the block stays
+     * there while every B sliver of the panel streams past it. The task's W block (MC x its columns)
+     * shares L2 with it. 240 measured no better than 120 on Zen 5 (within the noise of a shared VM).
      */
     static final int MC = 120;
+    /**
+     * Floats added to each row of W so that its row stride is never a multiple of 4 KiB: the rows of
+     * one W tile (read and written once per k-block) would otherwise fall into the same L1 set.
+     */
+    static final int W_ROW_PAD = 16;
     /** Most columns of one packed B panel (and of a task's FP32 workspace). */
     static final int NC = 2048;
     /** Most floats of one packed B panel ({@code k x nc}): 16 MiB, half the 32 MiB L3. */
@@ -156,8 +167,8 @@ final class BlockedGemm {
                              int i0, int i1, int cs0, int cs1, int jc, int cols) {
         int mr = kernel.mr();
         int nr = kernel.nr();
-        int kcMax = kc(kernel);
-        int ldw = (cs1 - cs0) * nr;
+        int kcMax = kBlock(kernel, k);
+        int ldw = (cs1 - cs0) * nr + W_ROW_PAD;
         // Split the rows into blocks of at most MC, as even as the register block allows, so the
         // last block does not end up with a few rows that reuse each B sliver only briefly.
         int blocks = ceilDiv(i1 - i0, MC);
@@ -189,24 +200,51 @@ final class BlockedGemm {
     /** How one column panel's output is split into tasks. */
     private record Grid(int rowSlivers, int rowTasks, int colTasks) {
         /**
-         * About two tasks per thread (so a thread slowed by another process does not hold the
-         * others up), each at most about MC rows; columns are split only when there are too few
-         * rows to keep the threads busy.
+         * Up to two tasks per thread (so a thread slowed by another process does not hold the others
+         * up), split so the slowest thread has as few register tiles as possible: with
+         * {@code T = rowTasks * colTasks} tasks the time is about {@code ceil(T / threads)} times the
+         * tiles of the largest task, {@code ceil(rowSlivers / rowTasks) * ceil(colSlivers / colTasks)}.
+         * Ties go to more tasks, then to fewer column tasks (each packs its own copy of the A block).
+         * So a product with few rows splits its columns (8 rows: four column tasks), and the LSTM's
+         * 32 rows, four slivers of 8, make four row tasks of equal size.
          */
         static Grid of(int threads, int rowSlivers, int colSlivers) {
             if (threads == 1) {
                 return new Grid(rowSlivers, 1, 1);
             }
             int want = 2 * threads;
-            int rowTasks = Math.min(rowSlivers, want);
-            int colTasks = Math.min(colSlivers, ceilDiv(want, rowTasks));
-            return new Grid(rowSlivers, rowTasks, colTasks);
+            int bestRows = 1;
+            int bestCols = 1;
+            long bestCost = Long.MAX_VALUE;
+            for (int rt = 1; rt <= Math.min(rowSlivers, want); rt++) {
+                for (int ct = 1; ct <= Math.min(colSlivers, want / rt); ct++) {
+                    long cost = (long) ceilDiv(rt * ct, threads) * ceilDiv(rowSlivers, rt) * ceilDiv(colSlivers, ct);
+                    int tasks = rt * ct;
+                    if (cost < bestCost || cost == bestCost && (tasks > bestRows * bestCols
+                            || tasks == bestRows * bestCols && ct < bestCols)) {
+                        bestCost = cost;
+                        bestRows = rt;
+                        bestCols = ct;
+                    }
+                }
+            }
+            return new Grid(rowSlivers, bestRows, bestCols);
         }
     }
 
-    /** The k-block depth for {@code kernel}: {@link #KC}, or less for slivers wider than 16 floats. */
+    /** The deepest k-block for {@code kernel}: {@link #KC}, or less so its B sliver fits {@link #B_SLIVER_BYTES}. */
     static int kc(GemmKernel kernel) {
         return Math.min(KC, B_SLIVER_BYTES / (Float.BYTES * kernel.nr()));
+    }
+
+    /**
+     * The k-block depth for a problem of depth {@code k}: as few blocks as {@link #kc} allows, of
+     * (nearly) equal depth, so that k = 784 runs as 7 x 112 rather than 6 x 128 + 16 (each block
+     * costs a pass over W). At least 1.
+     */
+    static int kBlock(GemmKernel kernel, int k) {
+        int max = kc(kernel);
+        return k <= max ? Math.max(1, k) : ceilDiv(k, ceilDiv(k, max));
     }
 
     private static int ceilDiv(int x, int y) {

@@ -1,5 +1,6 @@
 package dev.mpt.core.kernel;
 
+import dev.mpt.core.kernel.backend.Backends;
 import dev.mpt.core.number.DType;
 import java.util.Objects;
 
@@ -20,6 +21,11 @@ import java.util.Objects;
  * <p>Large problems are packed into FP32 panels, cache-blocked and computed by a register-blocked
  * micro-kernel (Vector API with fused multiply-add when {@link Simd#VECTOR_ENABLED}, else scalar),
  * in parallel over blocks of C; small ones run plain loops on the calling thread.
+ *
+ * <p>Each product is first offered to the native backend chosen at start-up ({@link Backends},
+ * {@code -Dmpt.backend=java|onednn|auto}); when it declines, or is the Java one, the Java kernels
+ * above compute it. A native backend keeps FP32 accumulation and the error bound above but sums in
+ * its own order, so bit-identical results across thread counts hold under {@code -Dmpt.backend=java}.
  */
 public final class Gemm {
 
@@ -39,6 +45,10 @@ public final class Gemm {
                              float beta, float[] c, int cOff, int ldc) {
         check("sgemm", transA, transB, m, n, k, a, aOff, lda, a == null ? 0 : a.length,
                 b, bOff, ldb, b == null ? 0 : b.length, c, cOff, ldc, c == null ? 0 : c.length);
+        if (Backends.gemm().sgemm(Parallel.callerThreads(), transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
+                beta, c, cOff, ldc)) {
+            return;
+        }
         BlockedGemm.multiply(m, n, k, GemmOperand.of(a, aOff, lda, transA),
                 GemmOperand.of(b, bOff, ldb, transB), GemmOutput.of(c, cOff, ldc, beta));
     }
@@ -56,6 +66,10 @@ public final class Gemm {
         boolean bf16 = checkType("gemm16", in);
         check("gemm16", transA, transB, m, n, k, a, aOff, lda, a == null ? 0 : a.length,
                 b, bOff, ldb, b == null ? 0 : b.length, c, cOff, ldc, c == null ? 0 : c.length);
+        if (Backends.gemm().gemm16(Parallel.callerThreads(), bf16, transA, transB, m, n, k, a, aOff, lda, b, bOff,
+                ldb, beta, c, cOff, ldc)) {
+            return;
+        }
         BlockedGemm.multiply(m, n, k, GemmOperand.of16(a, bf16, aOff, lda, transA),
                 GemmOperand.of16(b, bf16, bOff, ldb, transB), GemmOutput.of(c, cOff, ldc, beta));
     }
@@ -74,6 +88,10 @@ public final class Gemm {
         boolean bf16 = checkType("gemm16", in);
         check("gemm16", transA, transB, m, n, k, a, aOff, lda, a == null ? 0 : a.length,
                 b, bOff, ldb, b == null ? 0 : b.length, c, cOff, ldc, c == null ? 0 : c.length);
+        if (Backends.gemm().gemm16(Parallel.callerThreads(), bf16, transA, transB, m, n, k, a, aOff, lda, b, bOff,
+                ldb, beta, c, cOff, ldc)) {
+            return;
+        }
         BlockedGemm.multiply(m, n, k, GemmOperand.of16(a, bf16, aOff, lda, transA),
                 GemmOperand.of16(b, bf16, bOff, ldb, transB), GemmOutput.of16(c, bf16, cOff, ldc, beta));
     }

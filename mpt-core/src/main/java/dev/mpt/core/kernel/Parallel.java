@@ -133,6 +133,14 @@ public final class Parallel {
     }
 
     /**
+     * Returns the threads a kernel called from the current thread may use: {@link #threads()}, or 1
+     * on a kernel thread, whose caller already runs in parallel (as {@link #forEach} runs inline there).
+     */
+    public static int callerThreads() {
+        return Thread.currentThread() instanceof KernelThread ? 1 : threads();
+    }
+
+    /**
      * The most threads {@link #setThreads(int)} and {@code -Dmpt.threads} accept:
      * {@code min(32767, max(256, 4 * availableProcessors))}.
      */

@@ -1,6 +1,7 @@
 /**
  * The compute kernels behind mpt's tensors: static, allocation-free loops over array slices. They
- * depend on {@code dev.mpt.core.number} only, never on the tensor package.
+ * depend on {@code dev.mpt.core.number} and the native-backend seam
+ * {@code dev.mpt.core.kernel.backend} only, never on the tensor package.
  * {@link dev.mpt.core.kernel.Convert} converts FP32 to and from FP16/BF16 in bulk,
  * {@link dev.mpt.core.kernel.Gemm} multiplies matrices with FP32 accumulation,
  * {@link dev.mpt.core.kernel.BinaryKernel} runs the point-wise binary row loops of
@@ -11,7 +12,8 @@
  * always available) and its Panama Vector API implementation ({@code Vector*} classes, loaded by
  * name).
  *
- * <p>Public classes here validate their arguments; package-private ones compute. Results never
- * depend on the number of threads or on which implementation runs.
+ * <p>Public classes here validate their arguments; package-private ones compute. Results of the
+ * Java kernels never depend on the number of threads or on which implementation runs; a native
+ * backend that {@code Gemm} hands a product to keeps the error bound, not the bits.
  */
 package dev.mpt.core.kernel;

@@ -20,11 +20,11 @@ import org.junit.jupiter.api.Test;
 class GemmTest {
 
     /** Input and output types of the three public entry points (16-bit out is the input type). */
-    private static final DType[][] TYPES = {
+    static final DType[][] TYPES = {
         {DType.FP32, DType.FP32}, {DType.FP16, DType.FP32}, {DType.BF16, DType.FP32},
         {DType.FP16, DType.FP16}, {DType.BF16, DType.BF16},
     };
-    private static final float[] BETAS = {0f, 1f, -0.75f};
+    static final float[] BETAS = {0f, 1f, -0.75f};
 
     /** Awkward shapes {m, n, k}: ones, primes, zeros, and a few past the small-problem threshold. */
     private static final int[][] PUBLIC_SHAPES = {
@@ -32,24 +32,68 @@ class GemmTest {
         {33, 47, 29}, {70, 90, 170},
     };
 
-    /** Shapes that cross the register block, KC and MC boundaries of the blocked path. */
+    /**
+     * Shapes that cross the register block, KC and MC boundaries of the blocked path: edge tiles of
+     * every kernel (m, n one below and one above multiples of 4, 6, 8 rows and 4, 16, 32, 48 columns),
+     * k = 1, k just past a k-block (blocks evened out), and skinny products like the LSTM's.
+     */
     private static final int[][] BLOCK_SHAPES = {
-        {1, 1, 1}, {3, 5, 13}, {7, 17, 1}, {13, 33, 257}, {25, 9, 600}, {121, 19, 31}, {250, 21, 270},
+        {1, 1, 1}, {3, 5, 13}, {7, 17, 1}, {9, 47, 1}, {13, 33, 257}, {25, 9, 600}, {121, 19, 31},
+        {250, 21, 270}, {8, 48, 129}, {17, 49, 2}, {32, 97, 64}, {5, 200, 130}, {41, 31, 385},
     };
 
+    private static boolean vectorApiPresent() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    /** The scalar kernel, then every shape of the Vector API kernel when it can load. */
     private static List<GemmKernel> kernels() {
         List<GemmKernel> list = new ArrayList<>();
         list.add(new ScalarGemmKernel());
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
-            list.add(new VectorGemmKernel());
+        if (vectorApiPresent()) {
+            list.addAll(VectorKernels.all());
         }
         return list;
+    }
+
+    /** Builds the Vector API kernels; a separate class so the scalar-only JVM never links it. */
+    private static final class VectorKernels {
+        static List<GemmKernel> all() {
+            List<GemmKernel> list = new ArrayList<>();
+            for (VectorGemmKernel.Shape shape : VectorGemmKernel.Shape.values()) {
+                list.add(new VectorGemmKernel(shape));
+            }
+            return list;
+        }
     }
 
     @Test
     void theVectorKernelIsChosenWhenTheVectorApiIsEnabled() {
         assertEquals(Simd.VECTOR_ENABLED ? VectorGemmKernel.class : ScalarGemmKernel.class,
                 BlockedGemm.KERNEL.getClass());
+        if (Simd.VECTOR_ENABLED) {
+            // The shape follows the registers: 8 x 3 vectors with 16 lanes (AVX-512), else 6 x 2.
+            int lanes = VectorGemmKernel.L;
+            assertEquals(lanes >= 16 ? 8 : 6, BlockedGemm.KERNEL.mr(), "rows for " + lanes + " lanes");
+            assertEquals(lanes >= 16 ? 3 * lanes : 2 * lanes, BlockedGemm.KERNEL.nr(), "columns for " + lanes + " lanes");
+        }
+    }
+
+    @Test
+    void kBlocksCoverKEvenlyWithinTheSliverBudget() {
+        for (GemmKernel kernel : kernels()) {
+            int max = BlockedGemm.kc(kernel);
+            assertTrue(max >= 1 && max <= BlockedGemm.KC
+                    && (long) max * kernel.nr() * Float.BYTES <= Math.max(BlockedGemm.B_SLIVER_BYTES, kernel.nr() * Float.BYTES),
+                    kernel + ": kc=" + max);
+            for (int k : new int[] {0, 1, 2, max - 1, max, max + 1, 2 * max + 1, 784, 1024, 5000}) {
+                int kc = BlockedGemm.kBlock(kernel, k);
+                int blocks = k == 0 ? 0 : (k + kc - 1) / kc;
+                assertTrue(kc >= 1 && kc <= Math.max(1, max), kernel + ": k=" + k + " kc=" + kc);
+                assertEquals(k == 0 ? 0 : (k + max - 1) / max, blocks, kernel + ": fewest blocks for k=" + k);
+                assertTrue(k == 0 || k - (blocks - 1) * kc > kc - blocks, kernel + ": last block not short, k=" + k);
+            }
+        }
     }
 
     @Test
@@ -104,21 +148,24 @@ class GemmTest {
     }
 
     /**
-     * Both micro-kernels chain one fused multiply-add per term in the twin's order: identical bits,
-     * across block edges and thread counts.
+     * Every micro-kernel shape chains one fused multiply-add per term in the twin's order: identical
+     * bits, across edge tiles, k-blocks and thread counts, for FP32, FP16 and BF16 inputs and all
+     * four transpose combinations.
      */
     @Test
-    void vectorKernelReproducesThePlainTwinBitForBit() {
-        Assumptions.assumeTrue(kernels().size() == 2, "jdk.incubator.vector not in the boot layer");
+    void everyVectorKernelShapeReproducesThePlainTwinBitForBit() {
+        Assumptions.assumeTrue(vectorApiPresent(), "jdk.incubator.vector not in the boot layer");
         Random rnd = new Random(4);
-        for (DType[] t : TYPES) {
-            for (int tr = 0; tr < 4; tr++) {
-                for (int[] s : BLOCK_SHAPES) {
-                    GemmCase g = new GemmCase(rnd, t[0], t[1], (tr & 1) != 0, (tr & 2) != 0, s[0], s[1], s[2], 0.5f);
-                    Object vector = g.runBlocked(new VectorGemmKernel(), 1 + rnd.nextInt(3));
-                    g.assertWithinBound(vector, "vector");
-                    GemmCase.assertSameBits(g.runReference(), vector, "vector blocked " + g);
-                    GemmCase.assertSameBits(g.runBlocked(new ScalarGemmKernel(), 2), vector, "vector vs scalar " + g);
+        for (GemmKernel kernel : VectorKernels.all()) {
+            for (DType[] t : TYPES) {
+                for (int tr = 0; tr < 4; tr++) {
+                    for (int[] s : BLOCK_SHAPES) {
+                        GemmCase g = new GemmCase(rnd, t[0], t[1], (tr & 1) != 0, (tr & 2) != 0, s[0], s[1], s[2], 0.5f);
+                        Object vector = g.runBlocked(kernel, 1 + rnd.nextInt(3));
+                        g.assertWithinBound(vector, kernel.toString());
+                        GemmCase.assertSameBits(g.runReference(), vector, kernel + " blocked " + g);
+                        GemmCase.assertSameBits(g.runBlocked(new ScalarGemmKernel(), 2), vector, kernel + " vs scalar " + g);
+                    }
                 }
             }
         }
@@ -159,15 +206,20 @@ class GemmTest {
         int saved = Parallel.threads();
         try {
             Random rnd = new Random(5);
+            // A square-ish product and the LSTM's skinny one (32 x 128 times 128 x 512, split by columns
+            // or by rows depending on the kernel), both past the parallel threshold.
+            int[][] shapes = {{203, 150, 530}, {32, 512, 128}};
             for (DType[] t : TYPES) {
-                GemmCase g = new GemmCase(rnd, t[0], t[1], false, true, 203, 150, 530, 0.25f);
-                Parallel.setThreads(1);
-                Object one = g.runPublic();
-                for (int threads = 2; threads <= 3; threads++) {
-                    Parallel.setThreads(threads);
-                    GemmCase.assertSameBits(one, g.runPublic(), threads + " threads vs 1, " + g);
+                for (int[] s : shapes) {
+                    GemmCase g = new GemmCase(rnd, t[0], t[1], false, true, s[0], s[1], s[2], 0.25f);
+                    Parallel.setThreads(1);
+                    Object one = g.runPublic();
+                    for (int threads = 2; threads <= 3; threads++) {
+                        Parallel.setThreads(threads);
+                        GemmCase.assertSameBits(one, g.runPublic(), threads + " threads vs 1, " + g);
+                    }
+                    g.assertWithinBound(one, "1 thread");
                 }
-                g.assertWithinBound(one, "1 thread");
             }
         } finally {
             Parallel.setThreads(saved);

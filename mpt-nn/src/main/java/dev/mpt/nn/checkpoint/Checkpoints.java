@@ -50,23 +50,39 @@ public final class Checkpoints {
     }
 
     /**
-     * Copies {@code state} into {@code module}'s parameters and buffers. Every key must name a
-     * parameter or buffer, every parameter and buffer must have a key, and each tensor must have
-     * the slot's shape and dtype; all of this is checked before anything is written.
+     * Copies {@code state} into {@code module}'s parameters and buffers, after
+     * {@link #checkStateDict} found that it fits; nothing is written otherwise.
      *
-     * @throws IllegalArgumentException listing missing and unexpected keys and every shape or dtype
-     *                                  mismatch; the module is then unchanged
+     * @throws IllegalArgumentException listing missing and unexpected keys, every shape or dtype
+     *                                  mismatch and every tensor holding NaN or infinity; the module
+     *                                  is then unchanged
      */
     public static void loadStateDict(Module module, Map<String, Tensor> state) {
-        Objects.requireNonNull(module, "loadStateDict: module");
-        Objects.requireNonNull(state, "loadStateDict: state");
-        Map<String, Slot> given = new LinkedHashMap<>();
-        state.forEach((n, t) -> given.put(n, t == null ? null : new Slot(t.dtype(), t.shape())));
-        checkFits(module, given, "loadStateDict: state");
+        checkStateDict("loadStateDict", module, state);
         try (NoGrad scope = NoGrad.enter()) {
             module.namedParameters().forEach((n, p) -> p.value().copy_(state.get(n)));
             module.namedBuffers().forEach((n, b) -> b.value().copy_(state.get(n)));
         }
+    }
+
+    /**
+     * Checks that {@code state} fits {@code module} without changing anything: every key names a
+     * parameter or buffer, every parameter and buffer has a key, each tensor has the slot's shape
+     * and dtype, and every value is finite (a NaN or infinite weight or running statistic is never
+     * a state to resume from). Callers that restore more than the module (a trainer's checkpoint)
+     * run it before changing any part.
+     *
+     * @param op the operation named at the start of the message
+     * @throws IllegalArgumentException listing missing and unexpected keys, every shape or dtype
+     *                                  mismatch and every tensor holding NaN or infinity
+     */
+    public static void checkStateDict(String op, Module module, Map<String, Tensor> state) {
+        Objects.requireNonNull(op, "checkStateDict: op");
+        Objects.requireNonNull(module, op + ": module");
+        Objects.requireNonNull(state, op + ": state");
+        Map<String, Slot> given = new LinkedHashMap<>();
+        state.forEach((n, t) -> given.put(n, t == null ? null : new Slot(t.dtype(), t.shape())));
+        checkFits(module, given, state, op + ": state");
     }
 
     /** A dtype and shape, as a state tensor or a file's header declares them. */
@@ -75,11 +91,12 @@ public final class Checkpoints {
 
     /**
      * Checks that {@code given} names exactly {@code module}'s parameters and buffers, each with the
-     * slot's dtype and shape ({@code null} values are reported too).
+     * slot's dtype and shape ({@code null} values are reported too), and, where {@code values} is
+     * not null, that each fitting value is finite.
      *
      * @throws IllegalArgumentException listing missing and unexpected keys and every mismatch
      */
-    private static void checkFits(Module module, Map<String, Slot> given, String what) {
+    private static void checkFits(Module module, Map<String, Slot> given, Map<String, Tensor> values, String what) {
         Map<String, Tensor> targets = new LinkedHashMap<>();
         module.namedParameters().forEach((n, p) -> targets.put(n, p.value()));
         module.namedBuffers().forEach((n, b) -> targets.put(n, b.value()));
@@ -103,6 +120,8 @@ public final class Checkpoints {
             } else if (!Arrays.equals(v.shape(), target.shape()) || v.dtype() != target.dtype()) {
                 problems.add("'" + e.getKey() + "' is " + v.dtype() + Arrays.toString(v.shape()) + ", the model has "
                         + target.dtype() + Arrays.toString(target.shape()));
+            } else if (values != null && !values.get(e.getKey()).allFinite()) {
+                problems.add("'" + e.getKey() + "' holds NaN or infinite values");
             }
         }
         if (!missing.isEmpty()) {
@@ -181,7 +200,7 @@ public final class Checkpoints {
             for (String n : r.names()) {
                 declared.put(n, new Slot(r.dtype(n), r.shape(n)));
             }
-            checkFits(module, declared, "load: " + file);
+            checkFits(module, declared, null, "load: " + file);
             List<NamedTensor> tensors = new ArrayList<>(declared.size());
             for (String n : declared.keySet()) {
                 tensors.add(r.read(n));

@@ -2,6 +2,7 @@ package dev.mpt.optim.amp;
 
 import dev.mpt.core.Tensor;
 import dev.mpt.core.number.DType;
+import dev.mpt.nn.Buffer;
 import dev.mpt.nn.Module;
 import dev.mpt.nn.Parameter;
 import dev.mpt.optim.GradientClipping;
@@ -10,6 +11,8 @@ import dev.mpt.optim.scaling.FixedLossScaler;
 import dev.mpt.optim.scaling.LossScaler;
 import dev.mpt.optim.scaling.ScaleDecision;
 import dev.mpt.optim.schedule.LearningRateSchedule;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -34,15 +37,29 @@ import java.util.Objects;
  * }
  * }</pre>
  *
+ * <p>Why buffers are put back rather than updated later: a training-mode forward folds its
+ * batch into the running statistics before anyone can know that the step will overflow (an input
+ * finite in FP32 but infinite in FP16 writes inf/NaN there), and in a custom loop the forward runs
+ * outside the optimizer's reach. Staging the statistics in the layers until the optimizer commits
+ * them would couple every layer with buffers to the optimizer and change what a forward without
+ * a step means; a copy of the (small) buffers taken at {@code zeroGrad()}, the start of every
+ * step in both the trainer and the loop above, works for any module and any loop. The buffers
+ * covered are those of the model the builder was given ({@link Builder#buffers(Module)} for an
+ * optimizer built from parameters); in a GAN each optimizer puts back its own model's.
+ *
  * <p>Gradient accumulation: call {@code scale(loss_i).backward()} for each micro-batch (dividing
  * each loss by the number of micro-batches for a mean), then one {@code step()}. The scale stays
  * the same until the step.
  *
  * <p>{@link #step()}: divides the gradients by the scale into FP32 and checks them for inf/NaN
- * in one pass; on overflow the step is skipped (weights, masters, optimizer state and the
- * learning-rate schedule stay as they were), the scale backs off, and {@link StepOutcome#skipped()}
- * says so. Otherwise it clips by global norm when asked (on the unscaled gradients), applies the
- * optimizer's rule to the FP32 masters, and rounds them into the model's 16-bit weights.
+ * in one pass; on overflow the step is skipped (weights, masters, optimizer state, step counts
+ * and the learning-rate schedule stay as they were, and the model's buffers, BatchNorm's running
+ * statistics, are put back to their values at the last {@link #zeroGrad()}), the scale backs off,
+ * and {@link StepOutcome#skipped()} says so. Otherwise it clips by global norm when asked (on the unscaled gradients), applies the
+ * optimizer's rule to the FP32 masters, and rounds them into the model's 16-bit weights. When
+ * that rounding overflows (a master of magnitude 65520 or more becomes an FP16 infinity), the
+ * step is still applied, but {@link StepOutcome#overflowedWeights()} names the parameters and a
+ * warning is logged (logger {@code dev.mpt.optim.amp.AmpOptimizer}).
  *
  * <p>When the loss is not scaled (precision {@link Precision#FP32}, {@link Precision#MIXED_BF16}
  * or {@link Precision#FP16_NO_SCALING} with their default fixed scale of 1), a plain
@@ -62,6 +79,8 @@ import java.util.Objects;
  */
 public final class AmpOptimizer {
 
+    private static final Logger LOG = LoggerFactory.getLogger(AmpOptimizer.class);
+
     private enum Phase { CLEAN, SCALED, UNSCALED, STEPPED }
 
     private final Map<String, Parameter> params;
@@ -71,6 +90,7 @@ public final class AmpOptimizer {
     private final MasterWeights masters;
     private final double clipNorm;
     private final boolean collectStats;
+    private final BufferSnapshot buffers;
 
     private Phase phase = Phase.CLEAN;
     private double scaleUsed;
@@ -88,6 +108,7 @@ public final class AmpOptimizer {
         this.clipNorm = b.clipNorm;
         this.collectStats = b.collectStats;
         this.masters = MasterWeights.create(params, precision.usesMasterWeights(), optimizer);
+        this.buffers = new BufferSnapshot(b.buffers);
     }
 
     /**
@@ -283,15 +304,24 @@ public final class AmpOptimizer {
         Map<String, GradientStats> stats = collectStats ? masters.gradientStats(scaleUsed) : Map.of();
         double norm = masters.gradientNorm();
         double lr = optimizer.schedule().at(applied);
-        if (!skip) {
+        List<String> overflowed = List.of();
+        if (skip) {
+            buffers.restore();
+        } else {
             if (clipNorm > 0) {
                 double c = GradientClipping.clipCoefficient(norm, clipNorm);
                 if (c < 1) {
                     masters.scaleGradients((float) c);
                 }
             }
-            masters.update(lr, applied + 1);
+            overflowed = masters.update(lr);
             applied++;
+            if (!overflowed.isEmpty()) {
+                LOG.warn("AmpOptimizer.step: step {} was applied, but parameters {} now hold infinite or NaN {} "
+                        + "weights: their FP32 masters rounded beyond the format's largest finite value (FP16: 65504) "
+                        + "or the update overflowed; later steps will skip. Lower the learning rate or clip "
+                        + "gradients (clipGradNorm)", attempted, overflowed, precision.modelDtype());
+            }
         }
         double next;
         boolean atMinimum;
@@ -305,7 +335,7 @@ public final class AmpOptimizer {
         }
         lastStepGeneration = scaleGeneration;
         phase = Phase.STEPPED;
-        return new StepOutcome(attempted, applied, skip, scaleUsed, next, norm, lr, atMinimum, stats);
+        return new StepOutcome(attempted, applied, skip, scaleUsed, next, norm, lr, atMinimum, overflowed, stats);
     }
 
     /**
@@ -322,11 +352,15 @@ public final class AmpOptimizer {
         phase = Phase.SCALED;
     }
 
-    /** Clears every parameter's gradient and starts a new step. */
+    /**
+     * Clears every parameter's gradient and starts a new step: the model's buffers are copied
+     * here, to be put back if the step is skipped.
+     */
     public void zeroGrad() {
         for (Parameter p : params.values()) {
             p.value().zeroGrad();
         }
+        buffers.save();
         phase = Phase.CLEAN;
     }
 
@@ -381,6 +415,7 @@ public final class AmpOptimizer {
         private ScaleHolder shared;
         private double clipNorm;
         private boolean collectStats;
+        private Map<String, Buffer> buffers = Map.of();
 
         private Builder(Module model, Map<String, Parameter> params) {
             this.model = model;
@@ -427,6 +462,16 @@ public final class AmpOptimizer {
             return this;
         }
 
+        /**
+         * The module whose buffers (BatchNorm's running statistics) a skipped step puts back, for
+         * an optimizer built from parameters; a builder given a Module takes that module's.
+         */
+        public Builder buffers(Module module) {
+            Objects.requireNonNull(module, "AmpOptimizer.Builder.buffers: module is null");
+            buffers = module.namedBuffers();
+            return this;
+        }
+
         /** Whether each step reports per-parameter {@link GradientStats} (default false: it costs a pass). */
         public Builder collectGradientStats(boolean on) {
             collectStats = on;
@@ -458,6 +503,7 @@ public final class AmpOptimizer {
             if (model != null) {
                 model.to(precision.modelDtype());
                 ps = new LinkedHashMap<>(model.namedParameters());
+                buffers = model.namedBuffers();
             } else {
                 ps = params;
                 ps.forEach((n, p) -> {

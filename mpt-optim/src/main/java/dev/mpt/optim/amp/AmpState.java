@@ -11,8 +11,9 @@ import java.util.Objects;
  * {@link dev.mpt.optim.train.OptimizerCheckpoint}) writes and reads it.
  *
  * @param precision      the optimizer's precision; a restore requires the same
- * @param appliedSteps   applied (not skipped) steps so far; the schedule and Adam's bias
- *                       corrections count these
+ * @param appliedSteps   applied (not skipped) steps so far; the learning-rate schedule counts
+ *                       these (each parameter's own count, {@link ParameterState#steps()}, is at
+ *                       most this)
  * @param attemptedSteps step attempts so far, skipped ones included ({@code >= appliedSteps})
  * @param scaler         the loss scaler's state (counters and current scale)
  * @param parameters     masters and optimizer state per parameter, in the optimizer's order
@@ -32,6 +33,12 @@ public record AmpState(Precision precision, long appliedSteps, long attemptedSte
         if (appliedSteps > attemptedSteps) {
             throw new IllegalArgumentException("AmpState: appliedSteps " + appliedSteps + " > attemptedSteps "
                     + attemptedSteps);
+        }
+        for (ParameterState p : parameters) {
+            if (p.steps() > appliedSteps) {
+                throw new IllegalArgumentException("AmpState: parameter '" + p.name() + "' has " + p.steps()
+                        + " steps, more than the optimizer's appliedSteps " + appliedSteps);
+            }
         }
     }
 }

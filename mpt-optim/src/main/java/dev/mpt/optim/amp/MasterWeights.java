@@ -21,7 +21,7 @@ import java.util.Objects;
  *   <li>{@link #unscaleGradients(double)}: each parameter's gradient (FP16, BF16 or FP32, scaled)
  *       is divided by the loss scale into an FP32 buffer, in one fused pass that also detects
  *       inf/NaN ({@link Unscale});</li>
- *   <li>{@link #update(double, long)}: the optimizer's rule runs in FP32 on the FP32 master copy
+ *   <li>{@link #update(double)}: the optimizer's rule runs in FP32 on the FP32 master copy
  *       of each FP16/BF16 parameter, which is then rounded to nearest even into the parameter's
  *       16-bit storage ({@link MasterArrays}); FP32 parameters (normalization layers) are updated
  *       in place.</li>
@@ -31,7 +31,9 @@ import java.util.Objects;
  * lost. Optimizer state (momentum, moments) is FP32 in both cases.
  *
  * <p>A parameter without a gradient in a step (it took no part in the loss) is neither checked
- * nor updated, and its optimizer state does not change (PyTorch's behaviour). An FP32 parameter
+ * nor updated, and neither its optimizer state nor its step count changes (PyTorch's behaviour:
+ * each parameter counts its own steps, which drive Adam's bias corrections and SGD's first
+ * momentum step). An FP32 parameter
  * whose tensor does not own its whole storage from offset 0 (a view) is replaced by a private
  * copy at creation, so the update can run on its storage array directly. The parameters must not
  * be replaced ({@link Parameter#set}) or converted afterwards; a step that finds a replaced
@@ -102,6 +104,14 @@ public final class MasterWeights {
                     + "' has no FP32 master (masters are off)");
         }
         return s.master.clone();
+    }
+
+    /**
+     * The step count of parameter {@code name}: the updates it has received, i.e. the applied
+     * steps in which it had a gradient (PyTorch's per-parameter {@code step}).
+     */
+    public long steps(String name) {
+        return slot("MasterWeights.steps", name).steps;
     }
 
     /** A copy of the unscaled FP32 gradient of {@code name} from the latest {@link #unscaleGradients}. */
@@ -207,33 +217,47 @@ public final class MasterWeights {
     }
 
     /**
-     * Applies the optimizer's rule with rate {@code lr} as applied step {@code step} (1-based) to
-     * every parameter that had a gradient, from the unscaled FP32 gradients, and writes the result
-     * into the model's parameters (rounded to nearest even for 16-bit ones).
+     * Applies the optimizer's rule with rate {@code lr} to every parameter that had a gradient,
+     * from the unscaled FP32 gradients, as that parameter's next step (its {@link #steps} plus
+     * one), and writes the result into the model's parameters (rounded to nearest even for 16-bit
+     * ones).
+     *
+     * @return the names of the updated parameters whose weights now hold an infinity or NaN, in
+     *         order: a finite FP32 master of magnitude 65520 or more rounds to infinity in FP16,
+     *         and an update can overflow FP32 itself; empty when every updated weight is finite
      */
-    public void update(double lr, long step) {
+    public List<String> update(double lr) {
+        List<String> overflowed = List.of();
         for (Slot s : slots) {
             s.checkBound();
             if (!s.hasGrad) {
                 continue;
             }
+            long step = ++s.steps;
             Tensor v = s.param.value();
             if (s.dtype == DType.FP32) {
                 optimizer.apply(lr, step, v.floatData(), s.grad, s.state, 0, s.n);
-                continue;
+            } else {
+                float[] fp32 = keepMasters ? s.master : s.widened;
+                if (!keepMasters) {
+                    MasterArrays.initFromModel(s.dtype, v.shortData(), v.storageOffset(), s.widened, 0, s.n);
+                }
+                optimizer.apply(lr, step, fp32, s.grad, s.state, 0, s.n);
+                MasterArrays.roundToModel(s.dtype, fp32, 0, v.shortData(), v.storageOffset(), s.n);
             }
-            float[] fp32 = keepMasters ? s.master : s.widened;
-            if (!keepMasters) {
-                MasterArrays.initFromModel(s.dtype, v.shortData(), v.storageOffset(), s.widened, 0, s.n);
+            if (!v.allFinite()) {
+                if (overflowed.isEmpty()) {
+                    overflowed = new ArrayList<>();
+                }
+                overflowed.add(s.name);
             }
-            optimizer.apply(lr, step, fp32, s.grad, s.state, 0, s.n);
-            MasterArrays.roundToModel(s.dtype, fp32, 0, v.shortData(), v.storageOffset(), s.n);
         }
+        return overflowed;
     }
 
     /**
-     * A copy of the masters and optimizer state, one {@link ParameterState} per parameter in
-     * order: the FP32 master of each 16-bit parameter when masters are kept (else null), and one
+     * A copy of the masters, optimizer state and step counts, one {@link ParameterState} per
+     * parameter in order: the step count, the FP32 master of each 16-bit parameter when masters are kept (else null), and one
      * array per {@link Optimizer#stateNames()} entry. The arrays are copies.
      */
     public List<ParameterState> snapshot() {
@@ -244,7 +268,8 @@ public final class MasterWeights {
             for (int k = 0; k < names.size(); k++) {
                 state.put(names.get(k), s.state[k].clone());
             }
-            out.add(new ParameterState(s.name, s.param.shape(), s.master == null ? null : s.master.clone(), state));
+            out.add(new ParameterState(s.name, s.param.shape(), s.steps, s.master == null ? null : s.master.clone(),
+                    state));
         }
         return out;
     }
@@ -254,8 +279,8 @@ public final class MasterWeights {
      * master layout and state names), after the model's parameters were restored; clears the
      * unscaled gradients. Nothing changes when a part does not match.
      *
-     * @throws IllegalArgumentException if a parameter, master or state array is missing, extra, or
-     *                                  has the wrong length
+     * @throws IllegalArgumentException if a parameter, master or state array is missing, extra, has
+     *                                  the wrong length, or holds a NaN or infinite value
      */
     public void restore(List<ParameterState> from) {
         Objects.requireNonNull(from, "MasterWeights.restore: states is null");
@@ -294,6 +319,9 @@ public final class MasterWeights {
         for (int i = 0; i < sources.size(); i++) {
             System.arraycopy(sources.get(i), 0, targets.get(i), 0, targets.get(i).length);
         }
+        for (int i = 0; i < slots.size(); i++) {
+            slots.get(i).steps = from.get(i).steps();
+        }
         for (Slot s : slots) {
             Arrays.fill(s.grad, 0f);
             s.hasGrad = false;
@@ -304,6 +332,12 @@ public final class MasterWeights {
         if (a == null || a.length != s.n) {
             throw new IllegalArgumentException("MasterWeights.restore: " + what + " of parameter '" + s.name + "' has "
                     + (a == null ? "no values" : a.length + " values") + ", expected " + s.n);
+        }
+        for (int i = 0; i < a.length; i++) {
+            if (!Float.isFinite(a[i])) {
+                throw new IllegalArgumentException("MasterWeights.restore: " + what + " of parameter '" + s.name
+                        + "' holds " + a[i] + " at index " + i + "; masters and optimizer state must be finite");
+            }
         }
         return a;
     }
@@ -352,6 +386,8 @@ public final class MasterWeights {
         final float[][] state;
         Tensor bound;
         boolean hasGrad;
+        /** Updates applied to this parameter (its own step count). */
+        long steps;
 
         Slot(String name, Parameter param, boolean keepMasters, int states) {
             this.name = name;

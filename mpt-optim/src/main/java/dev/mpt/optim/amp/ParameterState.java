@@ -12,16 +12,23 @@ import java.util.Objects;
  *
  * @param name           the parameter's name ({@link dev.mpt.nn.Module#namedParameters()})
  * @param shape          the parameter's shape
+ * @param steps          the parameter's own step count: the applied steps in which it had a
+ *                       gradient (PyTorch's per-parameter {@code step}); drives Adam's bias
+ *                       corrections and SGD's first momentum step
  * @param master         its FP32 master (16-bit parameters with masters kept), else null
  * @param optimizerState one FP32 array per {@link dev.mpt.optim.Optimizer#stateNames()} entry, in
  *                       that order (e.g. {@code momentum}); empty for a stateless optimizer
  */
-public record ParameterState(String name, int[] shape, float[] master, Map<String, float[]> optimizerState) {
+public record ParameterState(String name, int[] shape, long steps, float[] master, Map<String, float[]> optimizerState) {
 
-    /** Checks that nothing but the master is null; keeps the state's order. */
+    /** Checks that nothing but the master is null and the count is {@code >= 0}; keeps the state's order. */
     public ParameterState {
         Objects.requireNonNull(name, "ParameterState: name is null");
         Objects.requireNonNull(shape, "ParameterState: shape is null");
+        if (steps < 0) {
+            throw new IllegalArgumentException("ParameterState: steps of parameter '" + name + "' must be >= 0, got "
+                    + steps);
+        }
         optimizerState = Collections.unmodifiableMap(new LinkedHashMap<>(
                 Objects.requireNonNull(optimizerState, "ParameterState: optimizerState is null")));
     }

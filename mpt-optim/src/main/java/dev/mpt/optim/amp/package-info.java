@@ -15,9 +15,11 @@
  *       GAN's); it sits here because its overflow record and update counter are the optimizer's
  *       lifecycle.</li>
  *   <li>{@link dev.mpt.optim.amp.MasterWeights}: per parameter the FP32 master, the unscaled FP32
- *       gradient and the optimizer state; {@link dev.mpt.optim.amp.ParameterState} is one
+ *       gradient, the optimizer state and the parameter's own step count; {@link dev.mpt.optim.amp.ParameterState} is one
  *       parameter's arrays as a value, {@link dev.mpt.optim.amp.AmpState} the whole optimizer's.</li>
  *   <li>{@link dev.mpt.optim.amp.StepOutcome}: what one step did.</li>
+ *   <li>{@code BufferSnapshot}: the model's buffers (BatchNorm's running statistics) copied at
+ *       {@code zeroGrad()} and put back when the step is skipped.</li>
  *   <li>Array kernels: {@link dev.mpt.optim.amp.Unscale} (divide FP16/BF16/FP32 gradients by the
  *       scale into FP32 and report whether all were finite, one pass),
  *       {@link dev.mpt.optim.amp.MasterArrays} (round FP32 masters into the 16-bit model copy),

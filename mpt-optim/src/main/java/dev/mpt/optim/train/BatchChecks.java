@@ -1,6 +1,7 @@
 package dev.mpt.optim.train;
 
 import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
 
 import java.util.Arrays;
 
@@ -27,6 +28,29 @@ final class BatchChecks {
         if (!inputs.allFinite()) {
             throw new IllegalArgumentException(op + ": inputs hold NaN or infinite values");
         }
+    }
+
+    /**
+     * {@code inputs} converted to the model's {@code dtype}, refusing values that are finite but
+     * overflow it (FP16 holds magnitudes below 65520; above, round-to-nearest gives infinity),
+     * since an infinite input makes every step skip and every prediction NaN.
+     *
+     * @throws IllegalArgumentException naming the largest magnitude and the dtype
+     */
+    static Tensor toModelDtype(String op, Tensor inputs, DType dtype) {
+        Tensor converted = inputs.to(dtype);
+        if (converted != inputs && !converted.allFinite() && inputs.allFinite()) {
+            float[] v = inputs.toFloatArray();
+            int worst = 0;
+            for (int i = 1; i < v.length; i++) {
+                if (Math.abs(v[i]) > Math.abs(v[worst])) {
+                    worst = i;
+                }
+            }
+            throw new IllegalArgumentException(op + ": input value " + v[worst] + " (element " + worst + ") is finite "
+                    + "but becomes infinite in the model's " + dtype + "; standardize or rescale the inputs");
+        }
+        return converted;
     }
 
     /** For a 2-D output (samples x classes), every label below the number of classes. */

@@ -26,7 +26,8 @@ final class Evaluator {
         long correct = 0;
         try (NoGrad scope = NoGrad.enter()) {
             for (Batch b : data.batches(batchSize)) {
-                Tensor out = model.forward(Tensor.of(b.features(), b.inputShape()).to(inputDtype));
+                Tensor out = model.forward(BatchChecks.toModelDtype("Trainer.evaluate",
+                        Tensor.of(b.features(), b.inputShape()), inputDtype));
                 BatchChecks.labels("Trainer.evaluate", out, b.labels());
                 lossSum += (double) loss.apply(out, b.labels()).item() * b.size();
                 correct += countCorrect(out, b.labels());

@@ -8,13 +8,17 @@ import dev.mpt.optim.amp.AmpState;
 import dev.mpt.optim.amp.ParameterState;
 import dev.mpt.optim.amp.Precision;
 import dev.mpt.optim.scaling.ScalerState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The safetensors layout of an {@link AmpOptimizer}'s {@link AmpState}, under a name prefix so
@@ -24,11 +28,17 @@ import java.util.Objects;
  *       parameter with a master, {@code prefix + "state." + name + "." + stateName} for each
  *       optimizer state array, parameter by parameter in the optimizer's order;</li>
  *   <li>metadata: {@code prefix + "appliedSteps"}, {@code prefix + "attemptedSteps"},
+ *       {@code prefix + "steps." + name} for each parameter's own step count,
  *       {@code prefix + "optimizer"} (its {@code toString()}, informative only),
  *       {@code prefix + "precision"}, and {@code prefix + "scaler." + key} for each key of
  *       {@link ScalerState#toMap()}.</li>
  * </ul>
  * {@link Trainer#save} uses it with prefix {@code "optim."}.
+ *
+ * <p>Files written before the per-parameter step counts existed have no {@code steps.} keys;
+ * reading one sets every parameter's count to {@code appliedSteps} (exact when every parameter
+ * had a gradient in every applied step, which was what those versions assumed) and logs that it
+ * did so.
  */
 public final class OptimizerCheckpoint {
 
@@ -39,6 +49,9 @@ public final class OptimizerCheckpoint {
     private static final String OPTIMIZER = "optimizer";
     private static final String PRECISION = "precision";
     private static final String SCALER = "scaler.";
+    private static final String STEPS = "steps.";
+
+    private static final Logger LOG = LoggerFactory.getLogger(OptimizerCheckpoint.class);
 
     private OptimizerCheckpoint() {
     }
@@ -51,6 +64,7 @@ public final class OptimizerCheckpoint {
         Objects.requireNonNull(metadata, "OptimizerCheckpoint.write: metadata is null");
         AmpState s = opt.state();
         for (ParameterState p : s.parameters()) {
+            metadata.put(prefix + STEPS + p.name(), Long.toString(p.steps()));
             if (p.master() != null) {
                 tensors.add(NamedTensor.ofFloats(prefix + MASTER + p.name(), p.shape(), p.master()));
             }
@@ -90,18 +104,51 @@ public final class OptimizerCheckpoint {
                 scaler.put(k.substring((prefix + SCALER).length()), v);
             }
         });
+        List<ParameterState> layouts = opt.masterWeights().snapshot();   // names, shapes, which arrays
+        boolean derive = layouts.stream().noneMatch(l -> meta.containsKey(prefix + STEPS + l.name()));
+        if (derive) {
+            LOG.info("OptimizerCheckpoint.read: the checkpoint has no per-parameter step counts ({}steps.*; written "
+                    + "by an earlier mpt); each parameter's count is set to the optimizer's {} applied steps, exact "
+                    + "when every parameter had a gradient in every applied step", prefix, applied);
+        }
         List<ParameterState> params = new ArrayList<>();
-        for (ParameterState layout : opt.masterWeights().snapshot()) {   // names, shapes, which arrays
+        for (ParameterState layout : layouts) {
             String name = layout.name();
+            long steps = derive ? applied : count(meta, prefix + STEPS + name);
             float[] master = layout.master() == null ? null
                     : floats(file.tensor(prefix + MASTER + name), layout.shape());
             Map<String, float[]> state = new LinkedHashMap<>();
             for (String stateName : layout.optimizerState().keySet()) {
                 state.put(stateName, floats(file.tensor(prefix + STATE + name + "." + stateName), layout.shape()));
             }
-            params.add(new ParameterState(name, layout.shape(), master, state));
+            params.add(new ParameterState(name, layout.shape(), steps, master, state));
         }
+        checkNoOtherTensors(prefix, file, params);
         opt.restore(new AmpState(Precision.valueOf(p), applied, attempted, ScalerState.fromMap(scaler), params));
+    }
+
+    /**
+     * Refuses masters or state arrays under {@code prefix} for parameters this optimizer does not
+     * have (a checkpoint of a larger model): restoring the rest would mix two models.
+     */
+    private static void checkNoOtherTensors(String prefix, SafetensorsFile file, List<ParameterState> params) {
+        Set<String> expected = new HashSet<>();
+        for (ParameterState ps : params) {
+            if (ps.master() != null) {
+                expected.add(prefix + MASTER + ps.name());
+            }
+            ps.optimizerState().keySet().forEach(k -> expected.add(prefix + STATE + ps.name() + "." + k));
+        }
+        List<String> unexpected = new ArrayList<>();
+        for (String n : file.names()) {
+            if ((n.startsWith(prefix + MASTER) || n.startsWith(prefix + STATE)) && !expected.contains(n)) {
+                unexpected.add(n);
+            }
+        }
+        if (!unexpected.isEmpty()) {
+            throw new IllegalArgumentException("OptimizerCheckpoint.read: the checkpoint holds optimizer tensors for "
+                    + "parameters this optimizer does not have: " + unexpected);
+        }
     }
 
     private static float[] floats(NamedTensor t, int[] shape) {

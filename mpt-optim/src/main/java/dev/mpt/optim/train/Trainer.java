@@ -116,20 +116,25 @@ public final class Trainer {
 
     /**
      * One training step: converts {@code inputs} to the model's dtype, runs the forward pass and
-     * the loss, the scaled backward pass and the optimizer step (or skip).
+     * the loss, the scaled backward pass and the optimizer step (or skip; a skipped step leaves
+     * the weights, optimizer state and the model's buffers, such as BatchNorm's running
+     * statistics, as they were).
      *
      * @param inputs one row (first dimension) per sample, any dtype, finite
      * @param labels one class index per sample, {@code >= 0}
      * @throws NullPointerException     if an argument is null
      * @throws IllegalArgumentException if the sizes disagree, a label is negative or not below the
-     *                                  model's number of outputs, or an input is NaN or infinite
+     *                                  model's number of outputs, or an input is NaN or infinite, in
+     *                                  FP32 or once converted to the model's dtype (FP16 overflows
+     *                                  at 65520); nothing changes then
      */
     public StepResult step(Tensor inputs, int[] labels) {
         Objects.requireNonNull(inputs, "Trainer.step: inputs is null");
         Objects.requireNonNull(labels, "Trainer.step: labels is null");
         BatchChecks.batch("Trainer.step", inputs, labels);
+        Tensor converted = BatchChecks.toModelDtype("Trainer.step", inputs, amp.precision().modelDtype());
         amp.zeroGrad();
-        Tensor out = model.forward(inputs.to(amp.precision().modelDtype()));
+        Tensor out = model.forward(converted);
         BatchChecks.labels("Trainer.step", out, labels);
         Tensor l = loss.apply(out, labels);
         if (l == null || l.numel() != 1) {
@@ -152,7 +157,8 @@ public final class Trainer {
      * Accuracy and mean loss over {@code data}, in eval mode and without recording gradients;
      * the model's previous mode is restored afterwards. Inputs are converted to the model's dtype.
      *
-     * @throws IllegalArgumentException if {@code batchSize < 1} or the dataset is empty
+     * @throws IllegalArgumentException if {@code batchSize < 1}, the dataset is empty, or a finite
+     *                                  input becomes infinite in the model's dtype
      */
     public Evaluation evaluate(Dataset data, int batchSize) {
         Objects.requireNonNull(data, "Trainer.evaluate: data is null");
@@ -177,12 +183,14 @@ public final class Trainer {
 
     /**
      * Restores a checkpoint written by {@link #save} into this trainer, whose model must have the
-     * same structure and whose precision must be the same. Nothing changes when the file does not
-     * match.
+     * same structure and whose precision must be the same. The whole file is checked against the
+     * whole trainer (the model's names, dtypes and shapes, with no tensor left over; the masters,
+     * optimizer state, counters and scaler) before any part changes, so a refused file leaves the
+     * trainer exactly as it was.
      *
      * @throws IOException              if the file cannot be read or is not a safetensors file
      * @throws IllegalArgumentException if it is not a trainer checkpoint, or does not match this
-     *                                  trainer (precision, names, dtypes, shapes)
+     *                                  trainer (precision, names, dtypes, shapes, extra tensors)
      */
     public void restore(Path file) throws IOException {
         Objects.requireNonNull(file, "Trainer.restore: file is null");

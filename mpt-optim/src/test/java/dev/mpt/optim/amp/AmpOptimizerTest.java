@@ -142,6 +142,63 @@ class AmpOptimizerTest {
     }
 
     /**
+     * The skip with Adam, whose update depends on its moments and on the step count (bias
+     * correction): a step skipped for an overflow changes neither, so the run then continues bit
+     * for bit as a twin run that never saw the bad batch. A fixed scale keeps both runs' scaled
+     * gradients identical (a dynamic one would halve on the overflow).
+     */
+    @Test
+    void skippedAdamStepLeavesMomentsAndStepCountUntouched() {
+        Module m = TestModels.mlp(IN, 6, CLASSES, 1);
+        Module twin = TestModels.mlp(IN, 6, CLASSES, 1);
+        AmpOptimizer opt = AmpOptimizer.builder(m, new Adam(1e-2)).precision(Precision.MIXED_FP16)
+                .lossScaler(LossScaler.fixed(1024)).build();
+        AmpOptimizer twinOpt = AmpOptimizer.builder(twin, new Adam(1e-2)).precision(Precision.MIXED_FP16)
+                .lossScaler(LossScaler.fixed(1024)).build();
+        for (long seed = 1; seed <= 2; seed++) {
+            assertFalse(iterate(m, opt, seed).skipped());
+            assertFalse(iterate(twin, twinOpt, seed).skipped());
+        }
+        List<int[]> before = snapshot(m, opt);
+        opt.zeroGrad();
+        opt.scale(loss(m, opt, 3)).backward();
+        injectInf(m.namedParameters().get("1.weight"), 3);
+        assertTrue(opt.step().skipped());
+        assertSame(before, snapshot(m, opt));
+        assertEquals(2, opt.appliedSteps());
+
+        assertFalse(iterate(m, opt, 3).skipped());
+        assertFalse(iterate(twin, twinOpt, 3).skipped());
+        assertSame(snapshot(twin, twinOpt), snapshot(m, opt));
+    }
+
+    /**
+     * {@link MasterWeights#resyncFromModel()} after weights were loaded into the model behind the
+     * optimizer's back: the masters become the exact widening of the new FP16 weights, and the
+     * next step starts from them.
+     */
+    @Test
+    void resyncFromModelReReadsTheMastersFromTheModel() {
+        Module m = TestModels.mlp(IN, 6, CLASSES, 1);
+        AmpOptimizer opt = AmpOptimizer.builder(m, new Sgd(0.1)).precision(Precision.MIXED_FP16).build();
+        assertFalse(iterate(m, opt, 1).skipped());
+        Module loaded = TestModels.mlp(IN, 6, CLASSES, 99).to(DType.FP16);
+        for (var e : m.namedParameters().entrySet()) {
+            e.getValue().value().copy_(loaded.namedParameters().get(e.getKey()).value());
+        }
+        opt.masterWeights().resyncFromModel();
+        for (var e : m.namedParameters().entrySet()) {
+            Tensor w = e.getValue().value();
+            assertArrayEquals(w.toFloatArray(), opt.masterWeights().master(e.getKey()), e.getKey());
+        }
+        // SGD without momentum keeps no state: a fresh optimizer on the loaded weights is the twin
+        AmpOptimizer fresh = AmpOptimizer.builder(loaded, new Sgd(0.1)).precision(Precision.MIXED_FP16).build();
+        assertFalse(iterate(m, opt, 2).skipped());
+        assertFalse(iterate(loaded, fresh, 2).skipped());
+        assertSame(snapshot(loaded, fresh), snapshot(m, opt));
+    }
+
+    /**
      * One MIXED_FP16 step against the paper's Figure 1, element by element: the FP32 gradient is
      * the FP16 one divided by the power-of-two scale (exact), the master moves by
      * {@code -lr * g} in FP32 (two roundings, reproduced here), and the FP16 weight is the master

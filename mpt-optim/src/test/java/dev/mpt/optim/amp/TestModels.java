@@ -49,4 +49,22 @@ public final class TestModels {
         }
         return out;
     }
+
+    /** A {@code rows x cols} FP32 tensor of standard normal values drawn from {@code rng}. */
+    public static Tensor gaussian(RandomGenerator rng, int rows, int cols) {
+        float[] x = new float[rows * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextGaussian();
+        }
+        return Tensor.of(x, rows, cols);
+    }
+
+    /** {@code n} class indices in {@code [0, classes)} drawn from {@code rng}. */
+    public static int[] labels(RandomGenerator rng, int n, int classes) {
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = rng.nextInt(classes);
+        }
+        return y;
+    }
 }

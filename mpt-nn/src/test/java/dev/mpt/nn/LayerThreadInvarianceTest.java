@@ -1,0 +1,54 @@
+package dev.mpt.nn;
+
+import dev.mpt.core.Tensor;
+import dev.mpt.core.number.DType;
+import dev.mpt.core.random.SplitMix64;
+import dev.mpt.core.testing.ThreadInvariance;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongFunction;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The thread-count promise for layers built from several ops, forward and backward (input and
+ * every parameter gradient), on 1, 2, 3 and 7 threads in FP32, FP16 and BF16 through
+ * {@link ThreadInvariance}. The ops themselves are covered one by one in mpt-core's
+ * {@code ThreadCountInvarianceTest}; a fused layer kernel joins here with one line.
+ *
+ * <p>Parallel paths (read from the ops' splits): LayerNorm over the last dim of
+ * {@code [64, 4096]} runs its mean and variance as row reductions (64 rows, grain
+ * {@code 2^15 / 4096 = 8}: 8 chunks) and its point-wise steps over {@code 2^18} elements (8
+ * chunks); the LSTM (batch 16, hidden 256) multiplies {@code [16, 256] x [256, 1024]} at each
+ * time step (volume {@code 2^22}, over the GEMM's parallel minimum {@code 128^3}), forward and
+ * backward.
+ */
+class LayerThreadInvarianceTest {
+
+    record Case(String name, LongFunction<Module> layer, int... inputShape) {
+    }
+
+    static final List<Case> CASES = List.of(
+            new Case("LayerNorm", seed -> new LayerNorm(4096), 64, 4096),
+            new Case("Lstm", seed -> new Lstm(256, 256, 1, true, SplitMix64.seeded(seed)), 16, 8, 256));
+
+    @TestFactory
+    Stream<DynamicTest> sameBitsOnEveryThreadCount() {
+        return CASES.stream().flatMap(c -> Stream.of(DType.FP32, DType.FP16, DType.BF16).map(dt ->
+                DynamicTest.dynamicTest(c.name() + " " + dt, () -> ThreadInvariance.check(c.name(), dt, 41,
+                        (dtype, seed, run) -> {
+                            Module m = c.layer().apply(seed).to(dtype);
+                            var rng = SplitMix64.seeded(seed + 1);
+                            Tensor x = Tensor.randn(rng, dtype, c.inputShape()).requiresGrad(true);
+                            Tensor y = run.parallel("forward", () -> m.forward(x));
+                            Tensor g = Tensor.randn(rng, y.dtype(), y.shape());
+                            run.parallel("backward", () -> y.backward(g));
+                            run.bits("y", y);
+                            run.bits("dx", x.grad());
+                            for (Map.Entry<String, Parameter> e : m.namedParameters().entrySet()) {
+                                run.bits("d" + e.getKey(), e.getValue().grad());
+                            }
+                        }))));
+    }
+}
