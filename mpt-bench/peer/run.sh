@@ -13,8 +13,10 @@
 #
 # Environment: JAVA (a JDK 25 java; default: the first JDK >= 25 found), PYTHON (default
 # /usr/bin/python3, Debian's, which sees python3-torch), PEER_OUT (results and JMH logs; default
-# mpt-bench/target/peer), PEER_JAVA_OPTS (extra flags for mpt's JVM, e.g.
-# -Djmh.ignoreLock=true when another JMH run holds /tmp/jmh.lock), TORCH_ARGS (extra arguments
+# mpt-bench/target/peer), PEER_JAVA_OPTS (extra flags for mpt's JVM: -Dmpt.backend=java to
+# measure the Java kernels alone rather than the default auto, which routes BF16 products to
+# oneDNN where the CPU has BF16 instructions; -Djmh.ignoreLock=true when another JMH run holds
+# /tmp/jmh.lock), TORCH_ARGS (extra arguments
 # for torch_steps.py, e.g. "--steps 100").
 set -euo pipefail
 
@@ -91,4 +93,5 @@ fi
 
 echo
 echo "== mpt"
-"$java" --add-modules=jdk.incubator.vector --sun-misc-unsafe-memory-access=allow ${PEER_JAVA_OPTS:-} -cp "$jar" dev.mpt.bench.PeerBenchmark "$torch_results" "$out"
+"$java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+    ${PEER_JAVA_OPTS:-} -cp "$jar" dev.mpt.bench.PeerBenchmark "$torch_results" "$out"

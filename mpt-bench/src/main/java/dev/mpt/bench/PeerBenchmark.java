@@ -1,5 +1,6 @@
 package dev.mpt.bench;
 
+import dev.mpt.core.kernel.backend.Backends;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,8 +37,12 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *   <li>the FP32 ceiling: {@link PeakFlopsBenchmark} on two threads.
  * </ul>
  *
- * <p>Usage: {@code java --add-modules=jdk.incubator.vector -cp mpt-bench/target/benchmarks.jar
- * dev.mpt.bench.PeerBenchmark [TORCH_RESULTS.tsv [LOG_DIR]]}. JMH's own output goes to
+ * <p>mpt runs with its default GEMM backend ({@code -Dmpt.backend=auto}: oneDNN for BF16 products
+ * where the CPU has BF16 instructions and the natives load, the Java kernels otherwise); give this
+ * JVM {@code -Dmpt.backend=java} (or {@code onednn}) to measure another, the forks follow it.
+ *
+ * <p>Usage: {@code java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp
+ * mpt-bench/target/benchmarks.jar dev.mpt.bench.PeerBenchmark [TORCH_RESULTS.tsv [LOG_DIR]]}. JMH's own output goes to
  * {@code LOG_DIR} (default {@code mpt-bench/target/peer}), one file per case.
  */
 public final class PeerBenchmark {
@@ -47,6 +52,15 @@ public final class PeerBenchmark {
 
     /** GEMM size compared (GemmBenchmark's and torch_steps.py's). */
     static final int GEMM_N = 1024;
+
+    /**
+     * Flags of every fork (they replace the benchmarks' own): the Vector API, native access for
+     * the oneDNN backend, and this JVM's {@code -Dmpt.backend}, so the forks use the backend
+     * reported in the table.
+     */
+    private static final List<String> FORK_FLAGS = List.of("--add-modules=jdk.incubator.vector",
+            "--enable-native-access=ALL-UNNAMED",
+            "-D" + Backends.PROPERTY + "=" + System.getProperty(Backends.PROPERTY, "auto"));
 
     /** The mpt precisions and the PyTorch columns they are compared with. */
     private static final List<String> PRECISIONS = List.of("FP32", "MIXED_FP16", "MIXED_BF16");
@@ -76,8 +90,9 @@ public final class PeerBenchmark {
     }
 
     private void run(Map<String, Timing> torch) throws RunnerException {
-        System.out.printf(Locale.ROOT, "mpt: Java %s, %d threads, %s; JMH logs in %s%n", Runtime.version(), THREADS,
-                vectorLanes(), logDir);
+        System.out.printf(Locale.ROOT, "mpt: Java %s, %d threads, %s, GEMM backend %s (-D%s=%s); JMH logs in %s%n",
+                Runtime.version(), THREADS, vectorLanes(), Backends.gemm(), Backends.PROPERTY,
+                System.getProperty(Backends.PROPERTY, "auto"), logDir);
         Map<String, Timing> mlp = steps("mlp", TrainingStepBenchmark.class, "step");
         Map<String, Timing> cnn = steps("cnn", FashionCnnStepBenchmark.class, "step");
         Map<String, Timing> lstm = steps("lstm", CharLstmStepBenchmark.class, "step");
@@ -137,6 +152,7 @@ public final class PeerBenchmark {
         System.out.printf("mpt: %s (%s.%s) ...%n", label, benchmark.getSimpleName(), methods);
         ChainedOptionsBuilder o = new OptionsBuilder()
                 .include("^" + Pattern.quote(benchmark.getName()) + "\\." + methods + "$")
+                .jvmArgsAppend(FORK_FLAGS.toArray(String[]::new))
                 .mode(Mode.SampleTime)
                 .timeUnit(TimeUnit.MILLISECONDS)
                 .forks(1)
