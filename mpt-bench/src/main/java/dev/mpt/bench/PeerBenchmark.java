@@ -33,7 +33,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *   <li>cnn: {@link FashionCnnStepBenchmark} (the fashion-cnn example's model, batch 128, Adam);
  *   <li>lstm: {@link CharLstmStepBenchmark} (the char-lstm example's model, batch 32 x 64, Adam,
  *       clipping);
- *   <li>gemm: {@link GemmBenchmark} at n = {@link #GEMM_N}: FP32, FP16 in and BF16 in, FP32 out;
+ *   <li>gemm: {@link GemmBenchmark} at n = {@link #GEMM_N}: FP32, FP16 in and BF16 in, FP32 out,
+ *       the Java kernels ({@code -Dmpt.backend=java} in its fork);
  *   <li>the FP32 ceiling: {@link PeakFlopsBenchmark} on two threads.
  * </ul>
  *
@@ -54,13 +55,17 @@ public final class PeerBenchmark {
     static final int GEMM_N = 1024;
 
     /**
-     * Flags of every fork (they replace the benchmarks' own): the Vector API, native access for
-     * the oneDNN backend, and this JVM's {@code -Dmpt.backend}, so the forks use the backend
-     * reported in the table.
+     * The forks' flags (they replace the benchmarks' own): the Vector API, native access for the
+     * oneDNN backend, and {@code -Dmpt.backend}: this JVM's for the training steps, so they use
+     * the backend reported in the table.
      */
-    private static final List<String> FORK_FLAGS = List.of("--add-modules=jdk.incubator.vector",
-            "--enable-native-access=ALL-UNNAMED",
-            "-D" + Backends.PROPERTY + "=" + System.getProperty(Backends.PROPERTY, "auto"));
+    private static final String BACKEND = System.getProperty(Backends.PROPERTY, "auto");
+
+    /**
+     * The GEMM line's backend: GemmBenchmark times the Java kernels, and its setup checks them bit
+     * for bit against the in-order FMA chain, which a native backend's summation order fails.
+     */
+    private static final String GEMM_BACKEND = "java";
 
     /** The mpt precisions and the PyTorch columns they are compared with. */
     private static final List<String> PRECISIONS = List.of("FP32", "MIXED_FP16", "MIXED_BF16");
@@ -92,13 +97,14 @@ public final class PeerBenchmark {
     private void run(Map<String, Timing> torch) throws RunnerException {
         System.out.printf(Locale.ROOT, "mpt: Java %s, %d threads, %s, GEMM backend %s (-D%s=%s); JMH logs in %s%n",
                 Runtime.version(), THREADS, vectorLanes(), Backends.gemm(), Backends.PROPERTY,
-                System.getProperty(Backends.PROPERTY, "auto"), logDir);
+                BACKEND, logDir);
         Map<String, Timing> mlp = steps("mlp", TrainingStepBenchmark.class, "step");
         Map<String, Timing> cnn = steps("cnn", FashionCnnStepBenchmark.class, "step");
         Map<String, Timing> lstm = steps("lstm", CharLstmStepBenchmark.class, "step");
         Map<String, Timing> gemm = byMethod(jmh("gemm", GemmBenchmark.class, "(sgemm|fp16InFp32Out|bf16InFp32Out)",
-                Map.of("n", String.valueOf(GEMM_N), "threads", String.valueOf(THREADS))));
-        Timing peak = byMethod(jmh("peak", PeakFlopsBenchmark.class, "twoThreads", Map.of())).get("twoThreads");
+                Map.of("n", String.valueOf(GEMM_N), "threads", String.valueOf(THREADS)), GEMM_BACKEND));
+        Timing peak = byMethod(jmh("peak", PeakFlopsBenchmark.class, "twoThreads", Map.of(), BACKEND))
+                .get("twoThreads");
 
         System.out.println();
         System.out.printf(Locale.ROOT, "## Training steps, %d threads: ms per step, median (mean)%n%n", THREADS);
@@ -124,9 +130,9 @@ public final class PeerBenchmark {
         Timing mmFp32 = torch.get("gemm/fp32");
         gemmRow("torch.mm fp32 (its BLAS)", mmFp32, mmFp32);
         gemmRow("torch.mm bf16", torch.get("gemm/bf16"), mmFp32);
-        gemmRow("mpt FP32", gemm.get("sgemm"), mmFp32);
-        gemmRow("mpt FP16 in, FP32 out", gemm.get("fp16InFp32Out"), mmFp32);
-        gemmRow("mpt BF16 in, FP32 out", gemm.get("bf16InFp32Out"), mmFp32);
+        gemmRow("mpt FP32 (Java kernels)", gemm.get("sgemm"), mmFp32);
+        gemmRow("mpt FP16 in, FP32 out (Java kernels)", gemm.get("fp16InFp32Out"), mmFp32);
+        gemmRow("mpt BF16 in, FP32 out (Java kernels)", gemm.get("bf16InFp32Out"), mmFp32);
         if (peak != null) {
             // twoThreads scores milliseconds per call per thread; each call is FLOP_PER_CALL on each thread
             System.out.printf(Locale.ROOT, "%nFP32 ceiling (PeakFlopsBenchmark, 2 threads of FMA chains): %.0f GFLOP/s%n",
@@ -140,19 +146,20 @@ public final class PeerBenchmark {
 
     private Map<String, Timing> steps(String label, Class<?> benchmark, String method) throws RunnerException {
         Map<String, Timing> byPrecision = new HashMap<>();
-        for (RunResult r : jmh(label, benchmark, method, Map.of("threads", String.valueOf(THREADS)))) {
+        for (RunResult r : jmh(label, benchmark, method, Map.of("threads", String.valueOf(THREADS)), BACKEND)) {
             byPrecision.put(r.getParams().getParam("precision"), timing(r));
         }
         return byPrecision;
     }
 
-    private List<RunResult> jmh(String label, Class<?> benchmark, String methods, Map<String, String> params)
-            throws RunnerException {
+    private List<RunResult> jmh(String label, Class<?> benchmark, String methods, Map<String, String> params,
+                                String backend) throws RunnerException {
         Path log = logDir.resolve("jmh-" + label + ".txt");
         System.out.printf("mpt: %s (%s.%s) ...%n", label, benchmark.getSimpleName(), methods);
         ChainedOptionsBuilder o = new OptionsBuilder()
                 .include("^" + Pattern.quote(benchmark.getName()) + "\\." + methods + "$")
-                .jvmArgsAppend(FORK_FLAGS.toArray(String[]::new))
+                .jvmArgsAppend("--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                        "-D" + Backends.PROPERTY + "=" + backend)
                 .mode(Mode.SampleTime)
                 .timeUnit(TimeUnit.MILLISECONDS)
                 .forks(1)
