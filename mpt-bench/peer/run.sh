@@ -73,10 +73,13 @@ echo "== PyTorch"
 #   whatever the alternatives system points at, on the same OpenMP runtime as torch;
 # - glibc malloc keeping freed memory (no trimming, a 256 MiB top pad, blocks up to 32 MiB from
 #   the heap rather than fresh mmap pages, one arena): otherwise each step pays first-touch page
-#   faults for its buffers (torch_steps.py prints them: about 1,700 per MLP fp32 step and 9,400
-#   per CNN fp32 step without these settings, 0 with them);
+#   faults for its buffers (torch_steps.py prints them: about 2,000 per MLP fp32 step and
+#   16,000 per CNN fp32 step without these settings, 0 with them; on an idle Zen 5 those steps
+#   took 39 and 220 ms without, 12 and 43 ms with);
 # - OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which this environment may set, unset, so OpenBLAS
 #   picks its kernel for the CPU itself (torch_steps.py prints which).
+# PyTorch's own kernel choice stays its default (AVX2 on Zen 5): ATEN_CPU_CAPABILITY=avx512 was
+# within the run-to-run noise of every case there.
 python=${PYTHON:-/usr/bin/python3}
 torch_results="$out/torch.tsv"
 rm -f "$torch_results"
