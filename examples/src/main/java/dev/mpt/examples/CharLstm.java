@@ -77,7 +77,7 @@ public final class CharLstm extends TrainingExample {
     static final int DEFAULT_EPOCHS = 1;
 
     /** Gradient clipping norm: keeps an LSTM's occasional large gradients from derailing Adam. */
-    static final double CLIP_NORM = 5.0;
+    public static final double CLIP_NORM = 5.0;
 
     /** Softmax temperature of the sampling. */
     static final double TEMPERATURE = 0.8;
@@ -85,10 +85,16 @@ public final class CharLstm extends TrainingExample {
     private CharCorpus.Split corpus;
 
     /** The model's parts, kept for stateful sampling; the Sequential is what trains. */
-    record CharModel(Sequential net, Embedding embedding, Lstm lstm, Linear readout) {
+    public record CharModel(Sequential net, Embedding embedding, Lstm lstm, Linear readout) {
     }
 
-    static CharModel model(long seed, int vocab, int emb, int hidden) {
+    /**
+     * The model, initialised from {@code seed}: {@code Embedding(vocab, emb)}, a 2-layer
+     * batch-first {@code Lstm(emb, hidden)}, and {@code Linear(hidden, vocab)} over every position.
+     * Its {@code net} maps ids {@code [batch, time]} to logits {@code [batch * time, vocab]}.
+     * Public for mpt-bench's peer benchmark.
+     */
+    public static CharModel model(long seed, int vocab, int emb, int hidden) {
         var rng = new SplittableRandom(seed);
         var e = new Embedding(vocab, emb, rng);
         var lstm = new Lstm(emb, hidden, 2, true, rng);

@@ -53,8 +53,11 @@ public final class FashionCnn extends TrainingExample {
     /** Default epochs: the measured configuration (about 92% test accuracy). */
     static final int DEFAULT_EPOCHS = 5;
 
-    /** The model, initialised from {@code seed}. */
-    static Sequential model(long seed, int c) {
+    /**
+     * The model for {@code [batch, 1, 28, 28]} images, initialised from {@code seed}, with
+     * {@code c} channels in the first block (32 by default); public for mpt-bench's peer benchmark.
+     */
+    public static Sequential model(long seed, int c) {
         var rng = new SplittableRandom(seed);
         return new Sequential(
                 new Conv2d(1, c, 3, 1, 1, rng), new BatchNorm2d(c), new ReLU(), new MaxPool2d(2),
