@@ -34,13 +34,17 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>EJML's {@code CommonOps_FDRM.mult} is single-threaded; with {@code threads > 1} the
  * {@code ejml} benchmark runs {@code CommonOps_MT_FDRM.mult} on {@code threads} EJML threads.
  * Run: {@code java --add-modules=jdk.incubator.vector -jar mpt-bench/target/benchmarks.jar Gemm -p n=1024}.
+ *
+ * <p>It measures mpt's Java kernels, whose setup check holds them to the in-order FMA chain bit for
+ * bit, so its forks run with {@code -Dmpt.backend=java}; the native backend is measured by
+ * {@code GemmBackendBenchmark}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--add-modules=jdk.incubator.vector")
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Dmpt.backend=java"})
 public class GemmBenchmark {
 
     /** Matrix size. */
