@@ -1,8 +1,8 @@
 package dev.mpt.bench;
 
-import dev.mpt.core.number.DType;
 import dev.mpt.core.kernel.Gemm;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.number.DType;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

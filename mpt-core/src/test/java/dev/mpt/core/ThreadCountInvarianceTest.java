@@ -1,5 +1,8 @@
 package dev.mpt.core;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.number.DType;
@@ -14,9 +17,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The README's promise "bit-identical for any thread count", for every op of {@link Tensor}, its

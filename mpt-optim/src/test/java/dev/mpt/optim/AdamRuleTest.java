@@ -1,15 +1,14 @@
 package dev.mpt.optim;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.Random;
-
 import static dev.mpt.optim.SgdRuleTest.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 /** Adam and AdamW against a double reference of PyTorch's formulas, with bounds from {@link Fp32Bound}. */
 class AdamRuleTest {

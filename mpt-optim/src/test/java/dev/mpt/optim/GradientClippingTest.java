@@ -1,18 +1,17 @@
 package dev.mpt.optim;
 
-import dev.mpt.core.kernel.Parallel;
-import org.junit.jupiter.api.Test;
+import static dev.mpt.optim.SgdRuleTest.assertMessage;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mpt.core.kernel.Parallel;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-
-import static dev.mpt.optim.SgdRuleTest.assertMessage;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class GradientClippingTest {
 

@@ -1,14 +1,13 @@
 package dev.mpt.optim;
 
-import dev.mpt.optim.schedule.LearningRateSchedule;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mpt.optim.schedule.LearningRateSchedule;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class OptimizerTest {
 

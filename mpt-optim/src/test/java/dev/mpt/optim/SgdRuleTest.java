@@ -1,14 +1,13 @@
 package dev.mpt.optim;
 
-import dev.mpt.core.kernel.Grain;
-import org.junit.jupiter.api.Test;
-
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mpt.core.kernel.Grain;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 /** SGD against a double reference of PyTorch's formulas, step by step, with bounds from {@link Fp32Bound}. */
 class SgdRuleTest {

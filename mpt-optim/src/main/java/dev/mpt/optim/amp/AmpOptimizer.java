@@ -11,14 +11,13 @@ import dev.mpt.optim.scaling.FixedLossScaler;
 import dev.mpt.optim.scaling.LossScaler;
 import dev.mpt.optim.scaling.ScaleDecision;
 import dev.mpt.optim.schedule.LearningRateSchedule;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A mixed-precision optimizer for custom training loops: it owns the FP32 master weights

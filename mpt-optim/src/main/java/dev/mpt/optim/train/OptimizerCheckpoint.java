@@ -8,9 +8,6 @@ import dev.mpt.optim.amp.AmpState;
 import dev.mpt.optim.amp.ParameterState;
 import dev.mpt.optim.amp.Precision;
 import dev.mpt.optim.scaling.ScalerState;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -19,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The safetensors layout of an {@link AmpOptimizer}'s {@link AmpState}, under a name prefix so

@@ -1,13 +1,12 @@
 package dev.mpt.optim.amp;
 
-import dev.mpt.core.number.DType;
-import org.junit.jupiter.api.Test;
-
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mpt.core.number.DType;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 class MasterArraysTest {
 

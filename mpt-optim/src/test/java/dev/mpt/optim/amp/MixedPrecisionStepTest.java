@@ -1,16 +1,15 @@
 package dev.mpt.optim.amp;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.mpt.core.number.DType;
 import dev.mpt.optim.SgdRule;
 import dev.mpt.optim.scaling.LossScaler;
 import dev.mpt.optim.scaling.ScaleDecision;
-import org.junit.jupiter.api.Test;
-
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The pieces of this package in the order of one mixed-precision step (the paper's Figure 1),

@@ -1,12 +1,12 @@
 package dev.mpt.optim.amp;
 
-import dev.mpt.core.number.DType;
-import dev.mpt.optim.SgdRule;
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mpt.core.number.DType;
+import dev.mpt.optim.SgdRule;
+import org.junit.jupiter.api.Test;
 
 /**
  * The two failures of plain FP16 training that Micikevicius et al. (ICLR 2018) fix, shown on

@@ -1,5 +1,9 @@
 package dev.mpt.optim.amp;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.mpt.core.Tensor;
 import dev.mpt.nn.Module;
 import dev.mpt.nn.Parameter;
@@ -11,16 +15,11 @@ import dev.mpt.optim.Sgd;
 import dev.mpt.optim.SgdRule;
 import dev.mpt.optim.schedule.LearningRateSchedule;
 import dev.mpt.optim.train.OptimizerCheckpoint;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * Step counts are per parameter, as in PyTorch: a parameter's count advances only in steps where

@@ -1,5 +1,9 @@
 package dev.mpt.optim.amp;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.mpt.core.Tensor;
 import dev.mpt.core.number.DType;
 import dev.mpt.nn.BatchNorm1d;
@@ -12,16 +16,11 @@ import dev.mpt.optim.Adam;
 import dev.mpt.optim.scaling.LossScaler;
 import dev.mpt.optim.train.StepResult;
 import dev.mpt.optim.train.Trainer;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * A skipped step leaves every piece of state as it was, the running statistics of BatchNorm

@@ -1,18 +1,17 @@
 package dev.mpt.optim.amp;
 
-import dev.mpt.core.kernel.Parallel;
-import dev.mpt.core.number.DType;
-import dev.mpt.optim.GradientClipping;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.number.DType;
+import dev.mpt.optim.GradientClipping;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 /**
  * Reference: {@code (float) ((double) g / (double) (float) scale)}. A float quotient computed in

@@ -1,5 +1,9 @@
 package dev.mpt.optim.amp;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -11,16 +15,11 @@ import dev.mpt.optim.Sgd;
 import dev.mpt.optim.scaling.LossScaler;
 import dev.mpt.optim.train.StepResult;
 import dev.mpt.optim.train.Trainer;
-import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * Rounding the FP32 masters into FP16 can overflow (|master| >= 65520 rounds to infinity) even

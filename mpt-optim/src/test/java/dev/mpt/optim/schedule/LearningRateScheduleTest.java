@@ -1,10 +1,10 @@
 package dev.mpt.optim.schedule;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
 
 /** Schedules against their closed forms, evaluated independently in double. */
 class LearningRateScheduleTest {

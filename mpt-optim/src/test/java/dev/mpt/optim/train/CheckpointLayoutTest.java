@@ -1,5 +1,7 @@
 package dev.mpt.optim.train;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.mpt.core.Tensor;
 import dev.mpt.core.number.DType;
 import dev.mpt.nn.checkpoint.NamedTensor;
@@ -11,17 +13,14 @@ import dev.mpt.optim.Optimizer;
 import dev.mpt.optim.Sgd;
 import dev.mpt.optim.amp.Precision;
 import dev.mpt.optim.amp.TestModels;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The trainer checkpoint's on-disk names stay those of format {@code mpt-trainer-checkpoint-1}, so

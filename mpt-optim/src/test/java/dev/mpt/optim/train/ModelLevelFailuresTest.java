@@ -1,5 +1,10 @@
 package dev.mpt.optim.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.mpt.core.Tensor;
 import dev.mpt.nn.Linear;
 import dev.mpt.nn.Parameter;
@@ -14,11 +19,6 @@ import dev.mpt.optim.amp.Precision;
 import dev.mpt.optim.amp.TestModels;
 import dev.mpt.optim.scaling.LossScaler;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The two failures of pure FP16 training that "Mixed Precision Training" (Micikevicius et al.,

@@ -1,5 +1,10 @@
 package dev.mpt.optim.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.mpt.core.Tensor;
 import dev.mpt.core.number.DType;
 import dev.mpt.nn.BatchNorm1d;
@@ -16,9 +21,6 @@ import dev.mpt.optim.amp.MasterWeights;
 import dev.mpt.optim.amp.Precision;
 import dev.mpt.optim.amp.TestModels;
 import dev.mpt.optim.scaling.LossScaler;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -28,11 +30,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link Trainer#restore} is all-or-nothing: a file that does not fit the whole trainer (model,
