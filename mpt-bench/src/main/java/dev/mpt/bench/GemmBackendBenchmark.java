@@ -92,6 +92,11 @@ public class GemmBackendBenchmark {
         if (backend.equals("onednn")) {
             oneDnn = Backends.oneDnn().orElseThrow(() -> new IllegalStateException("oneDNN did not load"));
         }
+        // the timed product, checked once on rows 0, m/2 and m-1 against a double reference
+        float[] av = dtype == DType.FP32 ? a : SetupCheck.widen(dtype, a16);
+        float[] bv = dtype == DType.FP32 ? b : SetupCheck.widen(dtype, b16);
+        SetupCheck.gemmNear(backend + " " + dtype + " " + shape, transA, false, m, n, k, av, transA ? m : k, bv, n,
+                gemm(), 0, m / 2, m - 1);
     }
 
     private short[] to16(float[] x) {

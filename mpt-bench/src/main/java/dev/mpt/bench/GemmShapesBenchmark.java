@@ -88,6 +88,17 @@ public class GemmShapesBenchmark {
             b[i] = rnd.nextFloat() * 2f - 1f;
             bHalf[i] = Float.floatToFloat16(b[i]);
         }
+        checkResults();
+    }
+
+    /** Every product this benchmark times, checked once on rows 0, m/2 and m-1 against a double reference. */
+    private void checkResults() {
+        int lda = transA ? m : k;
+        int ldb = transB ? k : n;
+        int[] rows = {0, m / 2, m - 1};
+        SetupCheck.gemmNear("sgemm " + shape, transA, transB, m, n, k, a, lda, b, ldb, sgemm(), rows);
+        SetupCheck.gemmNear("fp16InFp32Out " + shape, transA, transB, m, n, k, SetupCheck.widen(DType.FP16, aHalf),
+                lda, SetupCheck.widen(DType.FP16, bHalf), ldb, fp16InFp32Out(), rows);
     }
 
     private void set(int m, int n, int k, boolean transA, boolean transB) {

@@ -85,6 +85,40 @@ final class SetupCheck {
     }
 
     /**
+     * Rows of an FP32-accumulated product {@code C = op(A) op(B)} ({@code m x n}, inner dimension
+     * {@code k}; {@code op} transposes when asked; row-major operands with leading dimensions
+     * {@code lda}, {@code ldb}; {@code C} dense with row stride {@code n}) computed in any order (a
+     * native library, blocked kernels): within {@code gamma_k sum_p |a_ip b_pj|} of the double
+     * reference ({@link #dotBound} with no output rounding: the FP32 accumulator is the result).
+     * 16-bit inputs are passed widened; their products are exact in FP32.
+     */
+    static void gemmNear(String what, boolean transA, boolean transB, int m, int n, int k, float[] a, int lda,
+            float[] b, int ldb, float[] c, int... rows) {
+        for (int i : rows) {
+            for (int j = 0; j < n; j++) {
+                double exact = 0;
+                double abs = 0;
+                for (int p = 0; p < k; p++) {
+                    double t = (double) (transA ? a[p * lda + i] : a[i * lda + p])
+                            * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+                    exact += t;
+                    abs += Math.abs(t);
+                }
+                near(what, "C[" + i + "][" + j + "]", c[i * n + j], exact, dotBound(k, exact, abs, DType.FP32, 0));
+            }
+        }
+    }
+
+    /** The FP16 or BF16 patterns {@code bits} widened to FP32 (exact). */
+    static float[] widen(DType dtype, short[] bits) {
+        float[] out = new float[bits.length];
+        for (int i = 0; i < bits.length; i++) {
+            out[i] = value(dtype, bits, i);
+        }
+        return out;
+    }
+
+    /**
      * {@code |got - want| <= tol}, where {@code want} is a double-precision reference.
      *
      * @param element names the element, e.g. {@code dw[3, 1, 0, 2]}
