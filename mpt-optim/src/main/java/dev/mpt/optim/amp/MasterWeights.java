@@ -7,7 +7,6 @@ import dev.mpt.core.number.DType;
 import dev.mpt.nn.Parameter;
 import dev.mpt.optim.GradientClipping;
 import dev.mpt.optim.Optimizer;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -15,6 +14,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * FP32 master weights and the FP32 side of an update (Micikevicius et al., ICLR 2018, section
@@ -249,16 +249,18 @@ public final class MasterWeights {
             }
             long step = ++s.steps;
             Tensor v = s.param.value();
+            boolean finite;
             if (s.dtype == DType.FP32) {
                 optimizer.apply(lr, step, v.floatData(), s.grad, s.state, 0, s.n);
+                finite = v.allFinite();
             } else {
                 float[] fp32 = keepMasters ? s.master : s.widened;
                 if (!keepMasters) {
                     MasterArrays.initFromModel(s.dtype, v.shortData(), v.storageOffset(), s.widened, 0, s.n);
                 }
-                applyAndRound(s, fp32, v, lr, step);
+                finite = applyAndRound(s, fp32, v, lr, step);
             }
-            if (!v.allFinite()) {
+            if (!finite) {
                 if (overflowed.isEmpty()) {
                     overflowed = new ArrayList<>();
                 }
@@ -279,18 +281,33 @@ public final class MasterWeights {
      * block of masters is read back from cache rather than memory. The rules are element-wise (each
      * element's update reads only that element of the param, grad and state arrays), so blocking
      * changes no bit; runs of blocks of at least {@link Grain#ELEMENTWISE} elements go to
-     * {@link Parallel#forRange} (one task per thread), each block on one thread.
+     * {@link Parallel#forRange} (one task per thread), each block on one thread. Each rounded block
+     * is checked for infinities and NaN while it is still in cache.
+     *
+     * @return whether every rounded weight is finite
      */
-    private void applyAndRound(Slot s, float[] fp32, Tensor v, double lr, long step) {
+    private boolean applyAndRound(Slot s, float[] fp32, Tensor v, double lr, long step) {
         int blocks = (s.n + UPDATE_BLOCK - 1) / UPDATE_BLOCK;
+        short[] out = v.shortData();
+        int base = v.storageOffset();
+        int exp = s.dtype == DType.FP16 ? 0x7c00 : 0x7f80;   // all-ones exponent: infinity or NaN
+        AtomicBoolean nonFinite = new AtomicBoolean();
         Parallel.forRange(blocks, Math.max(1, Grain.ELEMENTWISE / UPDATE_BLOCK), (first, end) -> {
+            boolean bad = false;
             for (int b = first; b < end; b++) {
                 int from = b * UPDATE_BLOCK;
                 int len = Math.min(s.n, from + UPDATE_BLOCK) - from;
                 optimizer.apply(lr, step, fp32, s.grad, s.state, from, len);
-                MasterArrays.roundToModel(s.dtype, fp32, from, v.shortData(), v.storageOffset() + from, len);
+                MasterArrays.roundToModel(s.dtype, fp32, from, out, base + from, len);
+                for (int i = base + from, e = i + len; i < e; i++) {
+                    bad |= (out[i] & exp) == exp;
+                }
+            }
+            if (bad) {
+                nonFinite.set(true);
             }
         });
+        return !nonFinite.get();
     }
 
     /**
