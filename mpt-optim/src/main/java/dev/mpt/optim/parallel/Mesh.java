@@ -292,7 +292,7 @@ final class Mesh {
                     notifyAll();
                 }
             } catch (IOException | RuntimeException e) {
-                LOG.warn("rank {} rejected a {}: {}", s.rank(), who, e.getMessage());
+                LOG.warn("rank {} closed a connection that did not authenticate: {}", s.rank(), e.getMessage());
                 try {
                     ch.close();
                 } catch (IOException ignored) {
