@@ -41,7 +41,7 @@ class TcpCollectiveTest {
      * Every call of the interface on the same random inputs; the results of each rank, in call
      * order. Sizes cover uneven shards (1001 over 3) and empty ones (2 over 3).
      */
-    private static Ranks.Body<List<Object>> everyCall(int world, long seed) {
+    static Ranks.Body<List<Object>> everyCall(int world, long seed) {
         return c -> {
             List<Object> out = new ArrayList<>();
             for (int n : new int[] {1001, 2, 4096}) {
