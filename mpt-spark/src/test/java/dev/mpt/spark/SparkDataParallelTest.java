@@ -1,0 +1,108 @@
+package dev.mpt.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.mpt.core.number.DType;
+import dev.mpt.optim.parallel.Collective;
+import dev.mpt.optim.parallel.InProcessCollective;
+import dev.mpt.optim.parallel.Shards;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Four barrier tasks of Spark {@code local[4]} meet once and compute what four threads do, bit for bit. */
+class SparkDataParallelTest {
+
+    private static final int WORKERS = 4;
+    private static final int N = 10_001;
+    private static JavaSparkContext spark;
+
+    @BeforeAll
+    static void startSpark() {
+        spark = new JavaSparkContext(new SparkConf().setMaster("local[" + WORKERS + "]").setAppName("mpt-test")
+                .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1")
+                .set("spark.driver.bindAddress", "127.0.0.1"));
+    }
+
+    @AfterAll
+    static void stopSpark() {
+        if (spark != null) {
+            spark.stop();
+        }
+    }
+
+    /** What each rank returns: its partition's sum and size as every rank saw them, its reduced shard, the gathered vector. */
+    record Out(double[] partitions, float[] reduced, short[] gathered) implements Serializable {
+    }
+
+    /** One "step" on seeded per-rank gradients, and the all-gather of each partition's sum and size. */
+    static Out step(Collective c, Iterator<Integer> partition) {
+        double sum = 0;
+        int count = 0;
+        while (partition.hasNext()) {
+            sum += partition.next();
+            count++;
+        }
+        Shards shards = Shards.even(N, c.worldSize());
+        SplittableRandom rnd = new SplittableRandom(100 + c.rank());
+        short[] grads = new short[N];
+        for (int i = 0; i < N; i++) {
+            grads[i] = (short) rnd.nextInt(1 << 16);
+        }
+        float[] reduced = new float[shards.length(c.rank())];
+        c.reduceScatter(grads, DType.BF16, shards, reduced);
+        short[] gathered = new short[N];
+        c.allGather(java.util.Arrays.copyOfRange(grads, shards.start(c.rank()), shards.end(c.rank())), shards,
+                gathered);
+        return new Out(c.allGather(new double[] {sum, count}), reduced, gathered);
+    }
+
+    @Test
+    void barrierTasksComputeWhatThreadsDo() throws Exception {
+        List<Integer> samples = IntStream.rangeClosed(1, 4000).boxed().toList();
+        List<Out> got = SparkDataParallel.builder().workers(WORKERS).timeout(Duration.ofSeconds(20)).build()
+                .run(spark.parallelize(samples, 3), SparkDataParallelTest::step);
+
+        List<Collective> group = InProcessCollective.group(WORKERS);
+        ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
+        List<Future<Out>> expected = new ArrayList<>();
+        for (Collective c : group) {
+            expected.add(pool.submit(() -> step(c, List.<Integer>of().iterator())));
+        }
+        pool.shutdown();
+        double total = 0;
+        double seen = 0;
+        for (int r = 0; r < WORKERS; r++) {
+            Out e = expected.get(r).get();
+            assertArrayEquals(e.reduced(), got.get(r).reduced(), "rank " + r);
+            assertArrayEquals(e.gathered(), got.get(r).gathered(), "rank " + r);
+            assertArrayEquals(got.get(0).partitions(), got.get(r).partitions(), "rank " + r);
+            total += got.get(0).partitions()[2 * r];
+            seen += got.get(0).partitions()[2 * r + 1];
+        }
+        // every sample went to exactly one rank
+        assertEquals(4000, seen);
+        assertEquals(4000.0 * 4001 / 2, total);
+    }
+
+    @Test
+    void workersMustBePositive() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SparkDataParallel.builder().workers(0).build());
+        assertEquals("SparkDataParallel: workers must be >= 1, got 0", e.getMessage());
+    }
+}
