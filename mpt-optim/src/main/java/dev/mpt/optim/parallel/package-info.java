@@ -6,8 +6,16 @@
  *
  * <ul>
  *   <li>{@link dev.mpt.optim.parallel.Collective}: reduce-scatter, all-gather and the all-ranks
- *       overflow decision; {@link dev.mpt.optim.parallel.Shards}: which rank owns which elements.</li>
+ *       overflow decision; {@link dev.mpt.optim.parallel.Shards}: which rank owns which elements;
+ *       {@link dev.mpt.optim.parallel.CollectiveException}: a failed call, naming the rank at
+ *       fault.</li>
  *   <li>{@link dev.mpt.optim.parallel.InProcessCollective}: ranks as threads of one JVM.</li>
+ *   <li>{@link dev.mpt.optim.parallel.TcpCollective}: ranks as processes, a full mesh over
+ *       {@code java.nio}; its package-private parts: {@code Mesh} (connecting, accepting, the
+ *       rendezvous at rank 0), {@code Handshake} (HMAC-SHA256 mutual authentication) and
+ *       {@code Frame} (the wire format and its checks).
+ *       {@link dev.mpt.optim.parallel.JobSecret}: the per-job secret.</li>
+ *   <li>{@link dev.mpt.optim.parallel.ProcessLauncher}: starts N local JVMs as one job.</li>
  * </ul>
  */
 package dev.mpt.optim.parallel;
