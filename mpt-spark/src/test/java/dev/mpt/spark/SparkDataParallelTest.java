@@ -3,6 +3,7 @@ package dev.mpt.spark;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mpt.core.number.DType;
 import dev.mpt.optim.parallel.Collective;
@@ -97,6 +98,25 @@ class SparkDataParallelTest {
         // every sample went to exactly one rank
         assertEquals(4000, seen);
         assertEquals(4000.0 * 4001 / 2, total);
+    }
+
+    @Test
+    void aFailingTaskFailsTheRunAndNoTaskHangs() {
+        long t0 = System.nanoTime();
+        Exception e = assertThrows(Exception.class, () -> SparkDataParallel.builder().workers(WORKERS)
+                .timeout(Duration.ofSeconds(30)).build()
+                .run(spark.parallelize(List.of(1, 2, 3, 4), WORKERS), (c, partition) -> {
+                    if (c.rank() == 2) {
+                        throw new IllegalStateException("rank 2 broke at step 7");
+                    }
+                    return c.anyTrue(false);
+                }));
+        // Spark reports the first failed task: rank 2 itself, or a rank whose collective names rank 2
+        String m = String.valueOf(e.getMessage());
+        assertTrue(m.contains("rank 2 broke at step 7") || m.contains("CollectiveException") && m.contains(
+                "rank 2 closed its connection") || m.contains("lost its connection to rank 2"), m);
+        // the others fail as soon as rank 2's connections close, well before the 30 s timeout
+        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(20).toNanos());
     }
 
     @Test

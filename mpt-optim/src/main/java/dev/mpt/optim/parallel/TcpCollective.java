@@ -40,8 +40,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * checked length: DATA frames must have exactly the length the receiver's call expects, the others
  * a small fixed bound, so a peer cannot make a rank allocate more than the call needs. Nothing is
  * deserialized as a Java object. A rank listens only on the address it is given, and only until
- * every peer has connected. The traffic itself is not encrypted: use it on a trusted network (a
- * cluster's private network, or loopback).
+ * every peer has connected. Authentication covers the setup of each connection; the frames after
+ * it are neither encrypted nor signed (an HMAC over every gradient would cost more CPU than the
+ * sums), so use it on a trusted network (a cluster's private network, or loopback).
  *
  * <p><b>Faults.</b> Every socket operation has a deadline: start-up (connect with retries,
  * authenticate, rendezvous) must finish within {@code startupTimeout}, and a call fails when no
@@ -469,6 +470,9 @@ public final class TcpCollective implements Collective {
                     throw timedOut(call);
                 }
                 selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                if (Thread.currentThread().isInterrupted()) {
+                    throw fail(rank, call + ": rank " + rank + " was interrupted (its task was cancelled)", null);
+                }
                 boolean progress = false;
                 for (SelectionKey k : selector.selectedKeys()) {
                     p = (Integer) k.attachment();
