@@ -242,6 +242,11 @@ public final class DataParallelOptimizer {
         return 4L * (2 + states) * (shard16.len + shard32.len);
     }
 
+    /** Bytes of the FP32 masters of the 16-bit parameters in this rank's shard (0 in {@link Precision#FP32}). */
+    public long masterBytes() {
+        return 4L * shard16.len;
+    }
+
     /**
      * The loss multiplied by the current scale, in FP32, to call {@code backward()} on.
      *
