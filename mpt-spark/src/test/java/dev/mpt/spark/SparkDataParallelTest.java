@@ -19,10 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.IntStream;
-import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Four barrier tasks of Spark {@code local[4]} meet once and compute what four threads do, bit for bit. */
@@ -30,21 +26,6 @@ class SparkDataParallelTest {
 
     private static final int WORKERS = 4;
     private static final int N = 10_001;
-    private static JavaSparkContext spark;
-
-    @BeforeAll
-    static void startSpark() {
-        spark = new JavaSparkContext(new SparkConf().setMaster("local[" + WORKERS + "]").setAppName("mpt-test")
-                .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1")
-                .set("spark.driver.bindAddress", "127.0.0.1"));
-    }
-
-    @AfterAll
-    static void stopSpark() {
-        if (spark != null) {
-            spark.stop();
-        }
-    }
 
     /** What each rank returns: its partition's sum and size as every rank saw them, its reduced shard, the gathered vector. */
     record Out(double[] partitions, float[] reduced, short[] gathered) implements Serializable {
@@ -76,7 +57,7 @@ class SparkDataParallelTest {
     void barrierTasksComputeWhatThreadsDo() throws Exception {
         List<Integer> samples = IntStream.rangeClosed(1, 4000).boxed().toList();
         List<Out> got = SparkDataParallel.builder().workers(WORKERS).timeout(Duration.ofSeconds(20)).build()
-                .run(spark.parallelize(samples, 3), SparkDataParallelTest::step);
+                .run(LocalSpark.context().parallelize(samples, 3), SparkDataParallelTest::step);
 
         List<Collective> group = InProcessCollective.group(WORKERS);
         ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
@@ -105,7 +86,7 @@ class SparkDataParallelTest {
         long t0 = System.nanoTime();
         Exception e = assertThrows(Exception.class, () -> SparkDataParallel.builder().workers(WORKERS)
                 .timeout(Duration.ofSeconds(30)).build()
-                .run(spark.parallelize(List.of(1, 2, 3, 4), WORKERS), (c, partition) -> {
+                .run(LocalSpark.context().parallelize(List.of(1, 2, 3, 4), WORKERS), (c, partition) -> {
                     if (c.rank() == 2) {
                         throw new IllegalStateException("rank 2 broke at step 7");
                     }

@@ -1,0 +1,28 @@
+package dev.mpt.spark;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * The tests' one Spark {@code local[4]} context (starting one takes seconds), bound to loopback,
+ * stopped when the test JVM exits.
+ */
+final class LocalSpark {
+
+    static final int SLOTS = 4;
+    private static JavaSparkContext context;
+
+    private LocalSpark() {
+    }
+
+    static synchronized JavaSparkContext context() {
+        if (context == null) {
+            context = new JavaSparkContext(new SparkConf().setMaster("local[" + SLOTS + "]").setAppName("mpt-tests")
+                    .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1")
+                    .set("spark.driver.bindAddress", "127.0.0.1"));
+            JavaSparkContext c = context;
+            Runtime.getRuntime().addShutdownHook(new Thread(c::stop));
+        }
+        return context;
+    }
+}
