@@ -64,7 +64,9 @@ final class Handshake {
      */
     static void client(SocketChannel ch, Selector sel, JobSecret secret, int rank, int world, int expectedRank,
             InetSocketAddress advertised, long deadline, String peer, AtomicLong sent) throws IOException {
-        byte[] host = advertised.getHostString().getBytes(StandardCharsets.UTF_8);
+        // a listener on all interfaces advertises no host: rank 0 then uses the address it sees
+        boolean wildcard = advertised.getAddress() != null && advertised.getAddress().isAnyLocalAddress();
+        byte[] host = (wildcard ? "" : advertised.getHostString()).getBytes(StandardCharsets.UTF_8);
         if (host.length > Frame.MAX_HOST_BYTES) {
             throw new IllegalArgumentException("TcpCollective: host name '" + advertised.getHostString() + "' has "
                     + host.length + " bytes, at most " + Frame.MAX_HOST_BYTES);

@@ -268,8 +268,14 @@ public final class InProcessCollective implements Collective {
                                 missing.add(r);
                             }
                         }
-                        fail(missing.size() == 1 ? missing.get(0) : -1, op + ": rank " + rank + " waited " + timeout
-                                + " for rank(s) " + missing + "; they died, hang or skipped a call", null);
+                        CollectiveException mine = new CollectiveException(missing.size() == 1 ? missing.get(0) : -1,
+                                op + ": rank " + rank + " waited " + timeout + " for rank(s) " + missing
+                                        + "; they died, hang or skipped a call", null);
+                        if (failure == null) {
+                            failure = mine;
+                            tripped.signalAll();
+                            throw mine;
+                        }
                         break;
                     }
                     try {

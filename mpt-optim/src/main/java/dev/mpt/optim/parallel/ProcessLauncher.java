@@ -138,9 +138,8 @@ public final class ProcessLauncher {
                 env.put(TcpCollective.ENV_MASTER_PORT, Integer.toString(port));
                 env.put(TcpCollective.ENV_SECRET, secret.toHex());
                 env.put(TcpCollective.ENV_TIMEOUT, Double.toString(timeout.toMillis() / 1000.0));
-                if (masterAddress.isLoopbackAddress()) {
-                    env.put(TcpCollective.ENV_BIND_ADDR, masterAddress.getHostAddress());
-                }
+                // every rank runs on this host, so each listens on the master's address too
+                env.put(TcpCollective.ENV_BIND_ADDR, masterAddress.getHostAddress());
                 if (logDirectory != null) {
                     pb.redirectErrorStream(true).redirectOutput(logDirectory.resolve("rank-" + r + ".log").toFile());
                 } else {

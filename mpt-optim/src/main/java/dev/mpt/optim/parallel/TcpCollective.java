@@ -3,6 +3,7 @@ package dev.mpt.optim.parallel;
 import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.number.DType;
 import java.io.IOException;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -156,8 +157,8 @@ public final class TcpCollective implements Collective {
      * The collective of a process started by {@link ProcessLauncher} (or any launcher that sets
      * the same variables): {@value #ENV_RANK}, {@value #ENV_WORLD_SIZE}, {@value #ENV_MASTER_ADDR},
      * {@value #ENV_MASTER_PORT}, {@value #ENV_SECRET} (hex) and optionally {@value #ENV_BIND_ADDR}
-     * (the address this rank listens on; default the master's address when that is a loopback
-     * address, else all interfaces) and {@value #ENV_TIMEOUT}. Rank 0 listens at the master
+     * (the address this rank listens on; default: the address of this host's interface that
+     * reaches the master) and {@value #ENV_TIMEOUT}. Rank 0 listens at the master
      * address; the others meet there (see {@link Builder#master}).
      *
      * @throws IllegalStateException if a variable is missing or malformed (the message names it)
@@ -755,8 +756,8 @@ public final class TcpCollective implements Collective {
         }
 
         /**
-         * In a rendezvous, the address ranks other than 0 listen on (default: the master's
-         * address when it is a loopback address, else all interfaces).
+         * In a rendezvous, the address ranks other than 0 listen on (default: the address of this
+         * host's interface that reaches the master, as the routing table says).
          */
         public Builder bindAddress(InetAddress bindAddress) {
             this.bindAddress = Objects.requireNonNull(bindAddress,
@@ -833,9 +834,15 @@ public final class TcpCollective implements Collective {
             if (bindAddress != null) {
                 return new InetSocketAddress(bindAddress, 0);
             }
-            return master.getAddress() != null && master.getAddress().isLoopbackAddress()
-                    ? new InetSocketAddress(master.getAddress(), 0)
-                    : new InetSocketAddress(0);
+            // the address of the interface that reaches the master: a connected UDP socket learns it
+            // from the routing table without sending anything
+            try (DatagramSocket probe = new DatagramSocket()) {
+                probe.connect(master);
+                return new InetSocketAddress(probe.getLocalAddress(), 0);
+            } catch (IOException e) {
+                throw new CollectiveException(-1, "TcpCollective: rank " + rank + " found no interface that "
+                        + "reaches the master " + master + "; set bindAddress (" + ENV_BIND_ADDR + ")", e);
+            }
         }
     }
 }
