@@ -27,7 +27,7 @@ class SparkDataParallelTest {
     private static final int WORKERS = 4;
     private static final int N = 10_001;
 
-    /** What each rank returns: its partition's sum and size as every rank saw them, its reduced shard, the gathered vector. */
+    /** What each rank returns: every partition's sum and size, its reduced shard, the gathered vector. */
     record Out(double[] partitions, float[] reduced, short[] gathered) implements Serializable {
     }
 

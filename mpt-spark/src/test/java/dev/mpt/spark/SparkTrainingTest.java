@@ -92,7 +92,8 @@ class SparkTrainingTest {
         // parallelize into WORKERS slices gives partition r the contiguous samples [r * perRank, (r + 1) * perRank)
         List<Map<String, List<Integer>>> onSpark = SparkDataParallel.builder().workers(WORKERS)
                 .timeout(Duration.ofSeconds(30)).build()
-                .run(LocalSpark.context().parallelize(samples, WORKERS), (c, partition) -> train(model(), c, partition));
+                .run(LocalSpark.context().parallelize(samples, WORKERS),
+                        (c, partition) -> train(model(), c, partition));
         List<Map<String, List<Integer>>> inProcess = DataParallel.workers(WORKERS).run(SparkTrainingTest::model,
                 w -> train(w.model(), w.collective(),
                         samples.subList(w.rank() * perRank, (w.rank() + 1) * perRank).iterator()));

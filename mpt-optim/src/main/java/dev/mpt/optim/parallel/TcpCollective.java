@@ -7,19 +7,13 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -88,31 +82,12 @@ public final class TcpCollective implements Collective {
     private static final byte OP_ALL_GATHER_32 = 4;
     private static final byte OP_ANY_TRUE = 5;
     private static final byte OP_ALL_GATHER_64 = 6;
-    private static final int VARIABLE = -1;
 
     private final int rank;
     private final int world;
-    private final long timeoutNanos;
     private final Duration timeout;
-    private final SocketChannel[] links;
-    private final Selector selector;
-    private final SelectionKey[] keys;
-    private long bytesSent;
-    private int seq;
+    private final Exchange wire;
     private boolean closed;
-    private CollectiveException broken;
-
-    // per-peer state of the current call, and buffers reused across calls
-    private final ByteBuffer[] sendHeader;
-    private final ByteBuffer[][] sendPair;
-    private final ByteBuffer[] sendBuf;
-    private final ByteBuffer[] recvHeader;
-    private final ByteBuffer[] recvBuf;
-    private final ByteBuffer[] recvBody;
-    private final boolean[] recvAbort;
-    private final boolean[] sendDone;
-    private final boolean[] recvDone;
-    private ByteBuffer gatherBuf = ByteBuffer.allocateDirect(0);
     private short[] shortScratch = new short[0];
     private float[] floatScratch = new float[0];
 
@@ -121,31 +96,7 @@ public final class TcpCollective implements Collective {
         this.rank = rank;
         this.world = world;
         this.timeout = timeout;
-        this.timeoutNanos = timeout.toNanos();
-        this.links = links;
-        this.bytesSent = setupBytes;
-        this.selector = Selector.open();
-        this.keys = new SelectionKey[world];
-        this.sendHeader = new ByteBuffer[world];
-        this.sendPair = new ByteBuffer[world][];
-        this.sendBuf = new ByteBuffer[world];
-        this.recvHeader = new ByteBuffer[world];
-        this.recvBuf = new ByteBuffer[world];
-        this.recvBody = new ByteBuffer[world];
-        this.recvAbort = new boolean[world];
-        this.sendDone = new boolean[world];
-        this.recvDone = new boolean[world];
-        for (int p = 0; p < world; p++) {
-            if (p == rank) {
-                continue;
-            }
-            links[p].configureBlocking(false);
-            keys[p] = links[p].register(selector, 0, p);
-            sendHeader[p] = ByteBuffer.allocateDirect(Frame.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            recvHeader[p] = ByteBuffer.allocateDirect(Frame.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            sendBuf[p] = ByteBuffer.allocateDirect(0);
-            recvBuf[p] = ByteBuffer.allocateDirect(0);
-        }
+        this.wire = new Exchange(rank, world, timeout, links, setupBytes);
     }
 
     /** A builder for one rank's collective. */
@@ -253,12 +204,12 @@ public final class TcpCollective implements Collective {
         int[] expect = new int[world];
         for (int p = 0; p < world; p++) {
             if (p != rank) {
-                payload[p] = sendBuffer(p, 2 * shards.length(p));
+                payload[p] = wire.sendBuffer(p, 2 * shards.length(p));
                 payload[p].asShortBuffer().put(grads, shards.start(p), shards.length(p));
                 expect[p] = 2 * len;
             }
         }
-        round(OP_REDUCE_SCATTER_16, "reduceScatter", payload, expect);
+        call(OP_REDUCE_SCATTER_16, "reduceScatter", payload, expect);
         if (shortScratch.length < len) {
             shortScratch = new short[len];
             floatScratch = new float[len];
@@ -270,7 +221,7 @@ public final class TcpCollective implements Collective {
             if (q == rank) {
                 widen(grads, dtype, shards.start(rank), dst, len);
             } else {
-                recvBody[q].asShortBuffer().get(shortScratch, 0, len);
+                wire.received(q).asShortBuffer().get(shortScratch, 0, len);
                 widen(shortScratch, dtype, 0, dst, len);
             }
             if (q > 0) {
@@ -289,12 +240,12 @@ public final class TcpCollective implements Collective {
         int[] expect = new int[world];
         for (int p = 0; p < world; p++) {
             if (p != rank) {
-                payload[p] = sendBuffer(p, 4 * shards.length(p));
+                payload[p] = wire.sendBuffer(p, 4 * shards.length(p));
                 payload[p].asFloatBuffer().put(grads, shards.start(p), shards.length(p));
                 expect[p] = 4 * len;
             }
         }
-        round(OP_REDUCE_SCATTER_32, "reduceScatter", payload, expect);
+        call(OP_REDUCE_SCATTER_32, "reduceScatter", payload, expect);
         if (floatScratch.length < len) {
             shortScratch = new short[len];
             floatScratch = new float[len];
@@ -304,7 +255,7 @@ public final class TcpCollective implements Collective {
             if (q == rank) {
                 System.arraycopy(grads, shards.start(rank), dst, 0, len);
             } else {
-                recvBody[q].asFloatBuffer().get(dst, 0, len);
+                wire.received(q).asFloatBuffer().get(dst, 0, len);
             }
             if (q > 0) {
                 for (int i = 0; i < len; i++) {
@@ -318,18 +269,18 @@ public final class TcpCollective implements Collective {
     public void allGather(short[] shard, Shards shards, short[] full) {
         checkShards("allGather", shards, full.length, shard.length, shards.length(rank));
         int len = shards.length(rank);
-        ByteBuffer mine = gatherBuffer(2 * len);
+        ByteBuffer mine = wire.gatherBuffer(2 * len);
         mine.asShortBuffer().put(shard, 0, len);
         int[] expect = new int[world];
         for (int p = 0; p < world; p++) {
             expect[p] = 2 * shards.length(p);
         }
-        round(OP_ALL_GATHER_16, "allGather", shared(mine), expect);
+        call(OP_ALL_GATHER_16, "allGather", wire.shared(mine), expect);
         for (int p = 0; p < world; p++) {
             if (p == rank) {
                 System.arraycopy(shard, 0, full, shards.start(p), len);
             } else {
-                recvBody[p].asShortBuffer().get(full, shards.start(p), shards.length(p));
+                wire.received(p).asShortBuffer().get(full, shards.start(p), shards.length(p));
             }
         }
     }
@@ -338,35 +289,36 @@ public final class TcpCollective implements Collective {
     public void allGather(float[] shard, Shards shards, float[] full) {
         checkShards("allGather", shards, full.length, shard.length, shards.length(rank));
         int len = shards.length(rank);
-        ByteBuffer mine = gatherBuffer(4 * len);
+        ByteBuffer mine = wire.gatherBuffer(4 * len);
         mine.asFloatBuffer().put(shard, 0, len);
         int[] expect = new int[world];
         for (int p = 0; p < world; p++) {
             expect[p] = 4 * shards.length(p);
         }
-        round(OP_ALL_GATHER_32, "allGather", shared(mine), expect);
+        call(OP_ALL_GATHER_32, "allGather", wire.shared(mine), expect);
         for (int p = 0; p < world; p++) {
             if (p == rank) {
                 System.arraycopy(shard, 0, full, shards.start(p), len);
             } else {
-                recvBody[p].asFloatBuffer().get(full, shards.start(p), shards.length(p));
+                wire.received(p).asFloatBuffer().get(full, shards.start(p), shards.length(p));
             }
         }
     }
 
     @Override
     public boolean anyTrue(boolean flag) {
-        ByteBuffer mine = gatherBuffer(1);
+        ByteBuffer mine = wire.gatherBuffer(1);
         mine.put(0, (byte) (flag ? 1 : 0));
         int[] expect = new int[world];
         Arrays.fill(expect, 1);
-        round(OP_ANY_TRUE, "anyTrue", shared(mine), expect);
+        call(OP_ANY_TRUE, "anyTrue", wire.shared(mine), expect);
         boolean any = flag;
         for (int p = 0; p < world; p++) {
             if (p != rank) {
-                byte b = recvBody[p].get(0);
+                byte b = wire.received(p).get(0);
                 if (b != 0 && b != 1) {
-                    throw fail(p, "TcpCollective.anyTrue #" + seq + ": rank " + rank + " received the flag byte " + b
+                    throw wire.fail(p, "TcpCollective.anyTrue #" + wire.seq() + ": rank " + rank
+                            + " received the flag byte " + b
                             + " from rank " + p + ", not 0 or 1 (a broken peer)", null);
                 }
                 any |= b == 1;
@@ -382,14 +334,14 @@ public final class TcpCollective implements Collective {
             throw new IllegalArgumentException("TcpCollective.allGather: " + values.length + " doubles, at most "
                     + MAX_DOUBLES + " (MAX_DOUBLES) per rank");
         }
-        ByteBuffer mine = gatherBuffer(8 * values.length);
+        ByteBuffer mine = wire.gatherBuffer(8 * values.length);
         mine.asDoubleBuffer().put(values);
         int[] expect = new int[world];
-        Arrays.fill(expect, VARIABLE);
-        round(OP_ALL_GATHER_64, "allGather", shared(mine), expect);
+        Arrays.fill(expect, Exchange.VARIABLE);
+        call(OP_ALL_GATHER_64, "allGather", wire.shared(mine), expect);
         int n = 0;
         for (int p = 0; p < world; p++) {
-            n += p == rank ? values.length : recvBody[p].remaining() / 8;
+            n += p == rank ? values.length : wire.received(p).remaining() / 8;
         }
         double[] all = new double[n];
         int at = 0;
@@ -398,8 +350,8 @@ public final class TcpCollective implements Collective {
                 System.arraycopy(values, 0, all, at, values.length);
                 at += values.length;
             } else {
-                int k = recvBody[p].remaining() / 8;
-                recvBody[p].asDoubleBuffer().get(all, at, k);
+                int k = wire.received(p).remaining() / 8;
+                wire.received(p).asDoubleBuffer().get(all, at, k);
                 at += k;
             }
         }
@@ -409,7 +361,7 @@ public final class TcpCollective implements Collective {
     /** Every byte this rank has written to its peers: the start-up handshake and each frame, headers included. */
     @Override
     public long bytesSent() {
-        return bytesSent;
+        return wire.bytesSent();
     }
 
     /** Closes every connection; peers still in a call fail at once, naming this rank. Idempotent. */
@@ -419,7 +371,7 @@ public final class TcpCollective implements Collective {
             return;
         }
         closed = true;
-        closeQuietly();
+        wire.close();
     }
 
     @Override
@@ -427,228 +379,12 @@ public final class TcpCollective implements Collective {
         return "TcpCollective[rank " + rank + " of " + world + ", timeout " + timeout + "]";
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // One round: every rank sends one DATA frame to each peer and receives one from each.
 
-    /**
-     * Sends {@code payload[p]} to every peer {@code p} and receives one frame from each, of exactly
-     * {@code expect[p]} bytes ({@link #VARIABLE}: a multiple of 8 up to {@link #MAX_DOUBLES} x 8),
-     * into {@link #recvBody}{@code [p]}, flipped and little-endian.
-     */
-    private void round(byte op, String name, ByteBuffer[] payload, int[] expect) {
+    private void call(byte op, String name, ByteBuffer[] payload, int[] expect) {
         if (closed) {
             throw new IllegalStateException("TcpCollective." + name + ": rank " + rank + " is closed");
         }
-        if (broken != null) {
-            throw new CollectiveException(broken.rank(), "TcpCollective." + name + ": rank " + rank
-                    + " cannot go on after an earlier failure: " + broken.getMessage(), broken);
-        }
-        int s = ++seq;
-        int pending = 0;
-        for (int p = 0; p < world; p++) {
-            if (p == rank) {
-                continue;
-            }
-            sendHeader[p].clear();
-            Frame.putHeader(sendHeader[p], Frame.DATA, op, s, payload[p].remaining());
-            sendHeader[p].flip();
-            sendPair[p] = new ByteBuffer[] {sendHeader[p], payload[p]};
-            recvHeader[p].clear();
-            recvBody[p] = null;
-            recvAbort[p] = false;
-            sendDone[p] = false;
-            recvDone[p] = false;
-            keys[p].interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-            pending += 2;
-        }
-        String call = "TcpCollective." + name + " #" + s;
-        long lastProgress = System.nanoTime();
-        int p = -1;
-        try {
-            while (pending > 0) {
-                long left = timeoutNanos - (System.nanoTime() - lastProgress);
-                if (left <= 0) {
-                    throw timedOut(call);
-                }
-                selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                if (Thread.currentThread().isInterrupted()) {
-                    throw fail(rank, call + ": rank " + rank + " was interrupted (its task was cancelled)", null);
-                }
-                boolean progress = false;
-                for (SelectionKey k : selector.selectedKeys()) {
-                    p = (Integer) k.attachment();
-                    if (!sendDone[p] && k.isWritable()) {
-                        long n = links[p].write(sendPair[p]);
-                        bytesSent += n;
-                        progress |= n > 0;
-                        if (!sendPair[p][1].hasRemaining() && !sendHeader[p].hasRemaining()) {
-                            sendDone[p] = true;
-                            pending--;
-                            k.interestOps(k.interestOps() & ~SelectionKey.OP_WRITE);
-                        }
-                    }
-                    if (!recvDone[p] && k.isReadable()) {
-                        progress |= receive(p, op, s, expect[p], call);
-                        if (recvDone[p]) {
-                            pending--;
-                            k.interestOps(k.interestOps() & ~SelectionKey.OP_READ);
-                        }
-                    }
-                }
-                selector.selectedKeys().clear();
-                if (progress) {
-                    lastProgress = System.nanoTime();
-                }
-            }
-        } catch (Frame.FrameException e) {
-            throw fail(p, call + ": rank " + rank + " got a " + e.getMessage(), e);
-        } catch (IOException e) {
-            throw fail(p, call + ": rank " + rank + " lost its connection to rank " + p + " (" + e.getMessage()
-                    + "): rank " + p + " exited, crashed or closed its collective", e);
-        }
-    }
-
-    /** Reads what is there from peer {@code p}; returns whether any byte came. */
-    private boolean receive(int p, byte op, int s, int expect, String call) throws IOException {
-        boolean progress = false;
-        while (true) {
-            ByteBuffer into = recvBody[p] == null ? recvHeader[p] : recvBody[p];
-            int n = links[p].read(into);
-            if (n < 0) {
-                throw fail(p, call + ": rank " + p + " closed its connection to rank " + rank + " mid-call: it "
-                        + "exited, crashed or closed its collective", null);
-            }
-            progress |= n > 0;
-            if (into.hasRemaining()) {
-                return progress;
-            }
-            if (into == recvHeader[p]) {
-                recvHeader[p].flip();
-                Frame.Header h = Frame.parse(recvHeader[p], "rank " + p);
-                int length = h.length();
-                if (h.type() == Frame.ABORT) {
-                    if (length < 4) {
-                        throw new Frame.FrameException("malformed ABORT from rank " + p + ": " + length + " bytes");
-                    }
-                    recvAbort[p] = true;
-                } else if (h.type() != Frame.DATA) {
-                    throw new Frame.FrameException("malformed frame from rank " + p + ": " + Frame.typeName(h.type())
-                            + " in the middle of the job");
-                } else if (h.op() != op || h.seq() != s) {
-                    throw fail(p, call + ": rank " + p + " sent operation " + h.op() + " #" + h.seq() + " while rank "
-                            + rank + " is in operation " + op + " #" + s + ": the ranks called different "
-                            + "operations (every rank must make the same calls in the same order)", null);
-                } else if (expect == VARIABLE ? length % 8 != 0 || length > 8 * MAX_DOUBLES : length != expect) {
-                    throw new Frame.FrameException("over-size or malformed frame from rank " + p + ": " + length
-                            + " bytes where " + (expect == VARIABLE ? "a multiple of 8 up to " + 8 * MAX_DOUBLES
-                                    : String.valueOf(expect)) + " belong");
-                }
-                recvBody[p] = receiveBuffer(p, length);
-                if (length > 0) {
-                    continue;
-                }
-            }
-            recvBody[p].flip();
-            if (recvAbort[p]) {
-                int culprit = recvBody[p].getInt();
-                String why = StandardCharsets.UTF_8.decode(recvBody[p]).toString();
-                throw fail(culprit, call + ": rank " + rank + " stops because rank " + p + " gave up: " + why, null);
-            }
-            recvDone[p] = true;
-            return true;
-        }
-    }
-
-    private CollectiveException timedOut(String call) {
-        List<Integer> silent = new ArrayList<>();
-        List<Integer> stuck = new ArrayList<>();
-        for (int p = 0; p < world; p++) {
-            if (p != rank && !recvDone[p]) {
-                silent.add(p);
-            } else if (p != rank && !sendDone[p]) {
-                stuck.add(p);
-            }
-        }
-        List<Integer> blamed = silent.isEmpty() ? stuck : silent;
-        String what = silent.isEmpty() ? " did not read what rank " + rank + " sent" : " sent nothing";
-        return fail(blamed.size() == 1 ? blamed.get(0) : -1, call + ": rank(s) " + blamed + what + " for " + timeout
-                + " (dead, hung, or slower than the timeout; or it skipped a call)", null);
-    }
-
-    /** Marks this collective broken, tells the peers who was at fault, closes, and returns the error to throw. */
-    private CollectiveException fail(int culprit, String message, Throwable cause) {
-        CollectiveException e = new CollectiveException(culprit, message, cause);
-        if (broken != null) {
-            return e;
-        }
-        broken = e;
-        byte[] why = message.getBytes(StandardCharsets.UTF_8);
-        int n = Math.min(why.length, Frame.MAX_ABORT_BYTES);
-        ByteBuffer abort = ByteBuffer.allocate(Frame.HEADER_BYTES + 4 + n).order(ByteOrder.LITTLE_ENDIAN);
-        Frame.putHeader(abort, Frame.ABORT, (byte) 0, seq, 4 + n);
-        abort.putInt(culprit).put(why, 0, n).flip();
-        for (int p = 0; p < world; p++) {
-            // a peer with half a frame from us would misread the ABORT: it sees the close instead
-            boolean midFrame = sendPair[p] != null && !sendDone[p] && sendHeader[p].position() > 0;
-            if (p != rank && !midFrame && links[p].isOpen()) {
-                try {
-                    links[p].write(abort.duplicate());
-                } catch (IOException ignored) {
-                    // best effort: the peer sees the connection close
-                }
-            }
-        }
-        closeQuietly();
-        return e;
-    }
-
-    private void closeQuietly() {
-        try {
-            selector.close();
-        } catch (IOException ignored) {
-            // closing
-        }
-        for (int p = 0; p < world; p++) {
-            if (p != rank) {
-                try {
-                    links[p].close();
-                } catch (IOException ignored) {
-                    // closing
-                }
-            }
-        }
-    }
-
-    private ByteBuffer sendBuffer(int p, int bytes) {
-        if (sendBuf[p].capacity() < bytes) {
-            sendBuf[p] = ByteBuffer.allocateDirect(bytes);
-        }
-        return sendBuf[p].clear().limit(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
-    private ByteBuffer receiveBuffer(int p, int bytes) {
-        if (recvBuf[p].capacity() < bytes) {
-            recvBuf[p] = ByteBuffer.allocateDirect(bytes);
-        }
-        return recvBuf[p].clear().limit(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
-    private ByteBuffer gatherBuffer(int bytes) {
-        if (gatherBuf.capacity() < bytes) {
-            gatherBuf = ByteBuffer.allocateDirect(bytes);
-        }
-        return gatherBuf.clear().limit(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
-    /** One view of {@code b} per peer, each with its own position. */
-    private ByteBuffer[] shared(ByteBuffer b) {
-        ByteBuffer[] views = new ByteBuffer[world];
-        for (int p = 0; p < world; p++) {
-            if (p != rank) {
-                views[p] = b.duplicate();
-            }
-        }
-        return views;
+        wire.round(op, name, payload, expect);
     }
 
     private void checkShards(String op, Shards shards, int fullLength, int partLength, int ownLength) {

@@ -12,7 +12,8 @@
  *   <li>{@link dev.mpt.optim.parallel.InProcessCollective}: ranks as threads of one JVM.</li>
  *   <li>{@link dev.mpt.optim.parallel.TcpCollective}: ranks as processes, a full mesh over
  *       {@code java.nio}; its package-private parts: {@code Mesh} (connecting, accepting, the
- *       rendezvous at rank 0), {@code Handshake} (HMAC-SHA256 mutual authentication) and
+ *       rendezvous at rank 0), {@code Handshake} (HMAC-SHA256 mutual authentication),
+ *       {@code Exchange} (one round of frames with every peer, deadlines, ABORT on failure) and
  *       {@code Frame} (the wire format and its checks).
  *       {@link dev.mpt.optim.parallel.JobSecret}: the per-job secret.</li>
  *   <li>{@link dev.mpt.optim.parallel.ProcessLauncher}: starts N local JVMs as one job.</li>

@@ -64,7 +64,7 @@ final class Ranks {
         T run(int rank) throws Exception;
     }
 
-    /** Runs {@code body} for ranks 0..world-1 on threads; returns results in rank order, or rethrows the first failure. */
+    /** Runs {@code body} for ranks 0..world-1 on threads; returns their results, or rethrows the first failure. */
     static <T> List<T> onThreads(int world, RankBody<T> body) throws Exception {
         List<Future<T>> fs = submit(world, body);
         List<T> out = new ArrayList<>();
