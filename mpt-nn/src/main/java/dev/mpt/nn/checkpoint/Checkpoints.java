@@ -183,7 +183,8 @@ public final class Checkpoints {
         if (!problems.isEmpty()) {
             StringBuilder how = new StringBuilder();
             if (rounding) {
-                how.append(" To round to nearest even, load with LoadOptions.DEFAULT.withConversion(Conversion.ROUND).");
+                how.append(" To round to nearest even, load with");
+                how.append(" LoadOptions.DEFAULT.withConversion(Conversion.ROUND).");
             }
             if (options.strict() && (!missing.isEmpty() || !unexpected.isEmpty())) {
                 how.append(" To load the matching keys and get the others back, load with"

@@ -159,7 +159,8 @@ public final class Safetensors {
             Path abs = file.toAbsolutePath();
             Path dir = abs.getParent();
             String where = (file.isAbsolute() ? "" : " (resolved to " + abs + ")")
-                    + (dir != null && !Files.isDirectory(dir) ? "; its directory " + dir + " does not exist either" : "");
+                    + (dir != null && !Files.isDirectory(dir) ? "; its directory " + dir + " does not exist either"
+                    : "");
             NoSuchFileException n = new NoSuchFileException(name, null, "no such checkpoint file" + where
                     + ". Check the path, or save a checkpoint there first");
             n.initCause(e);

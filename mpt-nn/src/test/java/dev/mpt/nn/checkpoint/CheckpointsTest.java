@@ -296,7 +296,8 @@ class CheckpointsTest {
                 float[] v = t.toFloatArray();
                 for (int i = 0; i < v.length; i++) {
                     // Linear's slots are 16-bit; BatchNorm's stay FP32 and load unchanged
-                    boolean sixteen = dst.namedParameters().containsKey(n) && dst.namedParameters().get(n).dtype() == dt;
+                    boolean sixteen = dst.namedParameters().containsKey(n)
+                            && dst.namedParameters().get(n).dtype() == dt;
                     assertEquals(sixteen ? roundTo(dt, v[i]) : v[i], got.get(n)[i], 0f, dt + " " + n + "[" + i + "]");
                 }
             });
@@ -335,7 +336,8 @@ class CheckpointsTest {
         assertEquals("loadStateDict: state does not fit Sequential (module left unchanged): missing keys [0.weight,"
                 + " 0.bias, 1.weight, 1.bias, 3.weight, 3.bias, 1.running_mean, 1.running_var]; unexpected keys"
                 + " [model.0.weight, model.0.bias, model.1.weight, model.1.bias, model.3.weight, model.3.bias,"
-                + " model.1.running_mean, model.1.running_var]. To load the matching keys and get the others back, load with LoadOptions.DEFAULT.withStrict(false).",
+                + " model.1.running_mean, model.1.running_var]. To load the matching keys and get the others back,"
+                + " load with LoadOptions.DEFAULT.withStrict(false).",
                 e.getMessage());
         assertSameState(before, snapshot(m));
 
