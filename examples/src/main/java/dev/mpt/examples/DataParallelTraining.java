@@ -53,7 +53,8 @@ final class DataParallelTraining {
     }
 
     /** What rank 0 measured. */
-    private record Measured(RunResult result, double samplesPerSecond, double bytesPerStep, long shardBytes) {
+    private record Measured(RunResult result, double samplesPerSecond, double cpuSecondsPerStep, double bytesPerStep,
+                            long shardBytes) {
     }
 
     static RunResult run(Setup s, PrecisionOption p, CommonOptions common, Path dir, Logger log) {
@@ -79,8 +80,9 @@ final class DataParallelTraining {
                     return train(s, p, common, w.rank(), w.model(), opt, c, perEpoch, total, label, dir, log);
                 });
         Measured m = measured.get(0);
-        log.info(String.format(Locale.ROOT, "%s: %.0f samples/s, %.0f bytes sent per worker per step (%.2f per "
-                        + "parameter), FP32 shard state %s per worker", label, m.samplesPerSecond(), m.bytesPerStep(),
+        log.info(String.format(Locale.ROOT, "%s: %.0f samples/s, %.1f ms of process CPU time per step, %.0f bytes "
+                        + "sent per worker per step (%.2f per parameter), FP32 shard state %s per worker", label,
+                m.samplesPerSecond(), 1e3 * m.cpuSecondsPerStep(), m.bytesPerStep(),
                 m.bytesPerStep() / s.model().get().parameterCount(), Memory.format(m.shardBytes())));
         return m.result();
     }
@@ -97,7 +99,8 @@ final class DataParallelTraining {
         int k = 0;
         long skipped = 0;
         long stepBytes = 0;
-        double trainNanos = 0;
+        double trainSeconds = 0;
+        double cpuNanos = 0;
         double accuracy = Double.NaN;
         try (var stepCsv = lead ? new MetricsCsv(dir.resolve(label + "-steps.csv"),
                 List.of("step", "epoch", "loss", "scale", "skipped")) : null;
@@ -105,6 +108,7 @@ final class DataParallelTraining {
                      List.of("epoch", "train_loss", "test_loss", "test_accuracy", "train_seconds")) : null) {
             for (int epoch = 1; epoch <= s.epochs(); epoch++) {
                 long t0 = System.nanoTime();
+                long cpu0 = processCpuNanos();
                 double lossSum = 0;
                 int done = 0;
                 // every worker draws the same global batches and takes its slice
@@ -133,7 +137,8 @@ final class DataParallelTraining {
                     k++;
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
-                trainNanos += seconds;
+                trainSeconds += seconds;
+                cpuNanos += processCpuNanos() - cpu0;
                 double[] eval = evaluate(model, p, s.data().test(), rank, n, c);
                 accuracy = eval[0];
                 if (lead) {
@@ -146,11 +151,11 @@ final class DataParallelTraining {
         }
         Batch probe = s.data().test().batches(micro).iterator().next();
         Tensor input = probe.inputs().to(p.precision().modelDtype());
-        var result = new RunResult(label, "test accuracy", accuracy, trainNanos / s.epochs(), Memory.weights(model),
+        var result = new RunResult(label, "test accuracy", accuracy, trainSeconds / s.epochs(), Memory.weights(model),
                 opt.masterBytes(), Memory.activations(model, input), k, skipped, opt.lossScale(),
                 new double[][] {Arrays.copyOf(steps, k), Arrays.copyOf(losses, k)});
-        return new Measured(result, (double) k * s.batchSize() / trainNanos, (double) stepBytes / Math.max(1, k),
-                opt.shardBytes());
+        return new Measured(result, (double) k * s.batchSize() / trainSeconds, cpuNanos / 1e9 / Math.max(1, k),
+                (double) stepBytes / Math.max(1, k), opt.shardBytes());
     }
 
     /**
@@ -198,6 +203,11 @@ final class DataParallelTraining {
         int f = b.featureSize();
         return new Batch(Arrays.copyOfRange(b.features(), from * f, (from + size) * f),
                 Arrays.copyOfRange(b.labels(), from, from + size), size, b.featureShape());
+    }
+
+    /** CPU time of the whole process (every worker and kernel thread, JIT and GC too), in nanoseconds. */
+    private static long processCpuNanos() {
+        return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
     }
 
     private static double mean(double[] v) {

@@ -492,7 +492,8 @@ public final class DataParallelOptimizer {
 
     /**
      * The FP32 masters of every parameter, by name in parameter order (FP32 parameters: their
-     * values), gathered from their owners. Every rank must call it.
+     * values), gathered from their owners; in the no-master ablation, the FP32 values of the
+     * latest update before rounding. Every rank must call it.
      */
     public Map<String, float[]> allMasters() {
         float[] m16 = new float[layout.half.total];

@@ -142,8 +142,8 @@ public final class ShardedCheckpoint {
                 expect(m, "dp.parameters", layout.signature(), f);
                 expect(m, "precision", opt.precision().name(), f);
                 expect(m, "dp.stateNames", String.join(",", stateNames), f);
-                expect(m, "appliedSteps", Long.toString(applied), f);
-                expect(m, "attemptedSteps", Long.toString(attempted), f);
+                sameSave(m, "appliedSteps", Long.toString(applied), f);
+                sameSave(m, "attemptedSteps", Long.toString(attempted), f);
             }
             long[] steps = new long[layout.entries.size()];
             for (int i = 0; i < steps.length; i++) {
@@ -304,6 +304,16 @@ public final class ShardedCheckpoint {
         if (!want.equals(v)) {
             throw new IllegalArgumentException("ShardedCheckpoint.load: " + f + ": '" + key + "' is "
                     + (v == null ? "missing" : "'" + v + "'") + ", this optimizer needs '" + want + "'");
+        }
+    }
+
+    /** A counter that every file of one save holds alike. */
+    private static void sameSave(Map<String, String> meta, String key, String rankZero, Path f) {
+        String v = meta.get(key);
+        if (!rankZero.equals(v)) {
+            throw new IllegalArgumentException("ShardedCheckpoint.load: " + f + ": '" + key + "' is "
+                    + (v == null ? "missing" : "'" + v + "'") + " but rank 0's file has '" + rankZero + "'; the files "
+                    + "come from different saves");
         }
     }
 

@@ -74,6 +74,15 @@ class DataParallelEquivalenceTest {
         assertSameAsReference(reference, DpFixtures.train(cfg, 4, 1, STEPS, Poison.NONE, null, null), "FP32 AdamW");
     }
 
+    /** The no-master ablation: each owner widens its shard of the FP16 weights before the update. */
+    @Test
+    void fp16WithoutMastersMatchesTheReference() {
+        Config cfg = new Config(Precision.FP16_NO_MASTER, () -> new Sgd(0.05), () -> LossScaler.fixed(0x1p8), 0,
+                DpFixtures::mlp);
+        Result reference = DpFixtures.train(cfg, 1, 2, 10, Poison.NONE, null, null).get(0);
+        assertSameAsReference(reference, DpFixtures.train(cfg, 2, 1, 10, Poison.NONE, null, null), "FP16 no masters");
+    }
+
     @Test
     void resultsDoNotDependOnTheKernelThreadCount() {
         int before = Parallel.threads();

@@ -14,6 +14,7 @@ import dev.mpt.optim.parallel.DpFixtures.Result;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,6 +62,17 @@ class ShardedCheckpointTest {
         Files.copy(ShardedCheckpoint.file(dir, 0, 2), ShardedCheckpoint.file(dir, 0, 3));
         e = assertThrows(IllegalArgumentException.class, () -> loadInto(dir, cfg()));
         assertTrue(e.getMessage().contains("several world sizes [2, 3]"), e.getMessage());
+    }
+
+    /** Files of two saves (rank 1's from a later step) do not make a checkpoint. */
+    @Test
+    void loadRefusesShardsOfDifferentSteps(@TempDir Path later) throws IOException {
+        DpFixtures.train(cfg(), 2, 1, 1, Poison.NONE, null, dir);
+        DpFixtures.train(cfg(), 2, 1, 2, Poison.NONE, null, later);
+        Files.copy(ShardedCheckpoint.file(later, 1, 2), ShardedCheckpoint.file(dir, 1, 2),
+                StandardCopyOption.REPLACE_EXISTING);
+        var e = assertThrows(IllegalArgumentException.class, () -> loadInto(dir, cfg()));
+        assertTrue(e.getMessage().contains("'attemptedSteps' is '2' but rank 0's file has '1'; the files come from different saves"), e.getMessage());
     }
 
     @Test
