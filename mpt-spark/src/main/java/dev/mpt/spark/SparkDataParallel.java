@@ -43,12 +43,13 @@ import scala.runtime.AbstractFunction1;
  * {@code spark.network.crypto.enabled}).
  *
  * <p><b>Faults.</b> A task that fails, dies or hangs makes every other task's collective fail
- * within the timeout, so the barrier stage fails as a whole; Spark kills what is left of it. The
- * stage {@link #run} submits is a result stage ({@code collect}), which Spark 4.2 does not retry
- * ("Could not recover from a failed barrier ResultStage"): {@code run} throws a
- * {@code SparkException} naming the failed task and its cause, and the driver calls {@code run}
- * again, with fresh addresses and a fresh secret, and the training function resumes from its last
- * checkpoint.
+ * within the timeout, so the barrier stage fails as a whole. {@link #run} follows the barrier stage
+ * with a shuffle, which makes it a shuffle-map stage that Spark relaunches as a whole (up to
+ * {@code spark.stage.maxConsecutiveAttempts}, default 4), with fresh addresses and the same secret;
+ * the training function should resume from its last checkpoint
+ * ({@code TaskContext.get().stageAttemptNumber()} says which attempt runs). (Spark 4.2 does not
+ * retry a failed barrier result stage.) When every attempt fails, {@code run} throws a
+ * {@code SparkException} with the failed task's error.
  *
  * <p>Spark 4.1+ on JDK 25 needs the JVM options of Spark's {@code JavaModuleOptions} in a plain JVM
  * (spark-submit adds them); this module's pom lists them for its tests.
@@ -95,8 +96,10 @@ public final class SparkDataParallel implements Serializable {
         Task<T, R> task = new Task<>(train, JobSecret.random().toHex(), workers, timeout, startupTimeout);
         @SuppressWarnings("unchecked")
         ClassTag<Ranked<R>> tag = (ClassTag<Ranked<R>>) (ClassTag<?>) ClassTag$.MODULE$.apply(Ranked.class);
-        List<Ranked<R>> results = new ArrayList<>(
-                parts.rdd().barrier().mapPartitions(new Bridge<>(task), false, tag).toJavaRDD().collect());
+        // the shuffle after the barrier stage makes it a shuffle-map stage, which Spark relaunches as
+        // a whole when a task fails (a failed barrier result stage is not retried)
+        List<Ranked<R>> results = new ArrayList<>(parts.rdd().barrier().mapPartitions(new Bridge<>(task), false, tag)
+                .toJavaRDD().repartition(1).collect());
         results.sort((a, b) -> Integer.compare(a.rank(), b.rank()));
         List<R> out = new ArrayList<>(results.size());
         for (Ranked<R> r : results) {

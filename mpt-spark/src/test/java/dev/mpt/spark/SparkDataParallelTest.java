@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.IntStream;
+import org.apache.spark.TaskContext;
 import org.junit.jupiter.api.Test;
 
 /** Four barrier tasks of Spark {@code local[4]} meet once and compute what four threads do, bit for bit. */
@@ -98,6 +99,20 @@ class SparkDataParallelTest {
                 "rank 2 closed its connection") || m.contains("lost its connection to rank 2"), m);
         // the others fail as soon as rank 2's connections close, well before the 30 s timeout
         assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(20).toNanos());
+    }
+
+    @Test
+    void aFailedStageIsRelaunchedWithFreshAddresses() {
+        List<Integer> attempts = SparkDataParallel.builder().workers(WORKERS).timeout(Duration.ofSeconds(30)).build()
+                .run(LocalSpark.context().parallelize(List.of(1, 2, 3, 4), WORKERS), (c, partition) -> {
+                    int attempt = TaskContext.get().stageAttemptNumber();
+                    if (attempt == 0 && c.rank() == 1) {
+                        throw new IllegalStateException("rank 1 fails in the first attempt");
+                    }
+                    c.anyTrue(false); // the relaunched ranks are connected to each other
+                    return attempt;
+                });
+        assertEquals(List.of(1, 1, 1, 1), attempts);
     }
 
     @Test
