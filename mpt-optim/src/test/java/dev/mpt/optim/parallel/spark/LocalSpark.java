@@ -1,4 +1,4 @@
-package dev.mpt.spark;
+package dev.mpt.optim.parallel.spark;
 
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;

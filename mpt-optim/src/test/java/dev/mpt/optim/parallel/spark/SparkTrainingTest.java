@@ -1,4 +1,4 @@
-package dev.mpt.spark;
+package dev.mpt.optim.parallel.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package dev.mpt.spark;
+package dev.mpt.optim.parallel.spark;
 
 import dev.mpt.optim.parallel.Collective;
 import dev.mpt.optim.parallel.JobSecret;
