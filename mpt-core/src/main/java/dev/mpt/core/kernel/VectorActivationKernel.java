@@ -43,24 +43,25 @@ final class VectorActivationKernel implements ActivationKernel {
     /*
      * FloatMath.exp is written out in both loops rather than called: as a method of its own C2
      * compiled it separately (too large to inline), boxing the vectors it takes and returns
-     * (StepProfile lstm: 6 MiB of Float512Vector and float[] per step).
+     * (StepProfile lstm: 6 MiB of Float512Vector and float[] per step). For the same reason the
+     * constants are broadcast here, not by a helper of ours: no vector crosses a call C2 may keep.
      */
 
     @Override
     public void sigmoid(float[] x, int xo, float[] y, int yo, int n) {
-        FloatVector ln2Hi = c(-LN2_HI);
-        FloatVector ln2Lo = c(-LN2_LO);
-        FloatVector e0 = c(E0);
-        FloatVector e1 = c(E1);
-        FloatVector e2 = c(E2);
-        FloatVector e3 = c(E3);
-        FloatVector e4 = c(E4);
-        FloatVector e5 = c(E5);
-        FloatVector one = c(1f);
-        FloatVector lo = c(EXP_MIN);
-        FloatVector hi = c(EXP_MAX);
-        FloatVector log2e = c(LOG2E);
-        FloatVector round = c(ROUND);
+        FloatVector ln2Hi = FloatVector.broadcast(SPECIES, -LN2_HI);
+        FloatVector ln2Lo = FloatVector.broadcast(SPECIES, -LN2_LO);
+        FloatVector e0 = FloatVector.broadcast(SPECIES, E0);
+        FloatVector e1 = FloatVector.broadcast(SPECIES, E1);
+        FloatVector e2 = FloatVector.broadcast(SPECIES, E2);
+        FloatVector e3 = FloatVector.broadcast(SPECIES, E3);
+        FloatVector e4 = FloatVector.broadcast(SPECIES, E4);
+        FloatVector e5 = FloatVector.broadcast(SPECIES, E5);
+        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+        FloatVector lo = FloatVector.broadcast(SPECIES, EXP_MIN);
+        FloatVector hi = FloatVector.broadcast(SPECIES, EXP_MAX);
+        FloatVector log2e = FloatVector.broadcast(SPECIES, LOG2E);
+        FloatVector round = FloatVector.broadcast(SPECIES, ROUND);
         IntVector bias = IntVector.broadcast(INTS, 127);
         int end = SPECIES.loopBound(n);
         int i = 0;
@@ -83,27 +84,27 @@ final class VectorActivationKernel implements ActivationKernel {
 
     @Override
     public void tanh(float[] x, int xo, float[] y, int yo, int n) {
-        FloatVector ln2Hi = c(-LN2_HI);
-        FloatVector ln2Lo = c(-LN2_LO);
-        FloatVector e0 = c(E0);
-        FloatVector e1 = c(E1);
-        FloatVector e2 = c(E2);
-        FloatVector e3 = c(E3);
-        FloatVector e4 = c(E4);
-        FloatVector e5 = c(E5);
-        FloatVector one = c(1f);
-        FloatVector lo = c(EXP_MIN);
-        FloatVector hi = c(EXP_MAX);
-        FloatVector log2e = c(LOG2E);
-        FloatVector round = c(ROUND);
+        FloatVector ln2Hi = FloatVector.broadcast(SPECIES, -LN2_HI);
+        FloatVector ln2Lo = FloatVector.broadcast(SPECIES, -LN2_LO);
+        FloatVector e0 = FloatVector.broadcast(SPECIES, E0);
+        FloatVector e1 = FloatVector.broadcast(SPECIES, E1);
+        FloatVector e2 = FloatVector.broadcast(SPECIES, E2);
+        FloatVector e3 = FloatVector.broadcast(SPECIES, E3);
+        FloatVector e4 = FloatVector.broadcast(SPECIES, E4);
+        FloatVector e5 = FloatVector.broadcast(SPECIES, E5);
+        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+        FloatVector lo = FloatVector.broadcast(SPECIES, EXP_MIN);
+        FloatVector hi = FloatVector.broadcast(SPECIES, EXP_MAX);
+        FloatVector log2e = FloatVector.broadcast(SPECIES, LOG2E);
+        FloatVector round = FloatVector.broadcast(SPECIES, ROUND);
         IntVector bias = IntVector.broadcast(INTS, 127);
-        FloatVector two = c(2f);
-        FloatVector t0 = c(T0);
-        FloatVector t1 = c(T1);
-        FloatVector t2 = c(T2);
-        FloatVector t3 = c(T3);
-        FloatVector t4 = c(T4);
-        FloatVector smallLimit = c(TANH_SMALL);
+        FloatVector two = FloatVector.broadcast(SPECIES, 2f);
+        FloatVector t0 = FloatVector.broadcast(SPECIES, T0);
+        FloatVector t1 = FloatVector.broadcast(SPECIES, T1);
+        FloatVector t2 = FloatVector.broadcast(SPECIES, T2);
+        FloatVector t3 = FloatVector.broadcast(SPECIES, T3);
+        FloatVector t4 = FloatVector.broadcast(SPECIES, T4);
+        FloatVector smallLimit = FloatVector.broadcast(SPECIES, TANH_SMALL);
         IntVector signBit = IntVector.broadcast(INTS, SIGN);
         int end = SPECIES.loopBound(n);
         int i = 0;
@@ -130,9 +131,5 @@ final class VectorActivationKernel implements ActivationKernel {
         for (; i < n; i++) {
             y[yo + i] = FloatMath.tanh(x[xo + i]);
         }
-    }
-
-    private static FloatVector c(float v) {
-        return FloatVector.broadcast(SPECIES, v);
     }
 }

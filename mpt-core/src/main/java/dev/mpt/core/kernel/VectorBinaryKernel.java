@@ -23,36 +23,44 @@ final class VectorBinaryKernel implements BinaryKernel {
         int end = SPECIES.loopBound(n);
         int step = SPECIES.length();
         int i = 0;
-        // one loop per op: the Vector API compiles to SIMD instructions only for a constant operator
+        // one loop per op: the Vector API compiles to SIMD instructions only for a constant operator;
+        // fromArray is called directly, not through a helper of ours that C2 might leave out of line
+        // (vectors crossing a call are boxed: see VectorGemmKernel)
         switch (op) {
             case ADD -> {
                 for (; i < end; i += step) {
-                    load(a, ao + i).add(load(b, bo + i)).intoArray(o, oo + i);
+                    FloatVector.fromArray(SPECIES, a, ao + i)
+                            .add(FloatVector.fromArray(SPECIES, b, bo + i)).intoArray(o, oo + i);
                 }
             }
             case SUB -> {
                 for (; i < end; i += step) {
-                    load(a, ao + i).sub(load(b, bo + i)).intoArray(o, oo + i);
+                    FloatVector.fromArray(SPECIES, a, ao + i)
+                            .sub(FloatVector.fromArray(SPECIES, b, bo + i)).intoArray(o, oo + i);
                 }
             }
             case MUL -> {
                 for (; i < end; i += step) {
-                    load(a, ao + i).mul(load(b, bo + i)).intoArray(o, oo + i);
+                    FloatVector.fromArray(SPECIES, a, ao + i)
+                            .mul(FloatVector.fromArray(SPECIES, b, bo + i)).intoArray(o, oo + i);
                 }
             }
             case DIV -> {
                 for (; i < end; i += step) {
-                    load(a, ao + i).div(load(b, bo + i)).intoArray(o, oo + i);
+                    FloatVector.fromArray(SPECIES, a, ao + i)
+                            .div(FloatVector.fromArray(SPECIES, b, bo + i)).intoArray(o, oo + i);
                 }
             }
             case MAX -> {
                 for (; i < end; i += step) {
-                    load(a, ao + i).max(load(b, bo + i)).intoArray(o, oo + i);
+                    FloatVector.fromArray(SPECIES, a, ao + i)
+                            .max(FloatVector.fromArray(SPECIES, b, bo + i)).intoArray(o, oo + i);
                 }
             }
             case MIN -> {
                 for (; i < end; i += step) {
-                    load(a, ao + i).min(load(b, bo + i)).intoArray(o, oo + i);
+                    FloatVector.fromArray(SPECIES, a, ao + i)
+                            .min(FloatVector.fromArray(SPECIES, b, bo + i)).intoArray(o, oo + i);
                 }
             }
             default -> {
@@ -62,9 +70,5 @@ final class VectorBinaryKernel implements BinaryKernel {
         if (i < n) {
             op.apply(a, ao + i, b, bo + i, o, oo + i, n - i);
         }
-    }
-
-    private static FloatVector load(float[] x, int at) {
-        return FloatVector.fromArray(SPECIES, x, at);
     }
 }
