@@ -91,13 +91,15 @@ final class VectorGemmKernel implements GemmKernel {
      *                               for (p < kc) acc = fma(a[p*MR + i], b[p*NR + j], acc); w[i][j] = acc; }
      * Accumulator c<i>_<v> holds w[i][v*L .. v*L + L).
      *
-     * No vector passes through a method of ours (not even a one-line load helper): C2 inlines
-     * such a helper only when its heuristics allow (profile counts, size of an earlier standalone
-     * compile), and when it does not, every vector crossing the call is boxed. StepProfile cnn FP32
-     * with the former load(x, off) kept out of line (-XX:CompileCommand=dontinline) ran 1.15 s CPU
-     * and allocated 11.5 GiB of Float512Vector per step instead of 0.15 s and 126 MiB, the
-     * slowdown seen now and then in fresh JVMs (issue 11). The Vector API's own methods are
-     * force-inlined by the JDK.
+     * No vector passes through a method of ours, not even a one-line load helper: C2 inlines such
+     * a helper only when its heuristics allow (profile counts, an earlier standalone compile of the
+     * helper), and when it does not, the vector comes back boxed with no exact class, so the fma
+     * on it is not intrinsified either and runs the Java fallback, allocating every result. In 1
+     * of 30 fresh JVMs the former load(x, off) stayed out of line: StepProfile cnn FP32 took 1.4 s
+     * CPU and allocated 10.2 GiB per step instead of ~0.15 s and 126 MiB, 97% of it float[] in
+     * FloatVector.lanewiseTemplate (fma) under multiply8x3 (issue 11; -XX:CompileCommand=dontinline
+     * on the helper reproduced it every time). The Vector API's own methods are force-inlined by
+     * the JDK.
      */
 
     private static void multiply8x3(int kc, float[] a, int aOff, float[] b, int bOff,

@@ -12,11 +12,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * No vector crosses a method of the Vector API kernels: C2 boxes a vector passed to or returned
- * from a call it does not inline, and whether it inlines even a one-line helper depends on profile
- * counts and compile order. A {@code load} helper left out of line made a fashion-cnn step run
- * ~10x slower and allocate 11.5 GiB of {@code Float512Vector} instead of 126 MiB, in some fresh
- * JVMs only (issue 11). Inside the kernels only the JDK's own, force-inlined vector methods are
- * called.
+ * from a call it does not inline (and then may not intrinsify the operations on it), and whether
+ * it inlines even a one-line helper depends on profile counts and compile order. A {@code load}
+ * helper left out of line made a fashion-cnn step run ~10x slower and allocate 10 GiB instead of
+ * 126 MiB, in some fresh JVMs only (issue 11). Inside the kernels only the JDK's own,
+ * force-inlined vector methods are called.
  */
 class VectorKernelBoundaryTest {
 
