@@ -23,7 +23,7 @@ class GemmOperandPackTest {
             int cols = sizes[rng.nextInt(sizes.length)];
             int r0 = rng.nextInt(3);
             int c0 = rng.nextInt(3);
-            int w = rng.nextBoolean() ? 6 : 16;
+            int w = new int[] {6, 8, 16, 48}[rng.nextInt(4)];
             // op(X) has at least r0 + rows rows and c0 + cols columns; storage is its transpose when trans
             int opRows = r0 + rows;
             int opCols = c0 + cols;
