@@ -95,13 +95,15 @@ final class Autograd {
                     storeLeafGrad(t, g, acc.owned);
                     continue;
                 }
+                // a 16-bit gradient is rounded in place when owned, else into a private copy: owned either way
+                boolean owned = acc.owned || t.dtype != DType.FP32;
                 if (t.dtype != DType.FP32) {
                     g = acc.owned ? Conversions.roundInPlace(g, t.dtype) : Conversions.roundCopy(g, t.dtype);
                 }
                 if (node.released()) {
                     throw released(node);
                 }
-                Tensor[] inGrads = node.backward.apply(g);
+                Tensor[] inGrads = node.backward.apply(g, owned);
                 Tensor[] inputs = node.inputs;
                 for (int k = 0; k < inputs.length; k++) {
                     Tensor in = inputs[k];
@@ -111,7 +113,7 @@ final class Autograd {
                                     + Arrays.toString(inGrads[k].shape) + " for input " + k + " of shape "
                                     + Arrays.toString(in.shape));
                         }
-                        accumulate(grads, in, inGrads[k], fresh(inGrads, k, g, acc.owned));
+                        accumulate(grads, in, inGrads[k], fresh(inGrads, k, g, owned));
                     }
                 }
                 if (!retainGraph) {

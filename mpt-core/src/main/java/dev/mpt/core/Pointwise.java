@@ -39,17 +39,20 @@ final class Pointwise {
         } else {
             Parallel.forRange(n, Grain.ELEMENTWISE, (from, to) -> unaryBlocks(op, src, out, p, q, from, to));
         }
-        return Autograd.record(out, op.opName(), g -> {
+        return Autograd.record(out, op.opName(), Node.reusing((g, owned) -> {
             float[] gv = g.readFloats();
-            float[] gx = new float[gv.length];
+            // an owned gradient spanning its whole array takes the input's gradient in place (every
+            // rule reads g[i] and x[i] only to write gx[i]): no new tensor per step
+            boolean inPlace = owned && gv == g.floats;
+            float[] gx = inPlace ? gv : new float[gv.length];
             float[] xv = x.readFloats();
             if (gv.length < 2 * Grain.ELEMENTWISE) {
                 op.backward(xv, gv, gx, 0, gv.length, p, q);
             } else {
                 Parallel.forRange(gv.length, Grain.ELEMENTWISE, (from, to) -> op.backward(xv, gv, gx, from, to, p, q));
             }
-            return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape)};
-        }, x);
+            return new Tensor[] {inPlace ? g : Conversions.wrap(gx, DType.FP32, x.shape)};
+        }), x);
     }
 
     /** Elements {@code [from, to)} of a unary op, through cache-sized FP32 blocks. */
