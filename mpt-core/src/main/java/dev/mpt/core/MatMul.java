@@ -45,7 +45,11 @@ final class MatMul {
      * output tensor. Bit for bit {@code x.matmul(w.t()).add(b)}, forward and backward: the same
      * product rounded once to the dtype, the bias added in FP32 and rounded once more, and the same
      * gradient rules ({@link #product} for x and w, {@link Reduce#sumTo} of the incoming gradient for
-     * b). Other ranks run that composition.
+     * b). One exception, by design: a 16-bit weight used in several products of one graph gets the
+     * FP32 sum of their gradients rounded once (the leaf rule), where the composition rounds each
+     * product's gradient at the transpose view first. An FP16 weight whose only gradient this is
+     * gets it straight from an FP16-output GEMM ({@link Autograd#soleGradientOfEmptyLeaf}), the same
+     * bits without an FP32 tensor. Other ranks run the composition.
      */
     static Tensor linear(Tensor x, Tensor w, Tensor b) {
         Objects.requireNonNull(x, "linear: input is null");
@@ -70,7 +74,13 @@ final class MatMul {
             // as matmul's rule (g holds values of the output dtype, so the conversion is exact) and add's
             Tensor gIn = g.to(x.dtype);
             Tensor gx = Autograd.needs(x) ? product(gIn, w.detach(), x) : null;
-            Tensor gw = Autograd.needs(w) ? product(x.detach().transpose(-1, -2), gIn, wt).transpose(-1, -2) : null;
+            Tensor gw = null;
+            if (Autograd.soleGradientOfEmptyLeaf(w)) {
+                // g^T x straight into FP16: the FP32 sums of product's column-major form, rounded once
+                gw = mm(gIn.transpose(-1, -2), x.detach(), false);
+            } else if (Autograd.needs(w)) {
+                gw = product(x.detach().transpose(-1, -2), gIn, wt).transpose(-1, -2);
+            }
             Tensor gb = Autograd.needs(b) ? Reduce.sumTo(g, b.shape) : null;
             return new Tensor[] {gx, gw, gb};
         }, x, w, b);
