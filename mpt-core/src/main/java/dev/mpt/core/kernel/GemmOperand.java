@@ -48,20 +48,39 @@ final class GemmOperand {
      */
     void pack(int r0, int rows, int c0, int cols, int w, float[] dst, int dOff) {
         if (trans) {
-            // Walk storage row by row (op(X) column p is storage row c0 + p) and deal each row out to
-            // all slivers: reading a sliver's columns one after another would touch a new page per p.
-            for (int p = 0; p < cols; p++) {
-                packColumn(r0, rows, c0 + p, w, dst, dOff + p * w, cols * w);
-            }
-        } else {
-            for (int s = 0; s < rows; s += w) {
-                packRows(r0 + s, Math.min(w, rows - s), c0, cols, w, dst, dOff + s * cols);
-            }
+            packColumns(r0, rows, c0, cols, 0, cols, w, dst, dOff);
+            return;
         }
+        for (int s = 0; s < rows; s += w) {
+            packRows(r0 + s, Math.min(w, rows - s), c0, cols, w, dst, dOff + s * cols);
+        }
+        pad(rows, cols, 0, cols, w, dst, dOff);
+    }
+
+    /** Whether {@code op(X) = X^T}: a column of op(X) is a contiguous run of a storage row. */
+    boolean transposedStorage() {
+        return trans;
+    }
+
+    /**
+     * Columns {@code [p0, p1)} of what {@link #pack}{@code (r0, rows, c0, cols, w, dst, dOff)} writes,
+     * padding included, for a transposed operand only; so threads can pack one block side by side.
+     */
+    void packColumns(int r0, int rows, int c0, int cols, int p0, int p1, int w, float[] dst, int dOff) {
+        // Walk storage row by row (op(X) column p is storage row c0 + p) and deal each row out to
+        // all slivers: reading a sliver's columns one after another would touch a new page per p.
+        for (int p = p0; p < p1; p++) {
+            packColumn(r0, rows, c0 + p, w, dst, dOff + p * w, cols * w);
+        }
+        pad(rows, cols, p0, p1, w, dst, dOff);
+    }
+
+    /** Zeros for rows past {@code rows} in the last sliver, columns {@code [p0, p1)}. */
+    private static void pad(int rows, int cols, int p0, int p1, int w, float[] dst, int dOff) {
         int h0 = rows % w;
         if (h0 != 0) {
             int base = dOff + (rows - h0) * cols;
-            for (int p = 0; p < cols; p++) {
+            for (int p = p0; p < p1; p++) {
                 for (int i = h0; i < w; i++) {
                     dst[base + p * w + i] = 0f;
                 }
