@@ -12,7 +12,7 @@ import dev.mpt.nn.data.SequenceBatch;
 import dev.mpt.nn.loss.Losses;
 import dev.mpt.optim.AdamW;
 import dev.mpt.optim.amp.AmpOptimizer;
-import dev.mpt.optim.amp.ScaleHolder;
+import dev.mpt.optim.amp.Precision;
 import dev.mpt.optim.amp.StepOutcome;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,9 +28,8 @@ import picocli.CommandLine.Option;
 /**
  * A character-level decoder-only transformer ({@link Gpt}: learned positions, causal pre-norm
  * blocks, read-out tied to the token table) on Moby-Dick (bundled) or any UTF-8 text, trained with
- * AdamW in two parameter groups ({@link Gpt#decayGroups()}: weight decay on the Linear weight
- * matrices only; none on biases, norms and embeddings), one {@link AmpOptimizer} per group sharing
- * one loss scale. Reports validation bits per character on the last 5% of the text (independent
+ * AdamW in two parameter groups of one {@link AmpOptimizer} ({@link Gpt#decayGroups()}: weight
+ * decay on the Linear weight matrices only; none on biases, norms and embeddings). Reports validation bits per character on the last 5% of the text (independent
  * windows of {@code --context} characters) and samples text.
  */
 @Command(name = "char-gpt", mixinStandardHelpOptions = true,
@@ -82,6 +81,8 @@ public final class CharGpt extends TrainingExample {
     /** AdamW's betas as nanoGPT sets them for small models. */
     static final double BETA1 = 0.9;
     static final double BETA2 = 0.99;
+    /** AdamW's eps (PyTorch's default). */
+    static final double EPS = 1e-8;
 
     /** Softmax temperature of the sampling. */
     static final double TEMPERATURE = 0.8;
@@ -127,27 +128,21 @@ public final class CharGpt extends TrainingExample {
                     + data.validation().length() + " validation characters");
         }
         var model = new Gpt(train.vocabSize(), context, width, layers, heads, dropout, new SplittableRandom(common.seed()));
-        model.to(p.precision().modelDtype());
-        Map<Boolean, Map<String, Parameter>> groups = model.decayGroups();
-        ScaleHolder scale = ScaleHolder.shared(p.precision().defaultScaler());
-        AmpOptimizer decay = AmpOptimizer.builder(groups.get(true), new AdamW(lr, BETA1, BETA2, 1e-8, weightDecay))
-                .precision(p.precision()).sharedScale(scale).build();
-        AmpOptimizer plain = AmpOptimizer.builder(groups.get(false), new AdamW(lr, BETA1, BETA2, 1e-8, 0))
-                .precision(p.precision()).sharedScale(scale).build();
+        AmpOptimizer opt = optimizer(model, p.precision(), lr, weightDecay);
         SplitMix64 rng = SplitMix64.seeded(common.seed());
         String label = p.cliName();
         int epochs = common.epochs(DEFAULT_EPOCHS);
         int perEpoch = (int) Math.min(common.maxSteps(), Math.max(1, train.length() / ((long) batch * context)));
         long total = (long) perEpoch * epochs;
         log.info("{}: {} parameters ({} with weight decay), {} x {} heads x width {}, batch {} x {} characters, {} "
-                        + "steps per epoch", label, model.parameterCount(), groups.get(true).size(), layers, heads, width,
+                        + "steps per epoch", label, model.parameterCount(), opt.groups().get(0).parameters().size(), layers,
+                heads, width,
                 batch, context, perEpoch);
         var progress = new Progress(log, label, total, Duration.ofSeconds(10));
         double[] xs = new double[(int) total];
         double[] ys = new double[(int) total];
         int k = 0;
         long skipped = 0;
-        long disagreed = 0;
         double seconds = 0;
         double valBpc = Double.NaN;
         try (var steps = new MetricsCsv(dir.resolve(label + "-steps.csv"), List.of("step", "epoch", "loss", "bpc",
@@ -160,26 +155,21 @@ public final class CharGpt extends TrainingExample {
                 int finite = 0;
                 for (int s = 0; s < perEpoch; s++) {
                     SequenceBatch b = train.sample(batch, context, rng);
-                    decay.zeroGrad();
-                    plain.zeroGrad();
+                    opt.zeroGrad();
                     Tensor logits = model.forward(CharLstm.ids(b.inputs(), b.batchSize(), b.seqLen()));
                     Tensor loss = Losses.crossEntropy(logits.reshape(b.batchSize() * b.seqLen(), logits.size(2)),
                             b.targets());
                     double value = loss.item();
-                    decay.scale(loss).backward();
-                    plain.scale(loss);
-                    StepOutcome o = decay.step();
-                    StepOutcome o2 = plain.step();
-                    scale.update();
-                    skipped += o.skipped() || o2.skipped() ? 1 : 0;
-                    disagreed += o.skipped() != o2.skipped() ? 1 : 0;
+                    opt.scale(loss).backward();
+                    StepOutcome o = opt.step();
+                    skipped += o.skipped() ? 1 : 0;
                     xs[k] = o.step();
                     ys[k++] = value;
                     if (Double.isFinite(value)) {
                         sum += value;
                         finite++;
                     }
-                    steps.row(o.step(), epoch, value, value / Math.log(2), o.scale(), o.skipped() || o2.skipped() ? 1 : 0);
+                    steps.row(o.step(), epoch, value, value / Math.log(2), o.scale(), o.skipped() ? 1 : 0);
                     progress.step(o.step(), b.batchSize(), value, o.scale(), skipped);
                 }
                 double sec = (System.nanoTime() - t0) / 1e9;
@@ -188,18 +178,33 @@ public final class CharGpt extends TrainingExample {
                 double trainBpc = sum / Math.max(1, finite) / Math.log(2);
                 epochsCsv.row(epoch, trainBpc, valBpc, sec);
                 log.info(String.format(Locale.ROOT, "%s epoch %d/%d: train %.3f bpc, validation %.3f bpc, %.1f s, "
-                        + "%d skipped steps (%d skipped in one group only), loss scale %s", label, epoch, epochs,
-                        trainBpc, valBpc, sec, skipped, disagreed, scale.scale()));
+                        + "%d skipped steps, loss scale %s", label, epoch, epochs, trainBpc, valBpc, sec, skipped,
+                        opt.lossScale()));
             }
         }
         String sample = sample(model, train, rng);
         Files.writeString(dir.resolve(label + "-sample.txt"), sample + "\n");
         print("Sample (" + label + "):\n" + sample + "\n");
         SequenceBatch probe = data.validation().sample(batch, context, SplitMix64.seeded(common.seed()));
-        long masters = Memory.masters(decay.masterWeights()) + Memory.masters(plain.masterWeights());
+        long masters = Memory.masters(opt.masterWeights());
         return new RunResult(label, "val bpc", valBpc, seconds / epochs, Memory.weights(model), masters,
-                Memory.activations(model, CharLstm.ids(probe.inputs(), batch, context)), k, skipped, scale.scale(),
+                Memory.activations(model, CharLstm.ids(probe.inputs(), batch, context)), k, skipped, opt.lossScale(),
                 new double[][] {Arrays.copyOf(xs, k), Arrays.copyOf(ys, k)});
+    }
+
+    /**
+     * The optimizer of char-gpt: AdamW (nanoGPT's betas for small models) in two groups of one
+     * {@link AmpOptimizer}, {@code "decay"} (the Linear weight matrices, weight decay
+     * {@code weightDecay}) and {@code "no_decay"} (biases, norms, embeddings), with the precision's
+     * default loss scaler; converts the model to the precision's dtype.
+     */
+    static AmpOptimizer optimizer(Gpt model, Precision precision, double lr, double weightDecay) {
+        Map<Boolean, Map<String, Parameter>> groups = model.decayGroups();
+        return AmpOptimizer.builder(model)
+                .group("decay", groups.get(true), new AdamW(lr, BETA1, BETA2, EPS, weightDecay))
+                .group("no_decay", groups.get(false), new AdamW(lr, BETA1, BETA2, EPS, 0))
+                .precision(precision)
+                .build();
     }
 
     /**

@@ -15,7 +15,9 @@ import picocli.CommandLine.Option;
 /**
  * The main example: a multi-layer perceptron 784-1024-1024-10 ({@code --hidden} changes the width) on Fashion-MNIST, trained with SGD
  * and momentum. {@code --compare} trains it in FP32 and in mixed precision from the same initial
- * weights and shuffling, and tabulates accuracy, time and memory side by side.
+ * weights and shuffling, and tabulates accuracy, time and memory side by side. {@code --workers N}
+ * trains data-parallel on N in-process workers instead ({@link DataParallelTraining}) and logs the
+ * throughput and the bytes each worker sends per step.
  */
 @Command(name = "fashion-mlp", mixinStandardHelpOptions = true,
         description = "MLP 784-1024-1024-10 on Fashion-MNIST (the main example).")
@@ -37,6 +39,11 @@ public final class FashionMlp extends TrainingExample {
     @Option(names = "--momentum", paramLabel = "M", defaultValue = "0.9", description = "SGD momentum (default: ${DEFAULT-VALUE})")
     double momentum;
 
+    @Option(names = "--workers", paramLabel = "N",
+            description = "train data-parallel on N in-process workers, each on batch/N samples of every batch "
+                    + "(default: the single-process trainer)")
+    Integer workers;
+
     /** Default epochs: a few minutes on two cores. */
     static final int DEFAULT_EPOCHS = 3;
 
@@ -57,6 +64,10 @@ public final class FashionMlp extends TrainingExample {
         if (!(momentum >= 0 && momentum < 1)) {
             throw usageError("--momentum must be in [0, 1), got " + momentum);
         }
+        CommonOptions.positive(spec.commandLine(), "--workers", workers);
+        if (workers != null && batch % workers != 0) {
+            throw usageError("--batch " + batch + " must be a multiple of --workers " + workers);
+        }
     }
 
     @Override
@@ -66,6 +77,11 @@ public final class FashionMlp extends TrainingExample {
 
     @Override
     protected RunResult train(PrecisionOption p, Path dir) throws Exception {
+        if (workers != null) {
+            var setup = new DataParallelTraining.Setup(() -> model(common.seed(), hidden), new Sgd(lr, momentum),
+                    data.loadStandardized(common.limit()), batch, common.epochs(DEFAULT_EPOCHS), workers);
+            return DataParallelTraining.run(setup, p, common, dir, log);
+        }
         var setup = new ClassifierTraining.Setup(model(common.seed(), hidden), new Sgd(lr, momentum),
                 data.loadStandardized(common.limit()), batch, common.epochs(DEFAULT_EPOCHS), null);
         return ClassifierTraining.run(setup, p, common, dir, log);

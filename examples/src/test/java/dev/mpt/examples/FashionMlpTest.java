@@ -51,4 +51,29 @@ class FashionMlpTest {
         assertTrue(Files.notExists(dir.resolve("comparison.md")));
         assertTrue(r.out().contains("BF16"), r.out());
     }
+
+    @Test
+    void workersTrainDataParallelAndReportTheirTraffic(@TempDir Path tmp) throws Exception {
+        Path data = Outputs.syntheticFashion(Files.createDirectory(tmp.resolve("data")), 200, 100, 9);
+        Cli r = Cli.run("fashion-mlp", "--data", data.toString(), "--out", tmp.toString(), "--workers", "2",
+                "--epochs", "1", "--max-steps", "3", "--batch", "32", "--hidden", "16", "--limit", "200");
+        assertEquals(0, r.exitCode(), r.err());
+        Path dir = tmp.resolve("fashion-mlp");
+        double[] loss = Outputs.column(dir.resolve("mixed-fp16-workers2-steps.csv"), "loss");
+        assertEquals(3, loss.length);
+        Outputs.assertFinite(loss, "data-parallel loss");
+        double[] acc = Outputs.column(dir.resolve("mixed-fp16-workers2-epochs.csv"), "test_accuracy");
+        assertTrue(acc[0] >= 0 && acc[0] <= 1, "accuracy " + acc[0]);
+        assertTrue(r.out().contains("mixed-fp16-workers2"), r.out());
+    }
+
+    @Test
+    void workersMustDivideTheBatch(@TempDir Path tmp) {
+        Cli r = Cli.run("fashion-mlp", "--out", tmp.toString(), "--workers", "3", "--batch", "32");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--batch 32 must be a multiple of --workers 3"), r.err());
+        r = Cli.run("fashion-mlp", "--out", tmp.toString(), "--workers", "0");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--workers must be >= 1, got 0"), r.err());
+    }
 }

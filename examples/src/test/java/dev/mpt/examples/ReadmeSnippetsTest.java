@@ -48,7 +48,7 @@ class ReadmeSnippetsTest {
             "dev.mpt.core.*", "dev.mpt.core.number.*", "dev.mpt.core.random.*",
             "dev.mpt.nn.*", "dev.mpt.nn.Module", "dev.mpt.nn.data.*", "dev.mpt.nn.eval.*", "dev.mpt.nn.loss.*",
             "dev.mpt.nn.checkpoint.*", "dev.mpt.optim.*", "dev.mpt.optim.amp.*", "dev.mpt.optim.scaling.*",
-            "dev.mpt.optim.train.*", "java.nio.file.Path", "java.util.List")
+            "dev.mpt.optim.train.*", "dev.mpt.optim.parallel.*", "java.nio.file.Path", "java.util.List")
             .map(i -> "import " + i + ";\n").collect(Collectors.joining());
 
     /** One code block: its body, its given declarations, whether to run it, its README line. */

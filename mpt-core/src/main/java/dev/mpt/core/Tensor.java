@@ -969,17 +969,39 @@ public final class Tensor {
         return Convolution.convTranspose2d(this, weight, bias, spec, outputPadding);
     }
 
-    /** Max pooling of this NCHW tensor over square windows (padding never wins); this dtype. */
+    /**
+     * Max pooling of this NCHW tensor over square windows (padding never wins); this dtype. Same as
+     * {@code maxPool2d(Pool2dSpec.of(kernel, stride, padding))}.
+     */
     public Tensor maxPool2d(int kernel, int stride, int padding) {
-        return Pooling.maxPool2d(this, kernel, stride, padding);
+        return Pooling.maxPool2d(this, Pool2dSpec.of(kernel, stride, padding));
+    }
+
+    /**
+     * Max pooling of this NCHW tensor with any {@link Pool2dSpec} geometry (PyTorch's
+     * {@code max_pool2d}, {@code countIncludePad} ignored). Padding never wins; a NaN in a window
+     * gives NaN; the gradient goes to the window's first maximum. Exact, in this dtype.
+     */
+    public Tensor maxPool2d(Pool2dSpec spec) {
+        return Pooling.maxPool2d(this, spec);
     }
 
     /**
      * Average pooling of this NCHW tensor over square windows, padding counted as zeros in the
-     * divisor {@code kernel^2}; summed in FP32 and rounded once to this dtype.
+     * divisor {@code kernel^2}; summed in FP32 and rounded once to this dtype. Same as
+     * {@code avgPool2d(Pool2dSpec.of(kernel, stride, padding))}.
      */
     public Tensor avgPool2d(int kernel, int stride, int padding) {
-        return Pooling.avgPool2d(this, kernel, stride, padding);
+        return Pooling.avgPool2d(this, Pool2dSpec.of(kernel, stride, padding));
+    }
+
+    /**
+     * Average pooling of this NCHW tensor with a {@link Pool2dSpec} geometry (PyTorch's
+     * {@code avg_pool2d}; dilation must be 1): each window's sum, in FP32, times the FP32
+     * reciprocal of its divisor ({@link Pool2dSpec#countIncludePad}), rounded once to this dtype.
+     */
+    public Tensor avgPool2d(Pool2dSpec spec) {
+        return Pooling.avgPool2d(this, spec);
     }
 
     // ---------------------------------------------------------------- autograd

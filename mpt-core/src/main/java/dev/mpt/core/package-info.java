@@ -9,7 +9,8 @@
  * <ul>
  * <li>{@code Tensor}: the public API, factories, storage ({@code floats} for FP32, {@code shorts}
  *     for FP16/BF16 bit patterns), element access, dtype conversion ({@code to}), printing;
- *     {@code Conv2dSpec}: a convolution's stride, padding, dilation and groups.
+ *     {@code Conv2dSpec}: a convolution's stride, padding, dilation and groups; {@code Pool2dSpec}:
+ *     a pooling window, its strides, padding, dilation, ceil mode and divisor rule.
  * <li>The autograd engine: {@code Node} (one recorded op: inputs and backward rule),
  *     {@code Autograd} (recording, the iterative reverse topological walk, gradient
  *     accumulation and rounding), {@link dev.mpt.core.NoGrad} (scopes that record nothing).

@@ -35,6 +35,21 @@ final class Ref {
         };
     }
 
+    /**
+     * Asserts {@code |got - ref| <= tol} for a sum of {@code terms} FP32 roundings of terms whose
+     * magnitudes add up to {@code abs} (each rounding errs by at most {@code u_32} of the running
+     * magnitude: {@code terms u_32 abs}), then, for a 16-bit {@code dt}, one rounding of the result:
+     * {@code u_dt |ref|} plus half the subnormal spacing, and {@code u_dt} of the FP32 error.
+     */
+    static void assertSumClose(DType dt, double ref, double abs, int terms, float got, String where) {
+        double u = dt == DType.FP32 ? 0 : unitRoundoff(dt);
+        double acc = terms * U32 * abs;
+        double tol = acc * (1 + u) + u * Math.abs(ref) + (dt == DType.FP32 ? 0 : absFloor(dt));
+        if (!(Math.abs(got - ref) <= tol)) {
+            throw new AssertionError(where + ": " + got + " vs " + ref + " (tol " + tol + ")");
+        }
+    }
+
     /** Value of {@code x} rounded to {@code t}, as double. */
     static double round(DType t, double x) {
         return Tensor.of(new float[] {(float) x}).to(t).item();

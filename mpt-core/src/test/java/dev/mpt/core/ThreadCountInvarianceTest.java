@@ -37,8 +37,9 @@ import org.junit.jupiter.api.TestFactory;
  * <li>reductions and softmax along dim 1 of {@code [64, 4096]}: {@code runOuter} splits the 64
  *     rows with grain {@code 2^15 / 4096 = 8}: 8 chunks. Reductions over a leading dim
  *     (outer = 1), {@code max}, {@code argmax} and softmax's backward are serial loops.
- * <li>max pooling of {@code [4, 16, 64, 64]}: {@code forPlanes} splits 64 planes with grain
- *     {@code 2^15 / 4096 = 8}: 8 chunks, forward and backward. Average pooling is serial.
+ * <li>max and average pooling of {@code [4, 16, 64, 64]} and {@code [4, 16, 63, 64]}:
+ *     {@code forPlanes} splits 64 planes with grain {@code 2^15 / 4096 = 8} (or {@code 2^15 / 4032
+ *     = 8}): 8 chunks, forward and backward.
  * <li>batch norm of {@code [8, 32, 32, 32]}: {@code forChannels} splits 32 channels with grain
  *     {@code 2^15 / (8 * 1024) = 4}: 8 chunks; of {@code [4096, 64]}: grain {@code 2^15 / 4096 =
  *     8}: 8 chunks; forward and backward.
@@ -112,8 +113,14 @@ class ThreadCountInvarianceTest {
                 x -> x.maxPool2d(2, 2, 0), true, true, 4, 16, 64, 64)));
         CASES.add(new Case("maxPool2d 3x3 s2 p1", (dt, seed, run) -> forwardBackward(run, dt, seed,
                 x -> x.maxPool2d(3, 2, 1), true, true, 4, 16, 64, 64)));
-        CASES.add(new Case("avgPool2d, serial", (dt, seed, run) -> forwardBackward(run, dt, seed,
-                x -> x.avgPool2d(3, 2, 1), false, false, 4, 16, 64, 64)));
+        CASES.add(new Case("maxPool2d 3x2 s2x1 p1x0 d1x2 ceil", (dt, seed, run) -> forwardBackward(run, dt, seed,
+                x -> x.maxPool2d(Pool2dSpec.of(3, 2).withStride(2, 1).withPadding(1, 0).withDilation(1, 2)
+                        .withCeilMode(true)), true, true, 4, 16, 63, 64)));
+        CASES.add(new Case("avgPool2d", (dt, seed, run) -> forwardBackward(run, dt, seed,
+                x -> x.avgPool2d(3, 2, 1), true, true, 4, 16, 64, 64)));
+        CASES.add(new Case("avgPool2d 3x2 s2x2 p1x1 ceil, padding not counted", (dt, seed, run) ->
+                forwardBackward(run, dt, seed, x -> x.avgPool2d(Pool2dSpec.of(3, 2).withStride(2, 2)
+                        .withPadding(1, 1).withCeilMode(true).withCountIncludePad(false)), true, true, 4, 16, 63, 64)));
         // batch norm: channels in parallel, forward and backward
         CASES.add(new Case("batchNorm 4-D", (dt, seed, run) -> batchNorm(run, dt, seed, 8, 32, 32, 32)));
         CASES.add(new Case("batchNorm 2-D", (dt, seed, run) -> batchNorm(run, dt, seed, 4096, 64)));

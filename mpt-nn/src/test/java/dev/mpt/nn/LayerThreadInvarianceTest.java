@@ -1,5 +1,7 @@
 package dev.mpt.nn;
 
+import dev.mpt.core.Conv2dSpec;
+import dev.mpt.core.Pool2dSpec;
 import dev.mpt.core.Tensor;
 import dev.mpt.core.number.DType;
 import dev.mpt.core.random.SplitMix64;
@@ -22,7 +24,9 @@ import org.junit.jupiter.api.TestFactory;
  * {@code 2^15 / 4096 = 8}: 8 chunks) and its point-wise steps over {@code 2^18} elements (8
  * chunks); the LSTM (batch 16, hidden 256) multiplies {@code [16, 256] x [256, 1024]} at each
  * time step (volume {@code 2^22}, over the GEMM's parallel minimum {@code 128^3}), forward and
- * backward.
+ * backward. Conv2d over 8 images runs {@code Parallel.forEach} over the images forward and over
+ * 8 batch parts backward; pooling of 64 planes of {@code 63 x 64} splits them with grain
+ * {@code 2^15 / 4032 = 8}: 8 chunks, forward and backward.
  */
 class LayerThreadInvarianceTest {
 
@@ -31,7 +35,14 @@ class LayerThreadInvarianceTest {
 
     static final List<Case> CASES = List.of(
             new Case("LayerNorm", seed -> new LayerNorm(4096), 64, 4096),
-            new Case("Lstm", seed -> new Lstm(256, 256, 1, true, SplitMix64.seeded(seed)), 16, 8, 256));
+            new Case("Lstm", seed -> new Lstm(256, 256, 1, true, SplitMix64.seeded(seed)), 16, 8, 256),
+            new Case("Conv2d 3x5 s2x1 p1x2 d1x2", seed -> new Conv2d(8, 16, 3, 5,
+                    Conv2dSpec.DEFAULT.withStride(2, 1).withPadding(1, 2).withDilation(1, 2), true,
+                    SplitMix64.seeded(seed)), 8, 8, 16, 16),
+            new Case("MaxPool2d 3x2 s2x1 ceil", seed -> new MaxPool2d(Pool2dSpec.of(3, 2).withStride(2, 1)
+                    .withPadding(1, 0).withCeilMode(true)), 4, 16, 63, 64),
+            new Case("AvgPool2d 3x2 ceil, padding not counted", seed -> new AvgPool2d(Pool2dSpec.of(3, 2)
+                    .withStride(2, 2).withPadding(1, 1).withCeilMode(true).withCountIncludePad(false)), 4, 16, 63, 64));
 
     @TestFactory
     Stream<DynamicTest> sameBitsOnEveryThreadCount() {

@@ -9,6 +9,10 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -139,6 +143,37 @@ public final class Safetensors {
     }
 
     /**
+     * Opens {@code file} for reading, or explains why not: it does not exist (with its absolute
+     * path, and its directory when that is missing too), it is a directory, or it may not be read.
+     * The exceptions keep their {@link java.nio.file} types, so callers can still tell them apart.
+     */
+    private static FileChannel openForReading(Path file) throws IOException {
+        String name = file.toString();
+        if (Files.isDirectory(file)) {
+            throw new FileSystemException(name, null, "is a directory, not a safetensors file; name the"
+                    + " checkpoint file itself");
+        }
+        try {
+            return FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            Path abs = file.toAbsolutePath();
+            Path dir = abs.getParent();
+            String where = (file.isAbsolute() ? "" : " (resolved to " + abs + ")")
+                    + (dir != null && !Files.isDirectory(dir) ? "; its directory " + dir + " does not exist either"
+                    : "");
+            NoSuchFileException n = new NoSuchFileException(name, null, "no such checkpoint file" + where
+                    + ". Check the path, or save a checkpoint there first");
+            n.initCause(e);
+            throw n;
+        } catch (AccessDeniedException e) {
+            AccessDeniedException a = new AccessDeniedException(name, null, "the checkpoint file exists but may not be"
+                    + " read; check its permissions");
+            a.initCause(e);
+            throw a;
+        }
+    }
+
+    /**
      * Reads a safetensors file of F32, F16 and BF16 tensors. To check a file against what it must
      * fit before reading its data, use {@link #open(Path)} instead.
      *
@@ -156,12 +191,16 @@ public final class Safetensors {
      * Opens a safetensors file and reads and checks its header (as {@link #read(Path)} does) without
      * reading any tensor data; the reader then reads the tensors asked for.
      *
-     * @throws IOException when the file cannot be read or its header breaks the format (see
-     *                     {@link #read(Path)}); the file is then closed
+     * @throws NoSuchFileException   when the file does not exist; the message gives its absolute
+     *                                path and what to do
+     * @throws AccessDeniedException  when it may not be read
+     * @throws FileSystemException    when it is a directory
+     * @throws IOException            when the file cannot be read or its header breaks the format
+     *                                (see {@link #read(Path)}); the file is then closed
      */
     public static SafetensorsReader open(Path file) throws IOException {
         Objects.requireNonNull(file, "file");
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        FileChannel ch = openForReading(file);
         try {
             long size = ch.size();
             if (size < 8) {

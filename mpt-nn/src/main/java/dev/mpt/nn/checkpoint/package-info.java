@@ -4,6 +4,9 @@
  * ({@link dev.mpt.nn.checkpoint.NamedTensor}), an open file read header first and tensor by tensor
  * ({@link dev.mpt.nn.checkpoint.SafetensorsReader}), crash-safe replacement of a file
  * ({@link dev.mpt.nn.checkpoint.AtomicFile}), and a module's state saved and loaded by dotted name
- * ({@link dev.mpt.nn.checkpoint.Checkpoints}).
+ * ({@link dev.mpt.nn.checkpoint.Checkpoints}) with the loading choices PyTorch's
+ * {@code load_state_dict} offers ({@link dev.mpt.nn.checkpoint.LoadOptions}: strictness and
+ * {@link dev.mpt.nn.checkpoint.Conversion} of dtypes) and what a non-strict load left out
+ * ({@link dev.mpt.nn.checkpoint.LoadResult}).
  */
 package dev.mpt.nn.checkpoint;

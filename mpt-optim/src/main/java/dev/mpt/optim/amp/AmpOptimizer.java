@@ -11,7 +11,10 @@ import dev.mpt.optim.scaling.FixedLossScaler;
 import dev.mpt.optim.scaling.LossScaler;
 import dev.mpt.optim.scaling.ScaleDecision;
 import dev.mpt.optim.schedule.LearningRateSchedule;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +75,25 @@ import org.slf4j.LoggerFactory;
  * each violation is an {@link IllegalStateException} that says what to do. Two optimizers (a GAN)
  * may share one scale: see {@link ScaleHolder}.
  *
+ * <p>Parameter groups (PyTorch's {@code param_groups}): one optimizer may update its parameters
+ * with several {@link Optimizer} values of one class, each a {@link ParamGroup} with its own
+ * hyper-parameters and schedule, e.g. AdamW with weight decay on the weight matrices and without it
+ * on biases, norms and embeddings:
+ *
+ * <pre>{@code
+ * var opt = AmpOptimizer.builder(model, new AdamW(1e-3, 0.9, 0.99, 1e-8, 0.1))  // default group: the rest
+ *         .group("no_decay", noDecay, new AdamW(1e-3, 0.9, 0.99, 1e-8, 0))
+ *         .precision(Precision.MIXED_FP16)
+ *         .build();
+ * }</pre>
+ * The groups share everything but the rule's numbers: one loss scale, one unscale and overflow
+ * decision (an inf/NaN anywhere skips every group), one global norm for clipping over all
+ * parameters, summed in the model's parameter order whatever the grouping (so any grouping with
+ * equal optimizers steps bit for bit as one group), one {@link #state()} that records each
+ * parameter's group. Each parameter belongs to exactly one group; those that no
+ * {@link Builder#group} names go to the {@link ParamGroup#DEFAULT} group of the builder's
+ * {@link Builder#optimizer}, and without one they are an error (see {@link Builder#group} for why).
+ *
  * <p>{@link #state()} returns everything needed to resume as a value ({@link AmpState}) and
  * {@link #restore(AmpState)} takes it back; the file layout is
  * {@link dev.mpt.optim.train.OptimizerCheckpoint}'s.
@@ -83,7 +105,7 @@ public final class AmpOptimizer {
     private enum Phase { CLEAN, SCALED, UNSCALED, STEPPED }
 
     private final Map<String, Parameter> params;
-    private final Optimizer optimizer;
+    private final List<ParamGroup> groups;
     private final Precision precision;
     private final ScaleHolder scaling;
     private final MasterWeights masters;
@@ -99,14 +121,14 @@ public final class AmpOptimizer {
     private long attempted;
     private long applied;
 
-    private AmpOptimizer(Builder b, Map<String, Parameter> params, ScaleHolder scaling) {
+    private AmpOptimizer(Builder b, Map<String, Parameter> params, List<ParamGroup> groups, ScaleHolder scaling) {
         this.params = params;
-        this.optimizer = b.schedule == null ? b.optimizer : b.optimizer.withSchedule(b.schedule);
         this.precision = b.precision;
         this.scaling = scaling;
         this.clipNorm = b.clipNorm;
         this.collectStats = b.collectStats;
-        this.masters = MasterWeights.create(params, precision.usesMasterWeights(), optimizer);
+        this.masters = MasterWeights.createGrouped(params, precision.usesMasterWeights(), groups);
+        this.groups = masters.groups();
         this.buffers = new BufferSnapshot(b.buffers);
     }
 
@@ -150,9 +172,18 @@ public final class AmpOptimizer {
         return new Builder(null, named).optimizer(optimizer);
     }
 
-    /** The optimizer (rule, hyper-parameters, schedule). */
+    /**
+     * The optimizer (rule, hyper-parameters, schedule) of the first parameter group: the only one
+     * without explicit groups, else the default group when it has parameters, else the first
+     * group added.
+     */
     public Optimizer optimizer() {
-        return optimizer;
+        return groups.get(0).optimizer();
+    }
+
+    /** The parameter groups, in order (one {@link ParamGroup#DEFAULT} group without explicit groups). */
+    public List<ParamGroup> groups() {
+        return groups;
     }
 
     /** The precision. */
@@ -185,9 +216,24 @@ public final class AmpOptimizer {
         return applied;
     }
 
-    /** The learning rate the next applied step will use. */
+    /** The learning rate the next applied step will use, in the first group ({@link #optimizer()}'s). */
     public double learningRate() {
-        return optimizer.schedule().at(applied);
+        return groups.get(0).optimizer().schedule().at(applied);
+    }
+
+    /**
+     * The learning rate the next applied step will use in group {@code group}.
+     *
+     * @throws IllegalArgumentException if there is no such group
+     */
+    public double learningRate(String group) {
+        for (ParamGroup g : groups) {
+            if (g.name().equals(group)) {
+                return g.optimizer().schedule().at(applied);
+            }
+        }
+        throw new IllegalArgumentException("AmpOptimizer.learningRate: no group '" + group + "'; there are "
+                + groups.stream().map(ParamGroup::name).toList());
     }
 
     /**
@@ -302,7 +348,10 @@ public final class AmpOptimizer {
         boolean skip = !finite || scaling.overflowSinceUpdate();
         Map<String, GradientStats> stats = collectStats ? masters.gradientStats(scaleUsed) : Map.of();
         double norm = masters.gradientNorm();
-        double lr = optimizer.schedule().at(applied);
+        double[] rates = new double[groups.size()];
+        for (int g = 0; g < rates.length; g++) {
+            rates[g] = groups.get(g).optimizer().schedule().at(applied);
+        }
         List<String> overflowed = List.of();
         if (skip) {
             buffers.restore();
@@ -313,7 +362,7 @@ public final class AmpOptimizer {
                     masters.scaleGradients((float) c);
                 }
             }
-            overflowed = masters.update(lr);
+            overflowed = masters.update(rates);
             applied++;
             if (!overflowed.isEmpty()) {
                 LOG.warn("AmpOptimizer.step: step {} was applied, but parameters {} now hold infinite or NaN {} "
@@ -334,7 +383,8 @@ public final class AmpOptimizer {
         }
         lastStepGeneration = scaleGeneration;
         phase = Phase.STEPPED;
-        return new StepOutcome(attempted, applied, skip, scaleUsed, next, norm, lr, atMinimum, overflowed, stats);
+        return new StepOutcome(attempted, applied, skip, scaleUsed, next, norm, rates[0], atMinimum, overflowed,
+                stats);
     }
 
     /**
@@ -372,14 +422,15 @@ public final class AmpOptimizer {
     }
 
     /**
-     * Restores a state from {@link #state()} (of an optimizer over the same parameters, with the
-     * same precision and optimizer), after the model's parameters were restored; clears the
-     * gradients and starts a new step. Nothing changes when the state does not match.
+     * Restores a state from {@link #state()} (of an optimizer over the same parameters in the
+     * same groups, with the same precision and optimizer), after the model's parameters were
+     * restored; clears the gradients and starts a new step. Nothing changes when the state does
+     * not match.
      *
      * @throws NullPointerException     if {@code state} is null
      * @throws IllegalArgumentException if the state has another precision, a scaler state this
-     *                                  optimizer's scaler cannot take, or other parameters, masters
-     *                                  or optimizer state arrays
+     *                                  optimizer's scaler cannot take, or other parameters, groups,
+     *                                  masters or optimizer state arrays
      */
     public void restore(AmpState state) {
         Objects.requireNonNull(state, "AmpOptimizer.restore: state is null");
@@ -398,7 +449,9 @@ public final class AmpOptimizer {
 
     @Override
     public String toString() {
-        return "AmpOptimizer[precision=" + precision + ", optimizer=" + optimizer + ", " + scaling
+        boolean plain = groups.size() == 1 && groups.get(0).name().equals(ParamGroup.DEFAULT);
+        return "AmpOptimizer[precision=" + precision + (plain ? ", optimizer=" + optimizer() : ", groups=" + groups)
+                + ", " + scaling
                 + ", clipGradNorm=" + (clipNorm > 0 ? Double.toString(clipNorm) : "off")
                 + ", gradientStats=" + collectStats + ", appliedSteps=" + applied + ", attemptedSteps=" + attempted + "]";
     }
@@ -408,6 +461,7 @@ public final class AmpOptimizer {
         private final Module model;
         private final Map<String, Parameter> params;
         private Optimizer optimizer;
+        private final List<GroupSpec> groups = new ArrayList<>();
         private LearningRateSchedule schedule;
         private Precision precision = Precision.FP32;
         private LossScaler scaler;
@@ -421,13 +475,44 @@ public final class AmpOptimizer {
             this.params = params;
         }
 
-        /** The optimizer (required): update rule, hyper-parameters, learning-rate schedule. */
+        /**
+         * The optimizer: update rule, hyper-parameters, learning-rate schedule. Required unless
+         * {@link #group} calls place every parameter; with groups, it is the optimizer of the
+         * {@link ParamGroup#DEFAULT} group, which holds the parameters no group names.
+         */
         public Builder optimizer(Optimizer o) {
             optimizer = Objects.requireNonNull(o, "AmpOptimizer.Builder.optimizer: optimizer is null");
             return this;
         }
 
-        /** A learning-rate schedule replacing the optimizer's own (it advances on applied steps only). */
+        /**
+         * Adds a parameter group: {@code params} (found among the optimizer's parameters by
+         * identity; the keys only name them in messages) are updated by {@code o}, which must be of
+         * the same class as every other group's optimizer. Groups keep the order of these calls,
+         * after the default group.
+         *
+         * <p>Parameters in no group go to the default group when {@link #optimizer} is set, and are
+         * an error otherwise. Why not PyTorch's way, where a parameter left out of every group is
+         * silently never trained: the common case is "these hyper-parameters, except for these
+         * parameters", and a default group says it in one line while still training anything
+         * forgotten; a builder without a default optimizer asked for every parameter to be placed,
+         * so one left out is reported by name.
+         *
+         * @param name a name, distinct from the other groups' and from {@link ParamGroup#DEFAULT}
+         *             when {@link #optimizer} is set (recorded in checkpoints)
+         */
+        public Builder group(String name, Map<String, Parameter> params, Optimizer o) {
+            Objects.requireNonNull(name, "AmpOptimizer.Builder.group: name is null");
+            Objects.requireNonNull(params, () -> "AmpOptimizer.Builder.group: parameters of group '" + name + "' are null");
+            Objects.requireNonNull(o, () -> "AmpOptimizer.Builder.group: optimizer of group '" + name + "' is null");
+            groups.add(new GroupSpec(name, new LinkedHashMap<>(params), o));
+            return this;
+        }
+
+        /**
+         * A learning-rate schedule replacing the optimizer's own, in every group (it advances on
+         * applied steps only); for a rate per group, give each group's optimizer its schedule instead.
+         */
         public Builder schedule(LearningRateSchedule s) {
             schedule = Objects.requireNonNull(s, "AmpOptimizer.Builder.schedule: schedule is null");
             return this;
@@ -481,14 +566,17 @@ public final class AmpOptimizer {
          * Validates the settings, converts the model (when built from one) to the precision's dtype,
          * and creates the FP32 masters.
          *
-         * @throws IllegalStateException    if no optimizer is set
+         * @throws IllegalStateException    if no optimizer and no group is set
          * @throws IllegalArgumentException if both a scaler and a shared scale are set, if the
          *                                  precision does not scale the loss but a scale other than 1
-         *                                  is set, if there are no parameters, or if a parameter has
-         *                                  the wrong dtype
+         *                                  is set, if there are no parameters, if a parameter has the
+         *                                  wrong dtype, or if the groups are wrong: a parameter in two
+         *                                  groups, in no group without a default optimizer, or not
+         *                                  among the optimizer's parameters; an empty group; two
+         *                                  groups with one name; optimizers of different classes
          */
         public AmpOptimizer build() {
-            if (optimizer == null) {
+            if (optimizer == null && groups.isEmpty()) {
                 throw new IllegalStateException("AmpOptimizer.Builder.build: no optimizer; call .optimizer(new Sgd(0.01, "
                         + "0.9)) or another Optimizer");
             }
@@ -518,9 +606,69 @@ public final class AmpOptimizer {
             if (ps.isEmpty()) {
                 throw new IllegalArgumentException("AmpOptimizer.Builder: there are no parameters to optimize");
             }
+            List<ParamGroup> resolved = resolveGroups(ps);
             ScaleHolder scaling = shared != null ? shared
                     : ScaleHolder.owned(scaler != null ? scaler : precision.defaultScaler());
-            return new AmpOptimizer(this, ps, scaling);
+            return new AmpOptimizer(this, ps, resolved, scaling);
+        }
+
+        /**
+         * The groups by parameter name, each listing its parameters in the optimizer's order: the
+         * default group (the builder's optimizer, with every parameter no group names; left out
+         * when empty) first, then the added ones; each with the builder's schedule when one is set.
+         */
+        private List<ParamGroup> resolveGroups(Map<String, Parameter> ps) {
+            String op = "AmpOptimizer.Builder";
+            Map<Parameter, String> nameOf = new IdentityHashMap<>();
+            ps.forEach((n, p) -> nameOf.putIfAbsent(p, n));
+            Map<String, Integer> groupOf = new HashMap<>();
+            for (int g = 0; g < groups.size(); g++) {
+                GroupSpec spec = groups.get(g);
+                if (spec.params.isEmpty()) {
+                    throw new IllegalArgumentException(op + ": group '" + spec.name + "' has no parameters");
+                }
+                for (Map.Entry<String, Parameter> e : spec.params.entrySet()) {
+                    String n = nameOf.get(Objects.requireNonNull(e.getValue(),
+                            () -> op + ": parameter '" + e.getKey() + "' of group '" + spec.name + "' is null"));
+                    if (n == null) {
+                        throw new IllegalArgumentException(op + ": parameter '" + e.getKey() + "' of group '" + spec.name
+                                + "' is not one of the optimizer's " + ps.size() + " parameters (a parameter of "
+                                + "another model?)");
+                    }
+                    Integer before = groupOf.putIfAbsent(n, g);
+                    if (before != null && before != g) {
+                        throw new IllegalArgumentException(op + ": parameter '" + n + "' is in two groups, '"
+                                + groups.get(before).name + "' and '" + spec.name + "'; each parameter belongs to "
+                                + "exactly one group");
+                    }
+                }
+            }
+            List<ParamGroup> out = new ArrayList<>();
+            List<String> rest = ps.keySet().stream().filter(n -> !groupOf.containsKey(n)).toList();
+            if (!rest.isEmpty()) {
+                if (optimizer == null) {
+                    throw new IllegalArgumentException(op + ": parameters " + rest + " are in no group; add them to a "
+                            + "group, or set .optimizer(...) for a default group that takes every parameter no group "
+                            + "names");
+                }
+                out.add(new ParamGroup(ParamGroup.DEFAULT, withSchedule(optimizer), rest));
+            }
+            for (int g = 0; g < groups.size(); g++) {
+                int index = g;
+                List<String> names = ps.keySet().stream().filter(n -> groupOf.get(n) != null && groupOf.get(n) == index)
+                        .toList();
+                out.add(new ParamGroup(groups.get(g).name, withSchedule(groups.get(g).optimizer), names));
+            }
+            MasterWeights.checkGroups(op, List.copyOf(ps.keySet()), out);    // names, optimizer classes
+            return out;
+        }
+
+        private Optimizer withSchedule(Optimizer o) {
+            return schedule == null ? o : o.withSchedule(schedule);
+        }
+
+        /** A group as added: its parameters are resolved to the optimizer's names in {@link #build()}. */
+        private record GroupSpec(String name, Map<String, Parameter> params, Optimizer optimizer) {
         }
     }
 

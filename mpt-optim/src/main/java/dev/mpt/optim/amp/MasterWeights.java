@@ -9,11 +9,13 @@ import dev.mpt.optim.GradientClipping;
 import dev.mpt.optim.Optimizer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -23,7 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>{@link #unscaleGradients(double)}: each parameter's gradient (FP16, BF16 or FP32, scaled)
  *       is divided by the loss scale into an FP32 buffer, in one fused pass that also detects
  *       inf/NaN ({@link Unscale});</li>
- *   <li>{@link #update(double)}: the optimizer's rule runs in FP32 on the FP32 master copy
+ *   <li>{@link #update(double...)}: the optimizer's rule runs in FP32 on the FP32 master copy
  *       of each FP16/BF16 parameter, which is then rounded to nearest even into the parameter's
  *       16-bit storage ({@link MasterArrays}); FP32 parameters (normalization layers) are updated
  *       in place.</li>
@@ -40,27 +42,33 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * copy at creation, so the update can run on its storage array directly. The parameters must not
  * be replaced ({@link Parameter#set}) or converted afterwards; a step that finds a replaced
  * tensor throws.
+ *
+ * <p>Parameter groups ({@link ParamGroup}): each parameter belongs to exactly one group, whose
+ * optimizer updates it at that group's rate. The slots stay in the order of the parameters given
+ * (not grouped), so the global norm and every per-parameter pass run in the same order whatever
+ * the grouping.
  */
 public final class MasterWeights {
 
-    private final Optimizer optimizer;
+    private final List<ParamGroup> groups;
     private final boolean keepMasters;
     private final List<Slot> slots = new ArrayList<>();
 
-    private MasterWeights(Map<String, Parameter> params, boolean keepMasters, Optimizer optimizer) {
-        this.optimizer = optimizer;
+    private MasterWeights(Map<String, Parameter> params, boolean keepMasters, List<ParamGroup> groups,
+                          Map<String, Integer> groupOf) {
+        this.groups = List.copyOf(groups);
         this.keepMasters = keepMasters;
-        int states = optimizer.stateNames().size();
         params.forEach((name, p) -> {
             Objects.requireNonNull(name, "MasterWeights: a parameter name is null");
             Objects.requireNonNull(p, () -> "MasterWeights: parameter '" + name + "' is null");
-            slots.add(new Slot(name, p, keepMasters, states));
+            int g = groupOf.get(name);
+            slots.add(new Slot(name, p, g, keepMasters, groups.get(g).optimizer().stateNames().size()));
         });
     }
 
     /**
      * Masters and optimizer state for {@code params} (names are those of
-     * {@link dev.mpt.nn.Module#namedParameters()}).
+     * {@link dev.mpt.nn.Module#namedParameters()}), all in one {@link ParamGroup#DEFAULT} group.
      *
      * @param keepMasters false for the no-master ablation (16-bit parameters updated in 16 bits)
      * @throws IllegalArgumentException if {@code params} is empty
@@ -71,7 +79,82 @@ public final class MasterWeights {
         if (params.isEmpty()) {
             throw new IllegalArgumentException("MasterWeights.create: no parameters to optimize");
         }
-        return new MasterWeights(params, keepMasters, optimizer);
+        return createGrouped(params, keepMasters, List.of(new ParamGroup(ParamGroup.DEFAULT, optimizer,
+                List.copyOf(params.keySet()))));
+    }
+
+    /**
+     * Masters and optimizer state for {@code params} in parameter groups: each parameter named by
+     * exactly one group, all groups of one optimizer class.
+     *
+     * @param keepMasters false for the no-master ablation (16-bit parameters updated in 16 bits)
+     * @throws IllegalArgumentException if {@code params} is empty, or the groups are not a partition
+     *                                  of its names into non-empty groups with distinct names and one
+     *                                  optimizer class (see {@link #checkGroups})
+     */
+    public static MasterWeights createGrouped(Map<String, Parameter> params, boolean keepMasters,
+                                              List<ParamGroup> groups) {
+        Objects.requireNonNull(params, "MasterWeights.createGrouped: params is null");
+        Objects.requireNonNull(groups, "MasterWeights.createGrouped: groups is null");
+        if (params.isEmpty()) {
+            throw new IllegalArgumentException("MasterWeights.createGrouped: no parameters to optimize");
+        }
+        return new MasterWeights(params, keepMasters, groups,
+                checkGroups("MasterWeights.createGrouped", List.copyOf(params.keySet()), groups));
+    }
+
+    /**
+     * Checks that {@code groups} split {@code names} into non-empty groups with distinct names, each
+     * name in exactly one group, and that every group's optimizer has the first one's class (one
+     * optimizer applies one rule, as in PyTorch; two rules need two optimizers sharing a
+     * {@link ScaleHolder}).
+     *
+     * @return the index of each name's group
+     * @throws IllegalArgumentException naming the group or parameter at fault
+     */
+    static Map<String, Integer> checkGroups(String op, List<String> names, List<ParamGroup> groups) {
+        if (groups.isEmpty()) {
+            throw new IllegalArgumentException(op + ": no parameter groups");
+        }
+        Map<String, Integer> groupOf = new LinkedHashMap<>();
+        Set<String> known = new HashSet<>(names);
+        Set<String> groupNames = new HashSet<>();
+        Class<?> kind = Objects.requireNonNull(groups.get(0), op + ": a group is null").optimizer().getClass();
+        for (int g = 0; g < groups.size(); g++) {
+            ParamGroup pg = Objects.requireNonNull(groups.get(g), op + ": a group is null");
+            if (!groupNames.add(pg.name())) {
+                throw new IllegalArgumentException(op + ": two groups are named '" + pg.name() + "'; group names "
+                        + "must be distinct");
+            }
+            if (pg.parameters().isEmpty()) {
+                throw new IllegalArgumentException(op + ": group '" + pg.name() + "' has no parameters");
+            }
+            if (pg.optimizer().getClass() != kind) {
+                throw new IllegalArgumentException(op + ": group '" + pg.name() + "' uses "
+                        + pg.optimizer().getClass().getSimpleName() + " but group '" + groups.get(0).name() + "' uses "
+                        + kind.getSimpleName() + "; the groups of one optimizer share its rule and differ only in "
+                        + "hyper-parameters (as in PyTorch). For two rules, build two AmpOptimizers sharing a "
+                        + "ScaleHolder");
+            }
+            for (String n : pg.parameters()) {
+                if (!known.contains(n)) {
+                    throw new IllegalArgumentException(op + ": group '" + pg.name() + "' names parameter '" + n
+                            + "', which is not one of the " + names.size() + " parameters being optimized");
+                }
+                Integer before = groupOf.putIfAbsent(n, g);
+                if (before != null) {
+                    throw new IllegalArgumentException(op + ": parameter '" + n + "' is in two groups, '"
+                            + groups.get(before).name() + "' and '" + pg.name() + "'; each parameter belongs to "
+                            + "exactly one group");
+                }
+            }
+        }
+        if (groupOf.size() != names.size()) {
+            List<String> missing = names.stream().filter(n -> !groupOf.containsKey(n)).toList();
+            throw new IllegalArgumentException(op + ": parameters " + missing + " are in no group; every parameter "
+                    + "belongs to exactly one group");
+        }
+        return groupOf;
     }
 
     /** Whether FP32 masters are kept for the 16-bit parameters. */
@@ -79,9 +162,17 @@ public final class MasterWeights {
         return keepMasters;
     }
 
-    /** The optimizer whose rule and state this holds. */
+    /**
+     * The optimizer of the first group (the only one without explicit groups); every group's
+     * optimizer has its class.
+     */
     public Optimizer optimizer() {
-        return optimizer;
+        return groups.get(0).optimizer();
+    }
+
+    /** The parameter groups, in order. */
+    public List<ParamGroup> groups() {
+        return groups;
     }
 
     /** The parameter names, in order. */
@@ -125,15 +216,23 @@ public final class MasterWeights {
         return Arrays.copyOf(s.unscaled, s.n);
     }
 
-    /** A copy of state array {@code stateName} (one of {@link Optimizer#stateNames()}) of {@code name}. */
+    /**
+     * A copy of state array {@code stateName} (one of {@link Optimizer#stateNames()} of the
+     * parameter's group) of {@code name}.
+     */
     public float[] state(String name, String stateName) {
         Slot s = slot("MasterWeights.state", name);
+        Optimizer optimizer = optimizerOf(s);
         int k = optimizer.stateNames().indexOf(stateName);
         if (k < 0) {
             throw new IllegalArgumentException("MasterWeights.state: " + optimizer + " has no state '" + stateName
                     + "'; it has " + optimizer.stateNames());
         }
         return s.state[k].clone();
+    }
+
+    private Optimizer optimizerOf(Slot s) {
+        return groups.get(s.group).optimizer();
     }
 
     private Slot slot(String op, String name) {
@@ -245,22 +344,31 @@ public final class MasterWeights {
     }
 
     /**
-     * Applies the optimizer's rule with rate {@code lr} to every parameter that had a gradient,
+     * Applies each group's optimizer, at that group's rate, to every parameter that had a gradient,
      * from the unscaled FP32 gradients, as that parameter's next step (its {@link #steps} plus
      * one), and writes the result into the model's parameters (rounded to nearest even for 16-bit
      * ones).
      *
+     * @param rates one learning rate per group, in {@link #groups()} order (one number without
+     *              explicit groups)
      * @return the names of the updated parameters whose weights now hold an infinity or NaN, in
      *         order: a finite FP32 master of magnitude 65520 or more rounds to infinity in FP16,
      *         and an update can overflow FP32 itself; empty when every updated weight is finite
+     * @throws IllegalArgumentException if the number of rates is not the number of groups
      */
-    public List<String> update(double lr) {
+    public List<String> update(double... rates) {
+        if (rates.length != groups.size()) {
+            throw new IllegalArgumentException("MasterWeights.update: " + rates.length + " learning rates for "
+                    + groups.size() + " parameter groups " + groups.stream().map(ParamGroup::name).toList());
+        }
         List<String> overflowed = List.of();
         for (Slot s : slots) {
             s.checkBound();
             if (!s.hasGrad) {
                 continue;
             }
+            Optimizer optimizer = optimizerOf(s);
+            double lr = rates[s.group];
             long step = ++s.steps;
             Tensor v = s.param.value();
             boolean finite;
@@ -271,7 +379,7 @@ public final class MasterWeights {
                 if (!keepMasters) {
                     MasterArrays.initFromModel(s.dtype, v.shortData(), v.storageOffset(), s.widened, 0, s.n);
                 }
-                finite = applyAndRound(s, fp32, v, lr, step);
+                finite = applyAndRound(s, optimizer, fp32, v, lr, step);
             }
             if (!finite) {
                 if (overflowed.isEmpty()) {
@@ -300,7 +408,7 @@ public final class MasterWeights {
      *
      * @return whether every updated weight is finite
      */
-    private boolean applyAndRound(Slot s, float[] fp32, Tensor v, double lr, long step) {
+    private static boolean applyAndRound(Slot s, Optimizer optimizer, float[] fp32, Tensor v, double lr, long step) {
         int blocks = (s.n + UPDATE_BLOCK - 1) / UPDATE_BLOCK;
         short[] out = v == null ? null : v.shortData();
         int base = v == null ? 0 : v.storageOffset();
@@ -336,30 +444,32 @@ public final class MasterWeights {
 
     /**
      * A copy of the masters, optimizer state and step counts, one {@link ParameterState} per
-     * parameter in order: the step count, the FP32 master of each 16-bit parameter when masters are kept (else null), and one
-     * array per {@link Optimizer#stateNames()} entry. The arrays are copies.
+     * parameter in order: its group, the step count, the FP32 master of each 16-bit parameter when
+     * masters are kept (else null), and one array per {@link Optimizer#stateNames()} entry of its
+     * group's optimizer. The arrays are copies.
      */
     public List<ParameterState> snapshot() {
-        List<String> names = optimizer.stateNames();
         List<ParameterState> out = new ArrayList<>(slots.size());
         for (Slot s : slots) {
+            List<String> names = optimizerOf(s).stateNames();
             Map<String, float[]> state = new LinkedHashMap<>();
             for (int k = 0; k < names.size(); k++) {
                 state.put(names.get(k), s.state[k].clone());
             }
-            out.add(new ParameterState(s.name, s.param.shape(), s.steps, s.master == null ? null : s.master.clone(),
-                    state));
+            out.add(new ParameterState(s.name, groups.get(s.group).name(), s.param.shape(), s.steps,
+                    s.master == null ? null : s.master.clone(), state));
         }
         return out;
     }
 
     /**
-     * Restores what {@link #snapshot()} returned (the same parameters, in order, with the same
-     * master layout and state names), after the model's parameters were restored; clears the
-     * unscaled gradients. Nothing changes when a part does not match.
+     * Restores what {@link #snapshot()} returned (the same parameters, in order, in the same
+     * groups, with the same master layout and state names), after the model's parameters were
+     * restored; clears the unscaled gradients. Nothing changes when a part does not match.
      *
      * @throws IllegalArgumentException if a parameter, master or state array is missing, extra, has
-     *                                  the wrong length, or holds a NaN or infinite value
+     *                                  the wrong length, or holds a NaN or infinite value, or a
+     *                                  parameter's group differs
      */
     public void restore(List<ParameterState> from) {
         Objects.requireNonNull(from, "MasterWeights.restore: states is null");
@@ -367,7 +477,6 @@ public final class MasterWeights {
             throw new IllegalArgumentException("MasterWeights.restore: " + from.size() + " parameter states for "
                     + slots.size() + " parameters " + names());
         }
-        List<String> names = optimizer.stateNames();
         List<float[]> sources = new ArrayList<>();
         List<float[]> targets = new ArrayList<>();
         for (int i = 0; i < slots.size(); i++) {     // check everything before changing anything
@@ -378,6 +487,14 @@ public final class MasterWeights {
                 throw new IllegalArgumentException("MasterWeights.restore: state " + i + " is for parameter '"
                         + p.name() + "', expected '" + s.name + "'");
             }
+            String group = groups.get(s.group).name();
+            if (!p.group().equals(group)) {
+                throw new IllegalArgumentException("MasterWeights.restore: parameter '" + s.name + "' is in group '"
+                        + p.group() + "' in the state but in group '" + group + "' here; restore into an optimizer "
+                        + "with the same parameter groups");
+            }
+            Optimizer optimizer = optimizerOf(s);
+            List<String> names = optimizer.stateNames();
             if ((p.master() == null) != (s.master == null)) {
                 throw new IllegalArgumentException("MasterWeights.restore: parameter '" + s.name + "' "
                         + (s.master == null ? "has no FP32 master but the state holds one" : "needs an FP32 master"));
@@ -442,8 +559,9 @@ public final class MasterWeights {
         for (Slot s : slots) {
             masters += keepMasters && s.dtype != DType.FP32 ? s.n : 0;
         }
-        return "MasterWeights[parameters=" + slots.size() + ", fp32MasterValues=" + masters + ", optimizer="
-                + optimizer + "]";
+        return "MasterWeights[parameters=" + slots.size() + ", fp32MasterValues=" + masters
+                + (groups.size() == 1 && groups.get(0).name().equals(ParamGroup.DEFAULT)
+                        ? ", optimizer=" + optimizer() : ", groups=" + groups) + "]";
     }
 
     /**
@@ -453,6 +571,8 @@ public final class MasterWeights {
     private static final class Slot {
         final String name;
         final Parameter param;
+        /** The index of its {@link ParamGroup}. */
+        final int group;
         final DType dtype;
         final int n;
         /** The FP32 master of a 16-bit parameter when masters are kept; null otherwise. */
@@ -477,9 +597,10 @@ public final class MasterWeights {
         /** Updates applied to this parameter (its own step count). */
         long steps;
 
-        Slot(String name, Parameter param, boolean keepMasters, int states) {
+        Slot(String name, Parameter param, int group, boolean keepMasters, int states) {
             this.name = name;
             this.param = param;
+            this.group = group;
             Tensor v = param.value();
             this.dtype = v.dtype();
             this.n = v.numel();

@@ -7,7 +7,9 @@
  * <ul>
  *   <li>{@link dev.mpt.optim.amp.AmpOptimizer}: the optimizer wrapper for custom loops
  *       ({@code scale(loss).backward(); step(); zeroGrad()}), its order of calls checked;
- *       gradient accumulation; {@code state()}/{@code restore(AmpState)}.</li>
+ *       gradient accumulation; {@code state()}/{@code restore(AmpState)}; parameter groups
+ *       ({@link dev.mpt.optim.amp.ParamGroup}: one optimizer class, per-group hyper-parameters, one
+ *       scale, overflow decision and clipping norm).</li>
  *   <li>{@link dev.mpt.optim.amp.Precision}: what is FP16/BF16/FP32, whether masters are kept and
  *       the loss scaled (the paper's recipe and its ablations).</li>
  *   <li>{@link dev.mpt.optim.amp.ScaleHolder}: the mutable holder of the current

@@ -5,7 +5,7 @@ import dev.mpt.core.number.DType;
 
 import java.util.Arrays;
 
-/** Checks of a classification batch and of the model's output against its labels. */
+/** Checks of a batch (class labels or float targets) and of the model's output against its data. */
 final class BatchChecks {
 
     private BatchChecks() {
@@ -63,6 +63,54 @@ final class BatchChecks {
                             + " is outside [0, " + classes + ") of the model's outputs");
                 }
             }
+        }
+    }
+
+    /** One target row per input row, a non-empty batch, finite inputs and targets. */
+    static void batch(String op, Tensor inputs, Tensor targets) {
+        if (inputs.dim() < 1 || targets.dim() < 1 || inputs.size(0) != targets.size(0)) {
+            throw new IllegalArgumentException(op + ": inputs of shape " + Arrays.toString(inputs.shape())
+                    + " for targets of shape " + Arrays.toString(targets.shape())
+                    + "; the first dimension of both must be the number of samples");
+        }
+        if (inputs.size(0) == 0) {
+            throw new IllegalArgumentException(op + ": empty batch");
+        }
+        if (!inputs.allFinite()) {
+            throw new IllegalArgumentException(op + ": inputs hold NaN or infinite values");
+        }
+        if (!targets.allFinite()) {
+            throw new IllegalArgumentException(op + ": targets hold NaN or infinite values");
+        }
+    }
+
+    /**
+     * A classifier's output for {@code samples} samples of data with {@code numClasses} classes
+     * must be {@code [samples, numClasses]}: a wider or narrower last layer is refused, naming both
+     * numbers.
+     */
+    static void classes(String op, Tensor out, int samples, int numClasses) {
+        if (out.dim() != 2 || out.size(0) != samples) {
+            throw new IllegalArgumentException(op + ": the model's output has shape " + Arrays.toString(out.shape())
+                    + " for " + samples + " samples; a classifier must output [samples, classes] = [" + samples + ", "
+                    + numClasses + "]");
+        }
+        if (out.size(1) != numClasses) {
+            throw new IllegalArgumentException(op + ": the model outputs " + out.size(1) + " classes but the dataset "
+                    + "has " + numClasses + "; give the model's last layer " + numClasses + " outputs, or build the "
+                    + "dataset with numClasses " + out.size(1));
+        }
+    }
+
+    /** A model's output for {@code samples} samples must have the shape {@code [samples, targetShape...]}. */
+    static void targetShape(String op, Tensor out, int samples, int[] targetShape) {
+        int[] want = new int[targetShape.length + 1];
+        want[0] = samples;
+        System.arraycopy(targetShape, 0, want, 1, targetShape.length);
+        if (!Arrays.equals(out.shape(), want)) {
+            throw new IllegalArgumentException(op + ": the model's output has shape " + Arrays.toString(out.shape())
+                    + " but the targets of " + samples + " samples have shape " + Arrays.toString(want)
+                    + " (targetShape " + Arrays.toString(targetShape) + " per sample)");
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.mpt.nn.checkpoint.NamedTensor;
 import dev.mpt.nn.checkpoint.SafetensorsFile;
 import dev.mpt.optim.amp.AmpOptimizer;
 import dev.mpt.optim.amp.AmpState;
+import dev.mpt.optim.amp.ParamGroup;
 import dev.mpt.optim.amp.ParameterState;
 import dev.mpt.optim.amp.Precision;
 import dev.mpt.optim.scaling.ScalerState;
@@ -30,14 +31,19 @@ import org.slf4j.LoggerFactory;
  *       {@code prefix + "steps." + name} for each parameter's own step count,
  *       {@code prefix + "optimizer"} (its {@code toString()}, informative only),
  *       {@code prefix + "precision"}, and {@code prefix + "scaler." + key} for each key of
- *       {@link ScalerState#toMap()}.</li>
+ *       {@link ScalerState#toMap()};</li>
+ *   <li>metadata of an optimizer with parameter groups ({@link AmpOptimizer.Builder#group}; not
+ *       written for one {@link ParamGroup#DEFAULT} group, so those files keep the layout above):
+ *       {@code prefix + "group." + name}, the group of each parameter, and
+ *       {@code prefix + "groupOptimizer." + group}, each group's optimizer (informative only).</li>
  * </ul>
  * {@link Trainer#save} uses it with prefix {@code "optim."}.
  *
  * <p>Files written before the per-parameter step counts existed have no {@code steps.} keys;
  * reading one sets every parameter's count to {@code appliedSteps} (exact when every parameter
  * had a gradient in every applied step, which was what those versions assumed) and logs that it
- * did so.
+ * did so. A file without {@code group.} keys restores only into an optimizer with one
+ * {@link ParamGroup#DEFAULT} group, and a file with them only into one with the same groups.
  */
 public final class OptimizerCheckpoint {
 
@@ -49,6 +55,8 @@ public final class OptimizerCheckpoint {
     private static final String PRECISION = "precision";
     private static final String SCALER = "scaler.";
     private static final String STEPS = "steps.";
+    private static final String GROUP = "group.";
+    private static final String GROUP_OPTIMIZER = "groupOptimizer.";
 
     private static final Logger LOG = LoggerFactory.getLogger(OptimizerCheckpoint.class);
 
@@ -62,8 +70,13 @@ public final class OptimizerCheckpoint {
         Objects.requireNonNull(tensors, "OptimizerCheckpoint.write: tensors is null");
         Objects.requireNonNull(metadata, "OptimizerCheckpoint.write: metadata is null");
         AmpState s = opt.state();
+        List<ParamGroup> groups = opt.groups();
+        boolean grouped = groups.size() > 1 || !groups.get(0).name().equals(ParamGroup.DEFAULT);
         for (ParameterState p : s.parameters()) {
             metadata.put(prefix + STEPS + p.name(), Long.toString(p.steps()));
+            if (grouped) {
+                metadata.put(prefix + GROUP + p.name(), p.group());
+            }
             if (p.master() != null) {
                 tensors.add(NamedTensor.ofFloats(prefix + MASTER + p.name(), p.shape(), p.master()));
             }
@@ -73,6 +86,9 @@ public final class OptimizerCheckpoint {
         metadata.put(prefix + APPLIED, Long.toString(s.appliedSteps()));
         metadata.put(prefix + ATTEMPTED, Long.toString(s.attemptedSteps()));
         metadata.put(prefix + OPTIMIZER, opt.optimizer().toString());
+        if (grouped) {
+            groups.forEach(g -> metadata.put(prefix + GROUP_OPTIMIZER + g.name(), g.optimizer().toString()));
+        }
         metadata.put(prefix + PRECISION, s.precision().name());
         s.scaler().toMap().forEach((k, v) -> metadata.put(prefix + SCALER + k, v));
     }
@@ -82,8 +98,9 @@ public final class OptimizerCheckpoint {
      * restored; clears the gradients and starts a new step. Nothing changes when the file does not
      * match.
      *
-     * @throws IllegalArgumentException if the checkpoint was written with another precision, or
-     *                                  misses a tensor or key, or a tensor has the wrong dtype or shape
+     * @throws IllegalArgumentException if the checkpoint was written with another precision or
+     *                                  other parameter groups, or misses a tensor or key, or a tensor
+     *                                  has the wrong dtype or shape
      */
     public static void read(String prefix, SafetensorsFile file, AmpOptimizer opt) {
         Objects.requireNonNull(prefix, "OptimizerCheckpoint.read: prefix is null");
@@ -110,9 +127,11 @@ public final class OptimizerCheckpoint {
                     + "by an earlier mpt); each parameter's count is set to the optimizer's {} applied steps, exact "
                     + "when every parameter had a gradient in every applied step", prefix, applied);
         }
+        boolean grouped = layouts.stream().anyMatch(l -> meta.containsKey(prefix + GROUP + l.name()));
         List<ParameterState> params = new ArrayList<>();
         for (ParameterState layout : layouts) {
             String name = layout.name();
+            String group = grouped ? meta(meta, prefix + GROUP + name) : ParamGroup.DEFAULT;
             long steps = derive ? applied : count(meta, prefix + STEPS + name);
             float[] master = layout.master() == null ? null
                     : floats(file.tensor(prefix + MASTER + name), layout.shape());
@@ -120,7 +139,7 @@ public final class OptimizerCheckpoint {
             for (String stateName : layout.optimizerState().keySet()) {
                 state.put(stateName, floats(file.tensor(prefix + STATE + name + "." + stateName), layout.shape()));
             }
-            params.add(new ParameterState(name, layout.shape(), steps, master, state));
+            params.add(new ParameterState(name, group, layout.shape(), steps, master, state));
         }
         checkNoOtherTensors(prefix, file, params);
         opt.restore(new AmpState(Precision.valueOf(p), applied, attempted, ScalerState.fromMap(scaler), params));

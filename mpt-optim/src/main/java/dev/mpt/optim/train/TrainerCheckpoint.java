@@ -21,7 +21,8 @@ import java.util.Map;
  * {@code model.<name>} (parameters in their dtype, buffers FP32) and the optimizer's under prefix
  * {@code optim.} ({@link OptimizerCheckpoint}: {@code optim.master.<name>},
  * {@code optim.state.<name>.<state>}); metadata {@code format} ({@link Trainer#CHECKPOINT_FORMAT}),
- * {@code precision}, {@code rng.state}, and the optimizer's {@code optim.appliedSteps},
+ * {@code precision}, {@code rng.state}, {@code lr.factor} ({@link Trainer#learningRateFactor()}; a
+ * file without it restores the factor 1), and the optimizer's {@code optim.appliedSteps},
  * {@code optim.attemptedSteps}, {@code optim.optimizer}, {@code optim.precision},
  * {@code optim.scaler.*}.
  */
@@ -40,6 +41,7 @@ final class TrainerCheckpoint {
         meta.put("format", Trainer.CHECKPOINT_FORMAT);
         meta.put("precision", trainer.precision().name());
         meta.put("rng.state", Long.toString(trainer.random().state()));
+        meta.put("lr.factor", Double.toString(trainer.learningRateFactor()));
         Map<String, Tensor> state = new LinkedHashMap<>();
         Checkpoints.stateDict(trainer.model()).forEach((n, t) -> state.put(MODEL + n, t));
         tensors.addAll(Checkpoints.toNamedTensors(state));
@@ -56,6 +58,7 @@ final class TrainerCheckpoint {
     static void read(Trainer trainer, Path file) throws IOException {
         SafetensorsFile f;
         long rng;
+        double lrFactor;
         try (SafetensorsReader r = Safetensors.open(file)) {
             Map<String, String> meta = r.metadata();
             if (!Trainer.CHECKPOINT_FORMAT.equals(meta.get("format"))) {
@@ -72,6 +75,7 @@ final class TrainerCheckpoint {
                 throw new IllegalArgumentException("Trainer.restore: rng.state is missing or not a long: "
                         + meta.get("rng.state"), e);
             }
+            lrFactor = lrFactor(meta.get("lr.factor"));
             checkHeader(trainer, r);
             f = r.readAll();
         }
@@ -83,6 +87,24 @@ final class TrainerCheckpoint {
         OptimizerCheckpoint.read(OPTIM, f, trainer.optimizer());
         Checkpoints.loadStateDict(trainer.model(), state);
         trainer.random().setState(rng);
+        trainer.setLearningRateFactor(lrFactor);
+    }
+
+    /** The learning-rate factor of the metadata: 1 when absent (files from before it existed). */
+    private static double lrFactor(String text) {
+        if (text == null) {
+            return 1;
+        }
+        double f;
+        try {
+            f = Double.parseDouble(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("Trainer.restore: lr.factor is not a number: " + text, e);
+        }
+        if (!(f > 0) || !Double.isFinite(f)) {
+            throw new IllegalArgumentException("Trainer.restore: lr.factor must be finite and > 0, got " + text);
+        }
+        return f;
     }
 
     /**

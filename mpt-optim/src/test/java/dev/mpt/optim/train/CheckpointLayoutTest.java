@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CheckpointLayoutTest {
 
-    private static final Set<String> METADATA_KEYS = Set.of("format", "precision", "rng.state",
+    private static final Set<String> METADATA_KEYS = Set.of("format", "precision", "rng.state", "lr.factor",
             "optim.appliedSteps", "optim.attemptedSteps", "optim.optimizer", "optim.precision",
             "optim.scaler.scale", "optim.scaler.cleanSteps", "optim.scaler.hysteresisLeft",
             "optim.scaler.skippedSteps", "optim.scaler.atMinimumOverflowing",

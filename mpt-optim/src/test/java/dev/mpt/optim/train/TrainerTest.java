@@ -297,8 +297,8 @@ class TrainerTest {
         Trainer t = digitsTrainer(Precision.MIXED_FP16, 1).build();
         Tensor x = Tensor.zeros(4, 64);
         assertThrows(NullPointerException.class, () -> t.step(null, new int[4]));
-        assertThrows(NullPointerException.class, () -> t.step(x, null));
-        assertThrows(NullPointerException.class, () -> t.step(null));
+        assertThrows(NullPointerException.class, () -> t.step(x, (int[]) null));
+        assertThrows(NullPointerException.class, () -> t.step((Batch) null));
         var e = assertThrows(IllegalArgumentException.class, () -> t.step(x, new int[3]));
         assertTrue(e.getMessage().contains("first dimension"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> t.step(x, new int[] {0, 1, -2, 3}));
