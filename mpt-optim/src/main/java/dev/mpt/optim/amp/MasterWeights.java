@@ -373,7 +373,7 @@ public final class MasterWeights {
             Tensor v = s.param.value();
             boolean finite;
             if (s.dtype == DType.FP32) {
-                finite = applyAndRound(s, v.floatData(), null, lr, step);
+                finite = applyAndRound(s, optimizer, v.floatData(), null, lr, step);
             } else {
                 float[] fp32 = keepMasters ? s.master : s.widened;
                 if (!keepMasters) {
