@@ -45,11 +45,10 @@ final class MatMul {
      * output tensor. Bit for bit {@code x.matmul(w.t()).add(b)}, forward and backward: the same
      * product rounded once to the dtype, the bias added in FP32 and rounded once more, and the same
      * gradient rules ({@link #product} for x and w, {@link Reduce#sumTo} of the incoming gradient for
-     * b). One exception, by design: a 16-bit weight used in several products of one graph gets the
-     * FP32 sum of their gradients rounded once (the leaf rule), where the composition rounds each
-     * product's gradient at the transpose view first. An FP16 weight whose only gradient this is
-     * gets it straight from an FP16-output GEMM ({@link Autograd#soleGradientOfEmptyLeaf}), the same
-     * bits without an FP32 tensor. Other ranks run the composition.
+     * b; a 16-bit weight's gradient rounded to its dtype, as the walk rounds the gradient of the
+     * composition's transpose view). An FP16 weight whose only gradient this is gets it straight
+     * from an FP16-output GEMM ({@link Autograd#soleGradientOfEmptyLeaf}), the same bits without an
+     * FP32 tensor. Other ranks run the composition.
      */
     static Tensor linear(Tensor x, Tensor w, Tensor b) {
         Objects.requireNonNull(x, "linear: input is null");
@@ -80,6 +79,11 @@ final class MatMul {
                 gw = mm(gIn.transpose(-1, -2), x.detach(), false);
             } else if (Autograd.needs(w)) {
                 gw = product(x.detach().transpose(-1, -2), gIn, wt).transpose(-1, -2);
+                if (w.dtype != DType.FP32) {
+                    // as the composition's w.t() view, whose gradient the walk rounds to the weight's
+                    // dtype before it reaches the weight (it matters when the weight has several uses)
+                    gw = Conversions.roundInPlace(gw, w.dtype);
+                }
             }
             Tensor gb = Autograd.needs(b) ? Reduce.sumTo(g, b.shape) : null;
             return new Tensor[] {gx, gw, gb};

@@ -908,9 +908,8 @@ public final class Tensor {
      * {@code weight [out, in]} and {@code bias [out]}, all of one dtype, as one op: the bias is added
      * while the product is stored, saving a pass and a tensor. The result is bit for bit
      * {@code matmul(weight.t()).add(bias)} (the product rounded once to the dtype, then the bias
-     * added in FP32 and rounded once more), and so are the gradients, except that a 16-bit weight
-     * used in several products of one graph gets the FP32 sum of their gradients rounded once
-     * (the composition rounds each one first). Inputs of other ranks run that composition.
+     * added in FP32 and rounded once more), and so are the gradients. Inputs of other ranks run
+     * that composition.
      *
      * @throws IllegalArgumentException if the dtypes differ, weight is not 2-D, bias is not
      *         {@code [out]}, or the inner dimensions differ

@@ -12,8 +12,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@link Tensor#linear}: the fused {@code x W^T + b} equals the composition
- * {@code x.matmul(W.t()).add(b)} bit for bit, output and the three gradients (for a weight used
- * once per graph), in FP32, FP16 and BF16, on the small-problem, blocked and parallel GEMM paths, for 2-D and 3-D inputs; and its
+ * {@code x.matmul(W.t()).add(b)} bit for bit, output and the three gradients, in FP32, FP16 and
+ * BF16, on the small-problem, blocked and parallel GEMM paths, for 2-D and 3-D inputs; and its
  * output is within the derived error bound of a double reference.
  */
 class LinearOpTest {
@@ -63,18 +63,15 @@ class LinearOpTest {
 
     /**
      * An FP16 weight's gradient is written straight into FP16 only when it is the weight's sole
-     * contribution and the weight has no gradient yet; a weight used twice in one graph, or one
-     * that already holds a gradient (accumulation over two backward passes), gets the FP32 sum of
-     * its contributions rounded once (the leaf rule). The reference is the same model with the
-     * weight stored as a row-major {@code V = W^T} leaf ({@code x.matmul(V)}, no transpose view):
-     * its gradient sums the same FP32 products, so {@code dW = dV^T} bit for bit. (The composition
-     * {@code x.matmul(w.t())} differs for a weight used twice: it rounds each product's gradient to
-     * FP16 at the transpose view before adding them.)
+     * contribution and the weight has no gradient yet; a weight used twice in one graph (each
+     * product's gradient rounded to FP16, as at the composition's transpose view, then summed in
+     * FP32 and rounded once) or one that already holds a gradient (accumulation over two backward
+     * passes) goes the composition's way. Each case equals the composition bit for bit.
      */
-    @Test
-    void fp16WeightGradientIsRoundedOnceWhenContributionsAdd() {
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FP16", "BF16"})
+    void weightGradientFollowsTheCompositionWhenContributionsAdd(DType dtype) {
         SplittableRandom rng = new SplittableRandom(7);
-        DType dtype = DType.FP16;
         Tensor x0 = random(rng, 33, 47).to(dtype);
         Tensor w0 = random(rng, 21, 47).to(dtype);
         Tensor b0 = random(rng, 21).to(dtype);
@@ -82,23 +79,23 @@ class LinearOpTest {
         for (int c = 0; c < 3; c++) {
             Tensor w = w0.detach().requiresGrad(true);
             Tensor b = b0.detach().requiresGrad(true);
-            Tensor v = w0.detach().t().contiguous().requiresGrad(true);
-            Tensor bv = b0.detach().requiresGrad(true);
+            Tensor wc = w0.detach().requiresGrad(true);
+            Tensor bc = b0.detach().requiresGrad(true);
             for (int pass = 0; pass < (c == 2 ? 2 : 1); pass++) {
                 Tensor yf = x0.linear(w, b);
-                Tensor yv = x0.matmul(v).add(bv);
+                Tensor yc = x0.matmul(wc.t()).add(bc);
                 if (c == 1) {   // the weight used twice in one graph
                     yf = yf.add(x0.mul(0.5f).linear(w, b));
-                    yv = yv.add(x0.mul(0.5f).matmul(v).add(bv));
+                    yc = yc.add(x0.mul(0.5f).matmul(wc.t()).add(bc));
                 }
                 yf.backward(seed);
-                yv.backward(seed);
+                yc.backward(seed);
             }
-            String what = new String[] {"sole", "used twice", "accumulated"}[c];
+            String what = dtype + " " + new String[] {"sole", "used twice", "accumulated"}[c];
             assertEquals(dtype, w.grad().dtype(), what);
             assertTrue(w.grad().isContiguous(), what);
-            assertSameBits(v.grad().t(), w.grad(), what + " weight gradient");
-            assertSameBits(bv.grad(), b.grad(), what + " bias gradient");
+            assertSameBits(wc.grad(), w.grad(), what + " weight gradient");
+            assertSameBits(bc.grad(), b.grad(), what + " bias gradient");
         }
     }
 
