@@ -92,14 +92,15 @@ final class VectorGemmKernel implements GemmKernel {
      * Accumulator c<i>_<v> holds w[i][v*L .. v*L + L).
      *
      * No vector passes through a method of ours, not even a one-line load helper: C2 inlines such
-     * a helper only when its heuristics allow (profile counts, an earlier standalone compile of the
-     * helper), and when it does not, the vector comes back boxed with no exact class, so the fma
-     * on it is not intrinsified either and runs the Java fallback, allocating every result. In 1
-     * of 30 fresh JVMs the former load(x, off) stayed out of line: StepProfile cnn FP32 took 1.4 s
+     * a helper only when its heuristics allow, and when it does not, the vector comes back boxed
+     * with no exact class, so the fmas using it are not intrinsified either and run the Java
+     * fallback, allocating every result. In 2 of 30 fresh JVMs on a loaded machine, C2 compiled
+     * multiply8x3 from a profile gathered mostly at tier 2 and left the 24 accumulator loads of the
+     * accumulate branch out of line ("low call site frequency"): StepProfile cnn FP32 took 1.3-1.4 s
      * CPU and allocated 10.2 GiB per step instead of ~0.15 s and 126 MiB, 97% of it float[] in
-     * FloatVector.lanewiseTemplate (fma) under multiply8x3 (issue 11; -XX:CompileCommand=dontinline
-     * on the helper reproduced it every time). The Vector API's own methods are force-inlined by
-     * the JDK.
+     * FloatVector.lanewiseTemplate (fma) under multiply8x3 (issue 11).
+     * -XX:+UnlockDiagnosticVMOptions -XX:MinInlineFrequencyRatio=0.9 reproduces it every time.
+     * The Vector API's own methods are force-inlined by the JDK.
      */
 
     private static void multiply8x3(int kc, float[] a, int aOff, float[] b, int bOff,
