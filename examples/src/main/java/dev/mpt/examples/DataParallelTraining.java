@@ -33,17 +33,21 @@ import java.util.stream.StreamSupport;
 import org.slf4j.Logger;
 
 /**
- * The classifier loop of {@link ClassifierTraining} on {@code N} in-process data-parallel workers
- * ({@link DataParallel}, {@link DataParallelOptimizer}): every worker draws the same shuffled
- * global batches and trains on its slice of each ({@code batch / N} samples), evaluation is split
- * over the workers too. It logs the training throughput and the bytes each worker would send per
+ * The classifier loop of {@link ClassifierTraining} on {@code N} data-parallel workers
+ * ({@link DataParallelOptimizer}): in-process ({@link #run}, {@link DataParallel}) or one rank of
+ * a job over TCP ({@link #runRank}, fed by {@link #slices} or by Spark). Every worker trains on its
+ * slice of each shuffled global batch ({@code batch / N} samples); evaluation is split over the
+ * workers too. It logs the training throughput and the bytes each worker would send per
  * step over a wire ({@link MeteredCollective}), and writes the same CSV files as the
  * single-process loop, named {@code <precision>-workers<N>-*.csv}.
  */
 final class DataParallelTraining {
 
-    /** How long a collective call waits for the other workers (an epoch's evaluation runs in between). */
-    private static final Duration COLLECTIVE_TIMEOUT = Duration.ofMinutes(10);
+    /**
+     * How long a collective call waits for the other workers, under every launcher (an epoch's
+     * evaluation runs between two calls).
+     */
+    static final Duration COLLECTIVE_TIMEOUT = Duration.ofMinutes(10);
 
     private DataParallelTraining() {
     }

@@ -161,7 +161,8 @@ public final class FashionMlp extends TrainingExample {
             }
         }
         rank.addAll(0, List.of(spec.name(), "--launcher", ENV));
-        var launch = ProcessLauncher.builder().workers(workers).mainClass(Main.class.getName()).args(rank);
+        var launch = ProcessLauncher.builder().workers(workers).mainClass(Main.class.getName()).args(rank)
+                .timeout(DataParallelTraining.COLLECTIVE_TIMEOUT);
         if (rankLogs != null) {
             Files.createDirectories(rankLogs);
             launch.logDirectory(rankLogs);

@@ -5,6 +5,7 @@ import dev.mpt.nn.data.Batch;
 import dev.mpt.nn.data.Dataset;
 import dev.mpt.nn.data.TrainTest;
 import dev.mpt.optim.Sgd;
+import dev.mpt.optim.parallel.Collective;
 import dev.mpt.optim.parallel.spark.SparkDataParallel;
 import java.io.IOException;
 import java.io.Serializable;
@@ -104,18 +105,22 @@ final class SparkTraining {
             log.info("{}: Spark {} on {}, {} sample indices in {} partitions", DataParallelTraining.label(
                     job.precision(), job.workers()), spark.version(), spark.master(), indices.size(), job.workers());
             // slices of equal length: partition r is exactly rank r's part of the list
-            List<RunResult> results = SparkDataParallel.builder().workers(job.workers()).build()
-                    .run(spark.parallelize(indices, job.workers()), (collective, partition) -> {
-                        Job j = job;
-                        DataParallelTraining.Setup s = j.setup();
-                        RunResult r = DataParallelTraining.runRank(s, j.precision(), j.common(), collective,
-                                fromIndices(s.data().train(), partition, j.batch() / j.workers(),
-                                        DataParallelTraining.stepsPerEpoch(s, j.common())),
-                                Path.of(j.outDir()), LoggerFactory.getLogger(SparkTraining.class));
-                        return collective.rank() == 0 ? r : null;
-                    });
+            List<RunResult> results = SparkDataParallel.builder().workers(job.workers())
+                    .timeout(DataParallelTraining.COLLECTIVE_TIMEOUT).build()
+                    .run(spark.parallelize(indices, job.workers()), (collective, partition) -> trainRank(job, collective, partition));
             return results.get(0);
         }
+    }
+
+    /** One barrier task: trains its rank on its partition's sample indices; rank 0 returns its result. */
+    private static RunResult trainRank(Job job, Collective collective, Iterator<Integer> partition) {
+        DataParallelTraining.Setup s = job.setup();
+        CommonOptions common = job.common();
+        var mine = fromIndices(s.data().train(), partition, job.batch() / job.workers(),
+                DataParallelTraining.stepsPerEpoch(s, common));
+        RunResult r = DataParallelTraining.runRank(s, job.precision(), common, collective, mine, Path.of(job.outDir()),
+                LoggerFactory.getLogger(SparkTraining.class));
+        return collective.rank() == 0 ? r : null;
     }
 
     /**
