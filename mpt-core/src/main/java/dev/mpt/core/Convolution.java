@@ -12,7 +12,8 @@ import java.util.Objects;
 
 /**
  * 2-D convolution and transposed convolution over NCHW tensors, lowered by {@link Im2col} to FP32
- * {@link Gemm} products. 16-bit images are widened (exactly) while they are lowered and 16-bit
+ * {@link Gemm} products (the forward and input-gradient products of a convolution take several
+ * small images side by side, {@link #imagesPerGemm}). 16-bit images are widened (exactly) while they are lowered and 16-bit
  * weights once per call, so the GEMM sees the same FP32 values a 16-bit GEMM would widen while
  * packing: products accumulate in FP32, the bias is added in FP32 and each output element is
  * rounded once. Gradients are formed with the same lowering, in FP32.
@@ -27,10 +28,10 @@ final class Convolution {
     /**
      * One thread's reusable FP32 buffers for the convolutions, so a training loop does not allocate
      * (and first-touch) megabytes of column matrices per image and step. {@link #COL}, {@link #OUT},
-     * {@link #IN} and {@link #IMAGE} belong to one task at a time; {@link #PARTIALS} to the thread
+     * {@link #IN}, {@link #IMAGE} and {@link #GRAD_BLOCK} belong to one task at a time; {@link #PARTIALS} to the thread
      * that calls a backward pass, for the duration of the call.
      */
-    private static final ThreadScratch SCRATCH = new ThreadScratch(5);
+    private static final ThreadScratch SCRATCH = new ThreadScratch(6);
     /** A column matrix (im2col of one image). */
     private static final int COL = 0;
     /** A GEMM output, or the column gradient. */
@@ -41,6 +42,8 @@ final class Convolution {
     private static final int IMAGE = 3;
     /** The weight-gradient sums of all batch parts but the first. */
     private static final int PARTIALS = 4;
+    /** The output gradients of a block of images side by side ({@link #imagesPerGemm}). */
+    private static final int GRAD_BLOCK = 5;
 
     private Convolution() {
     }
@@ -103,14 +106,24 @@ final class Convolution {
         int ohw = geo.cols();
         float[] wf = wc.readFloats(); // the weights widened once (exact), row-major from index 0
         Tensor out = Tensor.zeros(dt, d.n, d.cout, oh, ow);
-        Parallel.forEach(d.n, n -> {
-            float[] col = SCRATCH.get(COL, k * ohw);
-            float[] buf = SCRATCH.get(OUT, og * ohw);
+        // blocks of nb images side by side: one GEMM W [og, k] x col [k, nb*ohw] per block and group
+        int nb = imagesPerGemm(d.n, ohw);
+        Parallel.forEach((d.n + nb - 1) / nb, blk -> {
+            int n0 = blk * nb;
+            int cnt = Math.min(nb, d.n - n0);
+            int cols = cnt * ohw;
+            float[] col = SCRATCH.get(COL, k * cols);
+            float[] buf = SCRATCH.get(OUT, og * cols);
             float[] image = dt == DType.FP32 ? null : SCRATCH.get(IMAGE, cg * d.h * d.w);
             for (int g = 0; g < groups; g++) {
-                Im2col.im2col(geo, xc, xc.offset + (n * d.cin + g * cg) * d.h * d.w, col, image);
-                Gemm.sgemm(false, false, og, ohw, k, wf, g * og * k, k, col, 0, ohw, 0f, buf, 0, ohw);
-                store(out, (n * d.cout + g * og) * ohw, buf, bv, g * og, og, ohw);
+                for (int j = 0; j < cnt; j++) {
+                    Im2col.im2col(geo, xc, xc.offset + ((n0 + j) * d.cin + g * cg) * d.h * d.w, col, j * ohw, cols,
+                            image);
+                }
+                Gemm.sgemm(false, false, og, cols, k, wf, g * og * k, k, col, 0, cols, 0f, buf, 0, cols);
+                for (int j = 0; j < cnt; j++) {
+                    storeRows(out, ((n0 + j) * d.cout + g * og) * ohw, buf, j * ohw, cols, bv, g * og, og, ohw);
+                }
             }
         });
         return Autograd.record(out, op, grad -> conv2dBackward(grad, xc, wc, x, w, bias, d, geo, og), x, w, bias);
@@ -130,6 +143,47 @@ final class Convolution {
             System.arraycopy(buf, 0, out.floats, off, rows * cols);
         } else {
             Conversions.narrow(out.dtype, buf, 0, out.shorts, off, rows * cols);
+        }
+    }
+
+    /**
+     * Most columns one forward or input-gradient GEMM of the convolution is given by putting the
+     * column matrices of several images side by side: 768 = 16 slivers of the AVX-512 kernel's 48
+     * columns (a last partial sliver then wastes at most 1/16 of the work, where the 196 positions of
+     * a 14 x 14 image alone waste a fifth), and the packed A (the weights) is reused over them.
+     * Images with this many positions or more go one at a time. Every output element is still one
+     * GEMM chain over k, so the results are those of one image per GEMM, bit for bit.
+     */
+    static final int GEMM_COLUMNS = 768;
+
+    /**
+     * Images per GEMM for {@code hw} output positions each: as many as fit {@link #GEMM_COLUMNS}, but
+     * leaving at least {@link #WEIGHT_GRAD_PARTS} blocks of the batch (for the same reason as there:
+     * work for every thread); at least 1. Depends on the shapes only.
+     */
+    static int imagesPerGemm(int n, int hw) {
+        return Math.max(1, Math.min(GEMM_COLUMNS / Math.max(1, hw), n / WEIGHT_GRAD_PARTS));
+    }
+
+    /**
+     * {@link #store} for {@code rows} rows of {@code cols} floats that sit at {@code buf[at + r*ld]}
+     * (one image's columns of a batched GEMM output).
+     */
+    private static void storeRows(Tensor out, int off, float[] buf, int at, int ld, float[] bias, int b0, int rows,
+                                  int cols) {
+        for (int r = 0; r < rows; r++) {
+            int src = at + r * ld;
+            if (bias != null) {
+                float b = bias[b0 + r];
+                for (int i = src, end = src + cols; i < end; i++) {
+                    buf[i] += b;
+                }
+            }
+            if (out.dtype == DType.FP32) {
+                System.arraycopy(buf, src, out.floats, off + r * cols, cols);
+            } else {
+                Conversions.narrow(out.dtype, buf, src, out.shorts, off + r * cols, cols);
+            }
         }
     }
 
@@ -177,25 +231,41 @@ final class Convolution {
         float[] partial = needW && parts > 1 ? SCRATCH.get(PARTIALS, (parts - 1) * wn) : null;
         float[] wf = needX ? wc.readFloats() : null;
         float[] gxv = needX ? new float[d.n * d.cin * d.h * d.w] : null;
+        int nb = imagesPerGemm(d.n, ohw);
         Parallel.forEach(parts, c -> {
             int n0 = (int) ((long) d.n * c / parts);
             int n1 = (int) ((long) d.n * (c + 1) / parts);
             float[] gwTo = c == 0 ? gwv : partial;
             int gwOff = c == 0 ? 0 : (c - 1) * wn;
             float[] col = needW ? SCRATCH.get(COL, k * ohw) : null;
-            float[] dcol = needX ? SCRATCH.get(OUT, k * ohw) : null;
+            int most = Math.min(nb, n1 - n0) * ohw;
+            float[] dcol = needX ? SCRATCH.get(OUT, k * most) : null;
+            float[] gyb = needX ? SCRATCH.get(GRAD_BLOCK, og * most) : null;
             float[] image = needW && xc.dtype != DType.FP32 ? SCRATCH.get(IMAGE, cg * d.h * d.w) : null;
-            for (int n = n0; n < n1; n++) {
+            for (int b0 = n0; b0 < n1; b0 += nb) {
+                int cnt = Math.min(nb, n1 - b0);
+                int cols = cnt * ohw;
                 for (int g = 0; g < groups; g++) {
-                    int gOff = (n * d.cout + g * og) * ohw;
                     if (needW) {
-                        Im2col.im2col(geo, xc, xc.offset + (n * d.cin + g * cg) * d.h * d.w, col, image);
-                        Gemm.sgemm(false, true, og, k, ohw, gv, gOff, ohw, col, 0, ohw, n == n0 ? 0f : 1f,
-                                gwTo, gwOff + g * og * k, k);
+                        for (int n = b0; n < b0 + cnt; n++) {
+                            int gOff = (n * d.cout + g * og) * ohw;
+                            Im2col.im2col(geo, xc, xc.offset + (n * d.cin + g * cg) * d.h * d.w, col, image);
+                            Gemm.sgemm(false, true, og, k, ohw, gv, gOff, ohw, col, 0, ohw, n == n0 ? 0f : 1f,
+                                    gwTo, gwOff + g * og * k, k);
+                        }
                     }
                     if (needX) {
-                        Gemm.sgemm(true, false, k, ohw, og, wf, g * og * k, k, gv, gOff, ohw, 0f, dcol, 0, ohw);
-                        Im2col.col2im(geo, dcol, gxv, (n * d.cin + g * cg) * d.h * d.w);
+                        // the block's gY side by side, [og, cnt*ohw]; one GEMM W^T gY; col2im per image
+                        for (int j = 0; j < cnt; j++) {
+                            int gOff = ((b0 + j) * d.cout + g * og) * ohw;
+                            for (int r = 0; r < og; r++) {
+                                System.arraycopy(gv, gOff + r * ohw, gyb, r * cols + j * ohw, ohw);
+                            }
+                        }
+                        Gemm.sgemm(true, false, k, cols, og, wf, g * og * k, k, gyb, 0, cols, 0f, dcol, 0, cols);
+                        for (int j = 0; j < cnt; j++) {
+                            Im2col.col2im(geo, dcol, j * ohw, cols, gxv, ((b0 + j) * d.cin + g * cg) * d.h * d.w);
+                        }
                     }
                 }
             }

@@ -50,28 +50,36 @@ final class Im2col {
      * (at least {@code c*h*w} floats, scratch; unused for FP32) and lowered from there.
      */
     static void im2col(Geometry g, Tensor src, int off, float[] col, float[] image) {
+        im2col(g, src, off, col, 0, g.cols(), image);
+    }
+
+    /**
+     * As {@link #im2col(Geometry, Tensor, int, float[], float[])}, into the columns
+     * {@code [colOff, colOff + cols)} of a wider matrix whose rows are {@code ld} floats apart
+     * (several images side by side, one GEMM for all): entry (r, p) goes to {@code col[colOff + r*ld + p]}.
+     */
+    static void im2col(Geometry g, Tensor src, int off, float[] col, int colOff, int ld, float[] image) {
         if (src.dtype == DType.FP32) {
-            lower(g, src.floats, off, col);
+            lower(g, src.floats, off, col, colOff, ld);
             return;
         }
         int size = g.c * g.h * g.w;
         Conversions.widen(src.dtype, src.shorts, off, image, 0, size);
-        lower(g, image, 0, col);
+        lower(g, image, 0, col, colOff, ld);
     }
 
     /** As {@link #im2col(Geometry, Tensor, int, float[], float[])} for an FP32 image in {@code src[off ..]}. */
     static void im2col(Geometry g, float[] src, int off, float[] col) {
-        lower(g, src, off, col);
+        lower(g, src, off, col, 0, g.cols());
     }
 
-    private static void lower(Geometry g, float[] f, int off, float[] col) {
+    private static void lower(Geometry g, float[] f, int off, float[] col, int colOff, int ld) {
         Conv2dSpec s = g.spec;
-        int ohw = g.oh * g.ow;
         int sw = s.strideW();
         for (int c = 0; c < g.c; c++) {
             for (int ki = 0; ki < g.kh; ki++) {
                 for (int kj = 0; kj < g.kw; kj++) {
-                    int row = ((c * g.kh + ki) * g.kw + kj) * ohw;
+                    int row = colOff + ((c * g.kh + ki) * g.kw + kj) * ld;
                     int shift = kj * s.dilationW() - s.padW();
                     int lo = g.firstCol(shift);
                     int hi = Math.max(lo, g.endCol(shift));
@@ -110,13 +118,17 @@ final class Im2col {
      * order of {@link #col2imPlain} (so the sums are bit-identical to it).
      */
     static void col2im(Geometry g, float[] col, float[] img, int off) {
+        col2im(g, col, 0, g.cols(), img, off);
+    }
+
+    /** As {@link #col2im(Geometry, float[], float[], int)} from columns {@code colOff ..} of rows {@code ld} apart. */
+    static void col2im(Geometry g, float[] col, int colOff, int ld, float[] img, int off) {
         Conv2dSpec s = g.spec;
-        int ohw = g.oh * g.ow;
         int sw = s.strideW();
         for (int c = 0; c < g.c; c++) {
             for (int ki = 0; ki < g.kh; ki++) {
                 for (int kj = 0; kj < g.kw; kj++) {
-                    int row = ((c * g.kh + ki) * g.kw + kj) * ohw;
+                    int row = colOff + ((c * g.kh + ki) * g.kw + kj) * ld;
                     int shift = kj * s.dilationW() - s.padW();
                     int lo = g.firstCol(shift);
                     int hi = Math.max(lo, g.endCol(shift));

@@ -1,5 +1,10 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.ActivationKernel;
+import dev.mpt.core.kernel.BinaryKernel;
+import dev.mpt.core.kernel.BinaryOp;
+import dev.mpt.core.kernel.Convert;
+import dev.mpt.core.kernel.FloatMath;
 import dev.mpt.core.kernel.Gemm;
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.kernel.ThreadScratch;
@@ -25,7 +30,7 @@ final class LstmSequence {
 
     /**
      * Fewest batch rows of one task of the gate loops: a row of H = 128 does about 5 H
-     * transcendentals in double (some 3 microseconds), so 8 rows hide a fork/join hand-off. An
+     * FP32 transcendentals a vector at a time, so 8 rows hide a fork/join hand-off. An
      * estimate, like {@link dev.mpt.core.kernel.Grain#ELEMENTWISE}; results do not depend on it.
      */
     static final int ROWS_PER_TASK = 8;
@@ -128,55 +133,72 @@ final class LstmSequence {
      * The gate and cell math of step {@code t} for batch rows {@code [from, to)}, each value rounded
      * as the composed ops round it: {@code pre = (xW_ih^T + b_ih) + (hW_hh^T + b_hh)} with each
      * product and each sum rounded to the compute dtype (exact in FP32), then in FP32 from the
-     * rounded pre-activations: sigmoid and tanh evaluated in double and rounded to FP32,
-     * {@code c = f c_prev + i g} (two FP32 products, one FP32 sum), {@code h = o tanh(c)} rounded
-     * once to the compute dtype.
+     * rounded pre-activations: sigmoid and tanh by {@link ActivationKernel} (FP32 arithmetic,
+     * {@link FloatMath}'s error bounds), {@code c = f c_prev + i g} (two FP32 products, one FP32 sum),
+     * {@code h = o tanh(c)} rounded once to the compute dtype. Per row: the 4H pre-activations, the
+     * activations over the run of gates (a vector at a time), the cell update, tanh(c) over the run
+     * of cells, h.
      */
     private void gates(int t, float[] hw, int from, int to) {
         int h = hidden;
         int g = 4 * h;
         int bh = batch * h;
+        ActivationKernel k = ActivationKernel.INSTANCE;
         for (int b = from; b < to; b++) {
             int row = (t * batch + b) * g;
             int hwRow = b * g;
             int cPrevRow = t * bh + b * h;
             int cRow = cPrevRow + bh;
             int tcRow = cPrevRow;
+            preActivations(act, row, hw, hwRow, g);
+            k.sigmoid(act, row, act, row, 2 * h); // i, f
+            k.tanh(act, row + 2 * h, act, row + 2 * h, h); // g
+            k.sigmoid(act, row + 3 * h, act, row + 3 * h, h); // o
             for (int j = 0; j < h; j++) {
-                int ii = row + j;
-                int fi = ii + h;
-                int gi = fi + h;
-                int oi = gi + h;
-                float i = sigmoid(pre(act[ii], bIh[j], hw[hwRow + j], bHh[j]));
-                float f = sigmoid(pre(act[fi], bIh[h + j], hw[hwRow + h + j], bHh[h + j]));
-                float gg = (float) Math.tanh(pre(act[gi], bIh[2 * h + j], hw[hwRow + 2 * h + j], bHh[2 * h + j]));
-                float o = sigmoid(pre(act[oi], bIh[3 * h + j], hw[hwRow + 3 * h + j], bHh[3 * h + j]));
-                act[ii] = i;
-                act[fi] = f;
-                act[gi] = gg;
-                act[oi] = o;
-                float c = f * cs[cPrevRow + j] + i * gg;
-                cs[cRow + j] = c;
-                float tc = (float) Math.tanh(c);
-                tcs[tcRow + j] = tc;
-                float hv = o * tc;
-                if (h32 != null) {
-                    h32[cRow + j] = hv;
-                } else {
-                    h16[cRow + j] = narrow(hv);
-                }
+                cs[cRow + j] = act[row + h + j] * cs[cPrevRow + j] + act[row + j] * act[row + 2 * h + j];
+            }
+            k.tanh(cs, cRow, tcs, tcRow, h);
+            // h = o tanh(c); a 16-bit h is formed in the row's (now free) recurrent-product scratch
+            // and rounded in one bulk conversion
+            float[] hv = h32 != null ? h32 : hw;
+            int hvAt = h32 != null ? cRow : hwRow;
+            for (int j = 0; j < h; j++) {
+                hv[hvAt + j] = act[row + 3 * h + j] * tcs[tcRow + j];
+            }
+            if (dt == DType.FP16) {
+                Convert.floatToHalf(hw, hwRow, h16, cRow, h);
+            } else if (dt == DType.BF16) {
+                Convert.floatToBFloat16(hw, hwRow, h16, cRow, h);
             }
         }
+    }
+
+    /**
+     * {@code act[a + j] = pre(act[a + j], bIh[j], hw[w + j], bHh[j])} for {@code j < n} (n = 4H);
+     * for FP16 the same roundings a run at a time ({@link Convert#roundToHalf} and the bias adds are
+     * vectorized), bit for bit the per-element loop, and {@code hw}'s row is left rounded.
+     */
+    private void preActivations(float[] act, int a, float[] hw, int w, int n) {
+        if (dt != DType.FP16) {
+            for (int j = 0; j < n; j++) {
+                act[a + j] = pre(act[a + j], bIh[j], hw[w + j], bHh[j]);
+            }
+            return;
+        }
+        BinaryKernel add = BinaryKernel.INSTANCE;
+        Convert.roundToHalf(act, a, n);
+        add.apply(BinaryOp.ADD, act, a, bIh, 0, act, a, n);
+        Convert.roundToHalf(act, a, n);
+        Convert.roundToHalf(hw, w, n);
+        add.apply(BinaryOp.ADD, hw, w, bHh, 0, hw, w, n);
+        Convert.roundToHalf(hw, w, n);
+        add.apply(BinaryOp.ADD, act, a, hw, w, act, a, n);
+        Convert.roundToHalf(act, a, n);
     }
 
     /** {@code (xw + bi) + (hw + bh)}, each product and sum rounded to the compute dtype. */
     private float pre(float xw, float bi, float hw, float bh) {
         return round(round(round(xw) + bi) + round(round(hw) + bh));
-    }
-
-    /** {@code 1 / (1 + e^-x)} in double, rounded to FP32 (as {@link Unary#SIGMOID}). */
-    private static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
     }
 
     /** {@code v} rounded to the compute dtype (to nearest even) and widened back. */
@@ -296,20 +318,20 @@ final class LstmSequence {
                 float o = act[oi];
                 float tc = tcs[hRow + j];
                 float dcv = dc[sRow + j] + dh * o * (1f - tc * tc);
-                float dPo = round(dh * tc * o * (1f - o));
-                float dPi = round(dcv * gg * i * (1f - i));
-                float dPf = round(dcv * cs[cPrevRow + j] * f * (1f - f));
-                float dPg = round(dcv * i * (1f - gg * gg));
                 dc[sRow + j] = dcv * f;
-                dPre[ii] = dPi;
-                dPre[fi] = dPf;
-                dPre[gi] = dPg;
-                dPre[oi] = dPo;
-                if (d16 != null) {
-                    d16[ii] = narrow(dPi);
-                    d16[fi] = narrow(dPf);
-                    d16[gi] = narrow(dPg);
-                    d16[oi] = narrow(dPo);
+                // unrounded here; rounded to the dtype (and stored in 16 bits) for the whole row below
+                dPre[ii] = dcv * gg * i * (1f - i);
+                dPre[fi] = dcv * cs[cPrevRow + j] * f * (1f - f);
+                dPre[gi] = dcv * i * (1f - gg * gg);
+                dPre[oi] = dh * tc * o * (1f - o);
+            }
+            if (dt == DType.FP16) {
+                Convert.roundToHalf(dPre, row, g);
+                Convert.floatToHalf(dPre, row, d16, row, g);
+            } else if (d16 != null) {
+                for (int k = row; k < row + g; k++) {
+                    dPre[k] = round(dPre[k]);
+                    d16[k] = narrow(dPre[k]);
                 }
             }
         }

@@ -111,14 +111,14 @@ class InProcessCollectiveTest {
 
     @Test
     void theRanksThatDidNotArriveAreNamed() throws Exception {
-        List<Collective> group = InProcessCollective.group(3, Duration.ofMillis(200));
+        List<Collective> group = InProcessCollective.group(3, Duration.ofSeconds(2));
         CollectiveException e = assertThrows(CollectiveException.class, () -> group.get(0).anyTrue(true));
         assertEquals(-1, e.rank());
-        assertTrue(e.getMessage().contains("rank 0 waited PT0.2S for rank(s) [1, 2]"), e.getMessage());
+        assertTrue(e.getMessage().contains("rank 0 waited PT2S for rank(s) [1, 2]"), e.getMessage());
         // the failure sticks: a rank calling later fails at once, not after another deadline
         long t0 = System.nanoTime();
         e = assertThrows(CollectiveException.class, () -> group.get(1).anyTrue(true));
-        assertTrue(System.nanoTime() - t0 < Duration.ofMillis(150).toNanos());
+        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(1).toNanos());
         assertTrue(e.getMessage().contains("rank 1 gave up"), e.getMessage());
     }
 

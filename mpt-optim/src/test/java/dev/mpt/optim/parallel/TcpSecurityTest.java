@@ -15,6 +15,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -30,9 +31,11 @@ class TcpSecurityTest {
         JobSecret secret = JobSecret.random();
         List<ServerSocketChannel> ls = Ranks.listeners(2);
         List<InetSocketAddress> peers = Ranks.addresses(ls);
+        CountDownLatch strangersDone = new CountDownLatch(1);
         List<Future<double[]>> ranks = Ranks.submit(2, r -> {
             if (r == 1) {
-                Thread.sleep(300); // the strangers below come first
+                // the strangers below come first: once rank 1 joins, rank 0 stops listening
+                assertTrue(strangersDone.await(30, TimeUnit.SECONDS));
             }
             try (TcpCollective c = TcpCollective.builder().rank(r).worldSize(2).secret(secret).timeout(TIMEOUT)
                     .startupTimeout(Duration.ofSeconds(10)).listener(ls.get(r)).peers(peers).connect()) {
@@ -63,6 +66,7 @@ class TcpSecurityTest {
             ch.write(Frame.frame(Frame.AUTH, ByteBuffer.allocate(Handshake.MAC_BYTES)));
             assertClosedByPeer(ch);
         }
+        strangersDone.countDown();
         // the job still runs, unharmed
         for (Future<double[]> f : ranks) {
             assertArrayEquals(new double[] {0.5, 1.5}, f.get(30, TimeUnit.SECONDS));
