@@ -20,14 +20,6 @@ public abstract class TrainingExample extends Example {
     /** The title of the loss chart and table. */
     protected abstract String title();
 
-    /**
-     * Whether this process writes the chart and the table: false on the ranks other than 0 of a
-     * run over several processes, which train but leave the outputs to rank 0.
-     */
-    protected boolean writesOutputs() {
-        return true;
-    }
-
     @Override
     protected void execute(Path dir) throws Exception {
         List<RunResult> results = new ArrayList<>();
