@@ -26,8 +26,9 @@ import java.util.SplittableRandom;
  * ({@code com.sun.management.ThreadMXBean#getTotalThreadAllocatedBytes}).
  *
  * <p>Models: {@code mlp} (784-1024-1024-10, batch 256, SGD with momentum, as
- * {@link TrainingStepBenchmark}) and {@code cnn} (the fashion-cnn example's model with 32
- * channels, batch 128, Adam). Run:
+ * {@link TrainingStepBenchmark}), {@code cnn} (the fashion-cnn example's model with 32
+ * channels, batch 128, Adam) and {@code lstm} (the char-lstm step of {@link CharLstmStepBenchmark}:
+ * batch 32 x 64, Adam, clipping). Run:
  * {@code java --add-modules=jdk.incubator.vector -cp mpt-bench/target/benchmarks.jar
  * dev.mpt.bench.StepProfile mlp MIXED_FP16 2 200}
  * (model, precision, threads, measured steps; warm-up is a third of them, at least 20). With
@@ -41,13 +42,57 @@ public final class StepProfile {
 
     public static void main(String[] args) throws java.io.IOException, java.text.ParseException {
         if (args.length != 4) {
-            throw new IllegalArgumentException("StepProfile: expected <mlp|cnn> <precision> <threads> <steps>, got "
+            throw new IllegalArgumentException("StepProfile: expected <mlp|cnn|lstm> <precision> <threads> <steps>, got "
                     + Arrays.toString(args));
         }
         String model = args[0];
         Precision precision = Precision.valueOf(args[1]);
         Parallel.setThreads(Integer.parseInt(args[2]));
         int steps = Integer.parseInt(args[3]);
+        Runnable step = model.equals("lstm") ? lstmStep(precision) : trainerStep(model, precision);
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        int warmup = Math.max(20, steps / 3);
+        for (int i = 0; i < warmup; i++) {
+            step.run();
+        }
+        long[] wall = new long[steps];
+        String jfr = System.getProperty("stepprofile.jfr");
+        jdk.jfr.Recording recording = null;
+        if (jfr != null) {
+            recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+            recording.setDestination(java.nio.file.Path.of(jfr));
+            recording.start();
+        }
+        long cpu0 = processCpu();
+        long alloc0 = threads.getTotalThreadAllocatedBytes();
+        for (int i = 0; i < steps; i++) {
+            long t0 = System.nanoTime();
+            step.run();
+            wall[i] = System.nanoTime() - t0;
+        }
+        long cpu = processCpu() - cpu0;
+        long alloc = threads.getTotalThreadAllocatedBytes() - alloc0;
+        if (recording != null) {
+            recording.stop();
+            recording.close();
+        }
+        Arrays.sort(wall);
+        System.out.printf("%s %s threads=%d median_ms=%.2f min_ms=%.2f cpu_ms_per_step=%.2f alloc_kib_per_step=%.1f%n",
+                model, precision, Parallel.threads(), wall[steps / 2] / 1e6, wall[0] / 1e6,
+                cpu / 1e6 / steps, alloc / 1024.0 / steps);
+    }
+
+    /** The char-lstm step of {@link CharLstmStepBenchmark}. */
+    private static Runnable lstmStep(Precision precision) {
+        CharLstmStepBenchmark b = new CharLstmStepBenchmark();
+        b.precision = precision;
+        b.threads = Parallel.threads();
+        b.setUp();
+        return b::step;
+    }
+
+    /** The MLP or CNN step through a {@link Trainer}. */
+    private static Runnable trainerStep(String model, Precision precision) {
         SplittableRandom rng = new SplittableRandom(42);
         boolean cnn = model.equals("cnn");
         int batch = cnn ? 128 : 256;
@@ -77,36 +122,7 @@ public final class StepProfile {
         Trainer trainer = Trainer.builder(net).precision(precision)
                 .optimizer(cnn ? new Adam(0.001) : new Sgd(0.01, 0.9))
                 .loss(Losses::crossEntropy).logEvery(0).build();
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        int warmup = Math.max(20, steps / 3);
-        for (int i = 0; i < warmup; i++) {
-            trainer.step(inputs, labels);
-        }
-        long[] wall = new long[steps];
-        String jfr = System.getProperty("stepprofile.jfr");
-        jdk.jfr.Recording recording = null;
-        if (jfr != null) {
-            recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
-            recording.setDestination(java.nio.file.Path.of(jfr));
-            recording.start();
-        }
-        long cpu0 = processCpu();
-        long alloc0 = threads.getTotalThreadAllocatedBytes();
-        for (int i = 0; i < steps; i++) {
-            long t0 = System.nanoTime();
-            trainer.step(inputs, labels);
-            wall[i] = System.nanoTime() - t0;
-        }
-        long cpu = processCpu() - cpu0;
-        long alloc = threads.getTotalThreadAllocatedBytes() - alloc0;
-        if (recording != null) {
-            recording.stop();
-            recording.close();
-        }
-        Arrays.sort(wall);
-        System.out.printf("%s %s threads=%d median_ms=%.2f min_ms=%.2f cpu_ms_per_step=%.2f alloc_kib_per_step=%.1f%n",
-                model, precision, Parallel.threads(), wall[steps / 2] / 1e6, wall[0] / 1e6,
-                cpu / 1e6 / steps, alloc / 1024.0 / steps);
+        return () -> trainer.step(inputs, labels);
     }
 
     private static long processCpu() {

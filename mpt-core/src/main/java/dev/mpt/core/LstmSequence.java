@@ -1,5 +1,7 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.ActivationKernel;
+import dev.mpt.core.kernel.FloatMath;
 import dev.mpt.core.kernel.Gemm;
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.kernel.ThreadScratch;
@@ -25,7 +27,7 @@ final class LstmSequence {
 
     /**
      * Fewest batch rows of one task of the gate loops: a row of H = 128 does about 5 H
-     * transcendentals in double (some 3 microseconds), so 8 rows hide a fork/join hand-off. An
+     * FP32 transcendentals a vector at a time, so 8 rows hide a fork/join hand-off. An
      * estimate, like {@link dev.mpt.core.kernel.Grain#ELEMENTWISE}; results do not depend on it.
      */
     static final int ROWS_PER_TASK = 8;
@@ -128,38 +130,35 @@ final class LstmSequence {
      * The gate and cell math of step {@code t} for batch rows {@code [from, to)}, each value rounded
      * as the composed ops round it: {@code pre = (xW_ih^T + b_ih) + (hW_hh^T + b_hh)} with each
      * product and each sum rounded to the compute dtype (exact in FP32), then in FP32 from the
-     * rounded pre-activations: sigmoid and tanh evaluated in double and rounded to FP32,
-     * {@code c = f c_prev + i g} (two FP32 products, one FP32 sum), {@code h = o tanh(c)} rounded
-     * once to the compute dtype.
+     * rounded pre-activations: sigmoid and tanh by {@link ActivationKernel} (FP32 arithmetic,
+     * {@link FloatMath}'s error bounds), {@code c = f c_prev + i g} (two FP32 products, one FP32 sum),
+     * {@code h = o tanh(c)} rounded once to the compute dtype. Per row: the 4H pre-activations, the
+     * activations over the run of gates (a vector at a time), the cell update, tanh(c) over the run
+     * of cells, h.
      */
     private void gates(int t, float[] hw, int from, int to) {
         int h = hidden;
         int g = 4 * h;
         int bh = batch * h;
+        ActivationKernel k = ActivationKernel.INSTANCE;
         for (int b = from; b < to; b++) {
             int row = (t * batch + b) * g;
             int hwRow = b * g;
             int cPrevRow = t * bh + b * h;
             int cRow = cPrevRow + bh;
             int tcRow = cPrevRow;
+            for (int j = 0; j < g; j++) {
+                act[row + j] = pre(act[row + j], bIh[j], hw[hwRow + j], bHh[j]);
+            }
+            k.sigmoid(act, row, act, row, 2 * h); // i, f
+            k.tanh(act, row + 2 * h, act, row + 2 * h, h); // g
+            k.sigmoid(act, row + 3 * h, act, row + 3 * h, h); // o
             for (int j = 0; j < h; j++) {
-                int ii = row + j;
-                int fi = ii + h;
-                int gi = fi + h;
-                int oi = gi + h;
-                float i = sigmoid(pre(act[ii], bIh[j], hw[hwRow + j], bHh[j]));
-                float f = sigmoid(pre(act[fi], bIh[h + j], hw[hwRow + h + j], bHh[h + j]));
-                float gg = (float) Math.tanh(pre(act[gi], bIh[2 * h + j], hw[hwRow + 2 * h + j], bHh[2 * h + j]));
-                float o = sigmoid(pre(act[oi], bIh[3 * h + j], hw[hwRow + 3 * h + j], bHh[3 * h + j]));
-                act[ii] = i;
-                act[fi] = f;
-                act[gi] = gg;
-                act[oi] = o;
-                float c = f * cs[cPrevRow + j] + i * gg;
-                cs[cRow + j] = c;
-                float tc = (float) Math.tanh(c);
-                tcs[tcRow + j] = tc;
-                float hv = o * tc;
+                cs[cRow + j] = act[row + h + j] * cs[cPrevRow + j] + act[row + j] * act[row + 2 * h + j];
+            }
+            k.tanh(cs, cRow, tcs, tcRow, h);
+            for (int j = 0; j < h; j++) {
+                float hv = act[row + 3 * h + j] * tcs[tcRow + j];
                 if (h32 != null) {
                     h32[cRow + j] = hv;
                 } else {
@@ -172,11 +171,6 @@ final class LstmSequence {
     /** {@code (xw + bi) + (hw + bh)}, each product and sum rounded to the compute dtype. */
     private float pre(float xw, float bi, float hw, float bh) {
         return round(round(round(xw) + bi) + round(round(hw) + bh));
-    }
-
-    /** {@code 1 / (1 + e^-x)} in double, rounded to FP32 (as {@link Unary#SIGMOID}). */
-    private static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
     }
 
     /** {@code v} rounded to the compute dtype (to nearest even) and widened back. */

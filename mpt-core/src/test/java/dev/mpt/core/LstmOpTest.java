@@ -64,15 +64,28 @@ class LstmOpTest {
         return new Tensor[] {Tensor.stack(0, hs), c};
     }
 
+    /**
+     * The op and the composed chain compute the same pre-activations bit for bit and differ only in
+     * the evaluation of sigmoid and tanh (FP32 FloatMath against double rounded once), so each is
+     * within the reference's bound of the exact values (which covers both evaluations) and they are
+     * within twice that of each other (the factor 2 of the test below, for second-order terms, doubled).
+     */
     @Test
-    void forwardIsBitIdenticalToTheComposedOps() {
+    void forwardMatchesTheComposedOpsWithinTheActivationBounds() {
+        int t = 7;
+        int b = 3;
+        int in = 5;
+        int h = 6;
         for (DType dt : DType.values()) {
-            Inputs in = Inputs.random(1, dt, 7, 3, 5, 6);
-            LstmOp.Result r = in.run();
-            Tensor[] want = composed(in);
-            assertArrayEquals(want[0].toFloatArray(), r.output().toFloatArray(), dt + " output");
-            assertArrayEquals(want[1].toFloatArray(), r.lastCell().toFloatArray(), dt + " last cell");
-            assertArrayEquals(want[0].select(0, 6).toFloatArray(), r.lastHidden().toFloatArray(), dt + " last h");
+            Inputs x = Inputs.random(1, dt, t, b, in, h);
+            LstmOp.Result r = x.run();
+            Tensor[] want = composed(x);
+            var ref = new LstmReference(t, b, in, h, d(x.x), d(x.h0), d(x.c0), d(x.wIh), d(x.wHh), d(x.bIh),
+                    d(x.bHh), new double[t * b * h], new double[b * h], Ref.unitRoundoff(dt), Ref.absFloor(dt));
+            within(dt + " output vs composed", d(want[0]), ref.outErr, 4, r.output());
+            within(dt + " last cell vs composed", d(want[1]), ref.cLastErr, 4, r.lastCell());
+            assertArrayEquals(r.output().select(0, t - 1).toFloatArray(), r.lastHidden().toFloatArray(),
+                    dt + " last h");
             assertTrue(r.output().dtype() == dt && r.lastCell().dtype() == DType.FP32);
         }
     }
@@ -101,7 +114,9 @@ class LstmOpTest {
             // forward depth: both dot products and ~12 gate/cell roundings per step; backward depth: the
             // recurrent product (4H terms), ~12 gate-derivative roundings per step, and a dot product
             // over all T*B rows for the weight gradients
-            int n32 = t * (in + h + 12) + t * (4 * h + 12) + t * b + 4 * h + in + h;
+            // (a chain passes at most two FP32 activations per step, a gate's and tanh(c), each now
+            // ACT = 6.25 u32 instead of one rounding: 11 more per step)
+            int n32 = t * (in + h + 12) + t * (4 * h + 12 + 11) + t * b + 4 * h + in + h;
             int n16 = dt == DType.FP32 ? 0 : t * 7 + 2;
             double rel = n32 * Ref.U32 + n16 * u;
             String[] names = {"x", "h0", "c0", "wIh", "wHh", "bIh"};

@@ -8,7 +8,9 @@ package dev.mpt.core;
  * <p>Forward bound (first order, per element, propagated step by step): a dot product of length
  * n accumulated in FP32 errs by at most {@code gamma_n sum|a_p b_p|}; each rounding to the compute
  * dtype by {@code u |v|} (u of that dtype, plus the subnormal floor); sigmoid and tanh are
- * 1/4- and 1-Lipschitz and their FP32 rounding adds {@code u32 |a|}; the cell and hidden updates
+ * 1/4- and 1-Lipschitz and their FP32 evaluation adds {@link #ACT} {@code |a|} (plus 2^-125 for a
+ * sigmoid below the normal range: {@code FloatMath}'s bounds; a double evaluation rounded once to
+ * FP32 adds only {@code u32 |a|}, so the bound covers both); the cell and hidden updates
  * propagate their inputs' errors with the partial derivatives' magnitudes.
  *
  * <p>Backward bound: forward and backward together are a straight-line program of sums, products
@@ -19,6 +21,14 @@ package dev.mpt.core;
  * (dh and dPre per step, the leaf gradient).
  */
 final class LstmReference {
+
+    /**
+     * Relative error of an FP32 sigmoid or tanh: {@code FloatMath}'s bounds, {@code d + 5u} and
+     * {@code max(d_e + 6u, d_t + 3u)} with both polynomial errors d below 2^-26 (FloatMathTest).
+     */
+    static final double ACT = 0x1p-26 + 6 * Ref.U32;
+    /** Absolute error of an FP32 sigmoid below the normal range (FloatMath's clamp at -87). */
+    static final double ACT_FLOOR = 0x1p-125;
 
     final int steps;
     final int batch;
@@ -85,7 +95,7 @@ final class LstmReference {
                             + Math.abs(pre)) + 5 * floor;
                     boolean tanh = r >= 2 * h && r < 3 * h;
                     a[r] = tanh ? Math.tanh(pre) : 1 / (1 + Math.exp(-pre));
-                    ea[r] = (tanh ? 1 : 0.25) * ePre + u32 * Math.abs(a[r]);
+                    ea[r] = (tanh ? 1 : 0.25) * ePre + ACT * Math.abs(a[r]) + ACT_FLOOR;
                     act[(t * batch + b) * g + r] = a[r];
                 }
                 for (int j = 0; j < h; j++) {
@@ -98,7 +108,7 @@ final class LstmReference {
                     double ec = Math.abs(f) * eC[b * h + j] + Math.abs(cp) * ea[h + j] + Math.abs(i) * ea[2 * h + j]
                             + Math.abs(gg) * ea[j] + u32 * (Math.abs(f * cp) + Math.abs(i * gg) + Math.abs(c));
                     double tc = Math.tanh(c);
-                    double etc = ec + u32 * Math.abs(tc);
+                    double etc = ec + ACT * Math.abs(tc);
                     double hv = o * tc;
                     double eh = Math.abs(o) * etc + Math.abs(tc) * ea[3 * h + j] + u32 * Math.abs(hv)
                             + u * Math.abs(hv) + floor;

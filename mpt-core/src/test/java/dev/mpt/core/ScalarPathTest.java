@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.mpt.core.kernel.ActivationKernel;
 import dev.mpt.core.kernel.BinaryKernel;
 import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.kernel.Simd;
@@ -101,6 +102,7 @@ class ScalarPathTest {
                 kernelOf(Class.forName("dev.mpt.core.kernel.BlockedGemm"), "KERNEL"));
         assertFalse(BinaryKernel.INSTANCE.getClass().getName().contains("Vector"),
                 BinaryKernel.INSTANCE.getClass().getName());
+        assertEquals(ActivationKernel.ScalarActivationKernel.class, ActivationKernel.INSTANCE.getClass());
     }
 
     private static String kernelOf(Class<?> facade, String field) throws ReflectiveOperationException {

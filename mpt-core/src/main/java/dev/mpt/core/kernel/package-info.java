@@ -5,7 +5,9 @@
  * {@link dev.mpt.core.kernel.Convert} converts FP32 to and from FP16/BF16 in bulk,
  * {@link dev.mpt.core.kernel.Gemm} multiplies matrices with FP32 accumulation,
  * {@link dev.mpt.core.kernel.BinaryKernel} runs the point-wise binary row loops of
- * {@link dev.mpt.core.kernel.BinaryOp}, {@link dev.mpt.core.kernel.Parallel} runs independent
+ * {@link dev.mpt.core.kernel.BinaryOp}, {@link dev.mpt.core.kernel.ActivationKernel} evaluates
+ * sigmoid and tanh over runs in FP32 arithmetic as {@link dev.mpt.core.kernel.FloatMath} defines
+ * them (with derived error bounds), {@link dev.mpt.core.kernel.Parallel} runs independent
  * output blocks on the kernel threads with the grain sizes of {@link dev.mpt.core.kernel.Grain},
  * {@link dev.mpt.core.kernel.ThreadScratch} holds each thread's reusable buffers, and
  * {@link dev.mpt.core.kernel.Simd} chooses once between a kernel's plain loops (its specification,

@@ -1,0 +1,40 @@
+package dev.mpt.core.kernel;
+
+/**
+ * Sigmoid and tanh over runs of FP32 values, as {@link FloatMath} defines them: bit for bit the
+ * same on the Vector API path ({@code VectorActivationKernel}) and on the scalar one (the
+ * {@link FloatMath} functions a value at a time), so results never depend on the path.
+ *
+ * <p>Public only so the tensor ops can call it; it checks no arguments (bad ranges still throw
+ * {@link ArrayIndexOutOfBoundsException}). {@code x} and {@code y} may be the same run.
+ */
+public interface ActivationKernel {
+
+    /** The kernel of this JVM, chosen once by {@link Simd#select}. */
+    ActivationKernel INSTANCE = Simd.select(ActivationKernel.class, "dev.mpt.core.kernel.VectorActivationKernel",
+            ScalarActivationKernel::new);
+
+    /** {@code y[yo+i] = FloatMath.sigmoid(x[xo+i])} for {@code i < n}. */
+    void sigmoid(float[] x, int xo, float[] y, int yo, int n);
+
+    /** {@code y[yo+i] = FloatMath.tanh(x[xo+i])} for {@code i < n}. */
+    void tanh(float[] x, int xo, float[] y, int yo, int n);
+
+    /** The plain loops: the specification of every other implementation. */
+    final class ScalarActivationKernel implements ActivationKernel {
+
+        @Override
+        public void sigmoid(float[] x, int xo, float[] y, int yo, int n) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = FloatMath.sigmoid(x[xo + i]);
+            }
+        }
+
+        @Override
+        public void tanh(float[] x, int xo, float[] y, int yo, int n) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = FloatMath.tanh(x[xo + i]);
+            }
+        }
+    }
+}
