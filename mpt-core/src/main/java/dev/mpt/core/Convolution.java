@@ -12,12 +12,14 @@ import java.util.Objects;
 
 /**
  * 2-D convolution and transposed convolution over NCHW tensors, lowered by {@link Im2col} to
- * {@link Gemm} products in the tensors' dtype: FP32 ones through {@link Gemm#sgemm}, FP16 and BF16
- * ones through {@link Gemm#gemm16} on the 16-bit weights, column matrices and gradients as stored
- * (so the native backend's BF16 product serves BF16 convolutions). Products accumulate in FP32
- * (the Java kernels widen 16-bit values exactly while packing, giving the bits an FP32 product of
- * the widened values would), the bias is added in FP32 and each output element is rounded once.
- * Gradients are formed with the same lowering and products, into FP32.
+ * {@link Gemm} products in the tensors' dtype (the forward and input-gradient products of a
+ * convolution take several small images side by side, {@link #imagesPerGemm}): FP32 ones through
+ * {@link Gemm#sgemm}, FP16 and BF16 ones through {@link Gemm#gemm16} on the 16-bit weights, column
+ * matrices and gradients as stored (so the native backend's BF16 product serves BF16
+ * convolutions). Products accumulate in FP32 (the Java kernels widen 16-bit values exactly while
+ * packing, giving the bits an FP32 product of the widened values would), the bias is added in FP32
+ * and each output element is rounded once. Gradients are formed with the same lowering and
+ * products, into FP32.
  *
  * <p>Images are processed in parallel, each on one thread; the weight gradient sums the images of
  * each of a fixed number of batch parts ({@link #weightGradParts}) and then adds the parts in
@@ -28,17 +30,20 @@ final class Convolution {
 
     /**
      * One thread's reusable buffers for the convolutions, so a training loop does not allocate
-     * (and first-touch) megabytes of column matrices per image and step. {@link #COL} (FP32 or
-     * 16-bit, as the dtype) and {@link #OUT} belong to one task at a time; {@link #PARTIALS} and the
-     * 16-bit {@link #GRAD} to the thread that calls a backward pass, for the duration of the call.
+     * (and first-touch) megabytes of column matrices per image and step. {@link #COL} and
+     * {@link #GRAD_BLOCK} (FP32 or 16-bit, as the dtype) and {@link #OUT} belong to one task at a
+     * time; {@link #PARTIALS} and the 16-bit {@link #GRAD} to the thread that calls a backward pass,
+     * for the duration of the call.
      */
-    private static final ThreadScratch SCRATCH = new ThreadScratch(3);
-    /** A column matrix (im2col of one image), in the dtype of the convolution. */
+    private static final ThreadScratch SCRATCH = new ThreadScratch(4);
+    /** A column matrix (im2col of one image or a block of images), in the dtype of the convolution. */
     private static final int COL = 0;
     /** A GEMM output, or the column gradient (FP32). */
     private static final int OUT = 1;
     /** The weight-gradient sums of all batch parts but the first (FP32). */
     private static final int PARTIALS = 2;
+    /** The output gradients of a block of images side by side ({@link #imagesPerGemm}), in the dtype. */
+    private static final int GRAD_BLOCK = 3;
     /** A 16-bit buffer (numbered apart from the FP32 ones): the incoming gradient's bits ({@link #gradStorage}). */
     private static final int GRAD = 1;
 
@@ -102,14 +107,23 @@ final class Convolution {
         int k = geo.rows();
         int ohw = geo.cols();
         Tensor out = Tensor.zeros(dt, d.n, d.cout, oh, ow);
-        Parallel.forEach(d.n, n -> {
-            Object col = scratchCols(dt, k * ohw);
-            float[] buf = SCRATCH.get(OUT, og * ohw);
+        // blocks of nb images side by side: one GEMM W [og, k] x col [k, nb*ohw] per block and group
+        int nb = imagesPerGemm(d.n, ohw);
+        Parallel.forEach((d.n + nb - 1) / nb, blk -> {
+            int n0 = blk * nb;
+            int cnt = Math.min(nb, d.n - n0);
+            int cols = cnt * ohw;
+            Object col = scratch(dt, COL, k * cols);
+            float[] buf = SCRATCH.get(OUT, og * cols);
             for (int g = 0; g < groups; g++) {
-                lower(geo, storage(xc), xc.offset + (n * d.cin + g * cg) * d.h * d.w, col);
-                product(dt, false, false, og, ohw, k, storage(wc), wc.offset + g * og * k, k, col, 0, ohw,
-                        0f, buf, 0, ohw);
-                store(out, (n * d.cout + g * og) * ohw, buf, bv, g * og, og, ohw);
+                for (int j = 0; j < cnt; j++) {
+                    lower(geo, storage(xc), xc.offset + ((n0 + j) * d.cin + g * cg) * d.h * d.w, col, j * ohw, cols);
+                }
+                product(dt, false, false, og, cols, k, storage(wc), wc.offset + g * og * k, k, col, 0, cols, 0f, buf,
+                        0, cols);
+                for (int j = 0; j < cnt; j++) {
+                    storeRows(out, ((n0 + j) * d.cout + g * og) * ohw, buf, j * ohw, cols, bv, g * og, og, ohw);
+                }
             }
         });
         return Autograd.record(out, op, grad -> conv2dBackward(grad, xc, wc, x, w, bias, d, geo, og), x, w, bias);
@@ -120,17 +134,20 @@ final class Convolution {
         return t.dtype == DType.FP32 ? t.floats : t.shorts;
     }
 
-    /** This thread's column buffer {@link #COL} of at least {@code size} elements of {@code dt}. */
-    private static Object scratchCols(DType dt, int size) {
-        return dt == DType.FP32 ? SCRATCH.get(COL, size) : SCRATCH.getShorts(COL, size);
+    /** This thread's buffer {@code index} of at least {@code size} elements of {@code dt} (float[] or short[]). */
+    private static Object scratch(DType dt, int index, int size) {
+        return dt == DType.FP32 ? SCRATCH.get(index, size) : SCRATCH.getShorts(index, size);
     }
 
-    /** {@link Im2col#im2col} of the image at {@code src[off ..]}, FP32 or 16-bit as {@code src}. */
-    private static void lower(Im2col.Geometry geo, Object src, int off, Object col) {
+    /**
+     * {@link Im2col#im2col} of the image at {@code src[off ..]} into columns {@code colOff ..} of
+     * {@code col}, rows {@code ld} apart; FP32 or 16-bit as {@code src}.
+     */
+    private static void lower(Im2col.Geometry geo, Object src, int off, Object col, int colOff, int ld) {
         if (src instanceof float[] f) {
-            Im2col.im2col(geo, f, off, (float[]) col);
+            Im2col.im2col(geo, f, off, (float[]) col, colOff, ld);
         } else {
-            Im2col.im2col(geo, (short[]) src, off, (short[]) col);
+            Im2col.im2col(geo, (short[]) src, off, (short[]) col, colOff, ld);
         }
     }
 
@@ -182,6 +199,43 @@ final class Convolution {
     }
 
     /**
+     * Most columns one forward or input-gradient GEMM of the convolution is given by putting the
+     * column matrices of several images side by side: 768 = 16 slivers of the AVX-512 kernel's 48
+     * columns (a last partial sliver then wastes at most 1/16 of the work, where the 196 positions of
+     * a 14 x 14 image alone waste a fifth), and the packed A (the weights) is reused over them.
+     * Images with this many positions or more go one at a time. Every output element is still one
+     * GEMM chain over k, so the results are those of one image per GEMM, bit for bit.
+     */
+    static final int GEMM_COLUMNS = 768;
+
+    /** Images per GEMM for {@code hw} output positions each (at least 1, at most {@code n}). */
+    static int imagesPerGemm(int n, int hw) {
+        return Math.max(1, Math.min(n, GEMM_COLUMNS / Math.max(1, hw)));
+    }
+
+    /**
+     * {@link #store} for {@code rows} rows of {@code cols} floats that sit at {@code buf[at + r*ld]}
+     * (one image's columns of a batched GEMM output).
+     */
+    private static void storeRows(Tensor out, int off, float[] buf, int at, int ld, float[] bias, int b0, int rows,
+                                  int cols) {
+        for (int r = 0; r < rows; r++) {
+            int src = at + r * ld;
+            if (bias != null) {
+                float b = bias[b0 + r];
+                for (int i = src, end = src + cols; i < end; i++) {
+                    buf[i] += b;
+                }
+            }
+            if (out.dtype == DType.FP32) {
+                System.arraycopy(buf, src, out.floats, off + r * cols, cols);
+            } else {
+                Conversions.narrow(out.dtype, buf, src, out.shorts, off + r * cols, cols);
+            }
+        }
+    }
+
+    /**
      * Into how many parts the batch is split for the weight gradient: {@code min(n, PARTS)}, fewer if
      * the parts' FP32 partial sums would exceed {@link #PARTIAL_FLOATS}. Part {@code c} holds images
      * {@code [n c / parts, n (c+1) / parts)}; the count depends on the shapes only, never on the
@@ -226,25 +280,41 @@ final class Convolution {
         float[] partial = needW && parts > 1 ? SCRATCH.get(PARTIALS, (parts - 1) * wn) : null;
         Object gs = gradStorage(dt, gv, d.n * d.cout * ohw);
         float[] gxv = needX ? new float[d.n * d.cin * d.h * d.w] : null;
+        int nb = imagesPerGemm(d.n, ohw);
         Parallel.forEach(parts, c -> {
             int n0 = (int) ((long) d.n * c / parts);
             int n1 = (int) ((long) d.n * (c + 1) / parts);
             float[] gwTo = c == 0 ? gwv : partial;
             int gwOff = c == 0 ? 0 : (c - 1) * wn;
-            Object col = needW ? scratchCols(dt, k * ohw) : null;
-            float[] dcol = needX ? SCRATCH.get(OUT, k * ohw) : null;
-            for (int n = n0; n < n1; n++) {
+            Object col = needW ? scratch(dt, COL, k * ohw) : null;
+            int most = Math.min(nb, n1 - n0) * ohw;
+            float[] dcol = needX ? SCRATCH.get(OUT, k * most) : null;
+            Object gyb = needX ? scratch(dt, GRAD_BLOCK, og * most) : null;
+            for (int b0 = n0; b0 < n1; b0 += nb) {
+                int cnt = Math.min(nb, n1 - b0);
+                int cols = cnt * ohw;
                 for (int g = 0; g < groups; g++) {
-                    int gOff = (n * d.cout + g * og) * ohw;
                     if (needW) {
-                        lower(geo, storage(xc), xc.offset + (n * d.cin + g * cg) * d.h * d.w, col);
-                        product(dt, false, true, og, k, ohw, gs, gOff, ohw, col, 0, ohw, n == n0 ? 0f : 1f,
-                                gwTo, gwOff + g * og * k, k);
+                        for (int n = b0; n < b0 + cnt; n++) {
+                            int gOff = (n * d.cout + g * og) * ohw;
+                            lower(geo, storage(xc), xc.offset + (n * d.cin + g * cg) * d.h * d.w, col, 0, ohw);
+                            product(dt, false, true, og, k, ohw, gs, gOff, ohw, col, 0, ohw, n == n0 ? 0f : 1f,
+                                    gwTo, gwOff + g * og * k, k);
+                        }
                     }
                     if (needX) {
-                        product(dt, true, false, k, ohw, og, storage(wc), wc.offset + g * og * k, k, gs, gOff, ohw,
-                                0f, dcol, 0, ohw);
-                        Im2col.col2im(geo, dcol, gxv, (n * d.cin + g * cg) * d.h * d.w);
+                        // the block's gY side by side, [og, cnt*ohw]; one GEMM W^T gY; col2im per image
+                        for (int j = 0; j < cnt; j++) {
+                            int gOff = ((b0 + j) * d.cout + g * og) * ohw;
+                            for (int r = 0; r < og; r++) {
+                                System.arraycopy(gs, gOff + r * ohw, gyb, r * cols + j * ohw, ohw);
+                            }
+                        }
+                        product(dt, true, false, k, cols, og, storage(wc), wc.offset + g * og * k, k, gyb, 0, cols, 0f,
+                                dcol, 0, cols);
+                        for (int j = 0; j < cnt; j++) {
+                            Im2col.col2im(geo, dcol, j * ohw, cols, gxv, ((b0 + j) * d.cin + g * cg) * d.h * d.w);
+                        }
                     }
                 }
             }
@@ -358,12 +428,12 @@ final class Convolution {
                 int b1 = (int) ((long) n * (c + 1) / parts);
                 float[] gwTo = c == 0 ? gwv : partial;
                 int gwOff = c == 0 ? 0 : (c - 1) * wn;
-                Object dcols = scratchCols(dt, k * hw);
+                Object dcols = scratch(dt, COL, k * hw);
                 for (int b = b0; b < b1; b++) {
                     int xBase = xc.offset + b * cin * hw;
                     for (int g = 0; g < groups; g++) {
                         int wOff = g * cinG * k;
-                        lower(geo, gs, (b * cout + g * coutG) * img, dcols);
+                        lower(geo, gs, (b * cout + g * coutG) * img, dcols, 0, hw);
                         if (needX) {
                             product(dt, false, false, cinG, hw, k, storage(wc), wc.offset + wOff, k, dcols, 0, hw,
                                     0f, gxv, (b * cin + g * cinG) * hw, hw);

@@ -10,7 +10,8 @@ import java.util.Arrays;
  *
  * <p>The column matrix has the image's dtype: FP32 values, or the bit patterns of FP16 and BF16
  * values copied unchanged (lowering only moves values, so it is exact in any format, and the 16-bit
- * GEMM that follows widens them while packing or hands them to a native BF16 product). The fast
+ * GEMM that follows widens them while packing or hands them to a native BF16 product). It may be
+ * a block of columns of a wider matrix (several images side by side, one GEMM for all). The fast
  * methods work on whole rows of output positions: for each kernel tap they compute the range of
  * output columns that falls inside the image once, copy (or add) that range in one loop and zero
  * the padding around it. The {@code Plain} methods are their per-element specification.
@@ -45,7 +46,16 @@ final class Im2col {
 
     /** Fills {@code col[0 .. rows*cols)} from the FP32 image in {@code src[off ..]}. */
     static void im2col(Geometry g, float[] src, int off, float[] col) {
-        lower(g, src, off, col);
+        lower(g, src, off, col, 0, g.cols());
+    }
+
+    /**
+     * As {@link #im2col(Geometry, float[], int, float[])}, into the columns
+     * {@code [colOff, colOff + cols)} of a wider matrix whose rows are {@code ld} floats apart
+     * (several images side by side, one GEMM for all): entry (r, p) goes to {@code col[colOff + r*ld + p]}.
+     */
+    static void im2col(Geometry g, float[] src, int off, float[] col, int colOff, int ld) {
+        lower(g, src, off, col, colOff, ld);
     }
 
     /**
@@ -53,13 +63,17 @@ final class Im2col {
      * BF16 bit patterns copied unchanged, 0 (+0 in both formats) in the padding.
      */
     static void im2col(Geometry g, short[] src, int off, short[] col) {
+        im2col(g, src, off, col, 0, g.cols());
+    }
+
+    /** As {@link #im2col(Geometry, short[], int, short[])}, into columns {@code colOff ..} of rows {@code ld} apart. */
+    static void im2col(Geometry g, short[] src, int off, short[] col, int colOff, int ld) {
         Conv2dSpec s = g.spec;
-        int ohw = g.oh * g.ow;
         int sw = s.strideW();
         for (int c = 0; c < g.c; c++) {
             for (int ki = 0; ki < g.kh; ki++) {
                 for (int kj = 0; kj < g.kw; kj++) {
-                    int row = ((c * g.kh + ki) * g.kw + kj) * ohw;
+                    int row = colOff + ((c * g.kh + ki) * g.kw + kj) * ld;
                     int shift = kj * s.dilationW() - s.padW();
                     int lo = g.firstCol(shift);
                     int hi = Math.max(lo, g.endCol(shift));
@@ -88,14 +102,13 @@ final class Im2col {
         }
     }
 
-    private static void lower(Geometry g, float[] f, int off, float[] col) {
+    private static void lower(Geometry g, float[] f, int off, float[] col, int colOff, int ld) {
         Conv2dSpec s = g.spec;
-        int ohw = g.oh * g.ow;
         int sw = s.strideW();
         for (int c = 0; c < g.c; c++) {
             for (int ki = 0; ki < g.kh; ki++) {
                 for (int kj = 0; kj < g.kw; kj++) {
-                    int row = ((c * g.kh + ki) * g.kw + kj) * ohw;
+                    int row = colOff + ((c * g.kh + ki) * g.kw + kj) * ld;
                     int shift = kj * s.dilationW() - s.padW();
                     int lo = g.firstCol(shift);
                     int hi = Math.max(lo, g.endCol(shift));
@@ -134,13 +147,17 @@ final class Im2col {
      * order of {@link #col2imPlain} (so the sums are bit-identical to it).
      */
     static void col2im(Geometry g, float[] col, float[] img, int off) {
+        col2im(g, col, 0, g.cols(), img, off);
+    }
+
+    /** As {@link #col2im(Geometry, float[], float[], int)} from columns {@code colOff ..} of rows {@code ld} apart. */
+    static void col2im(Geometry g, float[] col, int colOff, int ld, float[] img, int off) {
         Conv2dSpec s = g.spec;
-        int ohw = g.oh * g.ow;
         int sw = s.strideW();
         for (int c = 0; c < g.c; c++) {
             for (int ki = 0; ki < g.kh; ki++) {
                 for (int kj = 0; kj < g.kw; kj++) {
-                    int row = ((c * g.kh + ki) * g.kw + kj) * ohw;
+                    int row = colOff + ((c * g.kh + ki) * g.kw + kj) * ld;
                     int shift = kj * s.dilationW() - s.padW();
                     int lo = g.firstCol(shift);
                     int hi = Math.max(lo, g.endCol(shift));

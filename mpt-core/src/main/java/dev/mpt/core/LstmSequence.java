@@ -1,6 +1,9 @@
 package dev.mpt.core;
 
 import dev.mpt.core.kernel.ActivationKernel;
+import dev.mpt.core.kernel.BinaryKernel;
+import dev.mpt.core.kernel.BinaryOp;
+import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.kernel.FloatMath;
 import dev.mpt.core.kernel.Gemm;
 import dev.mpt.core.kernel.Parallel;
@@ -147,9 +150,7 @@ final class LstmSequence {
             int cPrevRow = t * bh + b * h;
             int cRow = cPrevRow + bh;
             int tcRow = cPrevRow;
-            for (int j = 0; j < g; j++) {
-                act[row + j] = pre(act[row + j], bIh[j], hw[hwRow + j], bHh[j]);
-            }
+            preActivations(act, row, hw, hwRow, g);
             k.sigmoid(act, row, act, row, 2 * h); // i, f
             k.tanh(act, row + 2 * h, act, row + 2 * h, h); // g
             k.sigmoid(act, row + 3 * h, act, row + 3 * h, h); // o
@@ -157,15 +158,42 @@ final class LstmSequence {
                 cs[cRow + j] = act[row + h + j] * cs[cPrevRow + j] + act[row + j] * act[row + 2 * h + j];
             }
             k.tanh(cs, cRow, tcs, tcRow, h);
+            // h = o tanh(c); a 16-bit h is formed in the row's (now free) recurrent-product scratch
+            // and rounded in one bulk conversion
+            float[] hv = h32 != null ? h32 : hw;
+            int hvAt = h32 != null ? cRow : hwRow;
             for (int j = 0; j < h; j++) {
-                float hv = act[row + 3 * h + j] * tcs[tcRow + j];
-                if (h32 != null) {
-                    h32[cRow + j] = hv;
-                } else {
-                    h16[cRow + j] = narrow(hv);
-                }
+                hv[hvAt + j] = act[row + 3 * h + j] * tcs[tcRow + j];
+            }
+            if (dt == DType.FP16) {
+                Convert.floatToHalf(hw, hwRow, h16, cRow, h);
+            } else if (dt == DType.BF16) {
+                Convert.floatToBFloat16(hw, hwRow, h16, cRow, h);
             }
         }
+    }
+
+    /**
+     * {@code act[a + j] = pre(act[a + j], bIh[j], hw[w + j], bHh[j])} for {@code j < n} (n = 4H);
+     * for FP16 the same roundings a run at a time ({@link Convert#roundToHalf} and the bias adds are
+     * vectorized), bit for bit the per-element loop, and {@code hw}'s row is left rounded.
+     */
+    private void preActivations(float[] act, int a, float[] hw, int w, int n) {
+        if (dt != DType.FP16) {
+            for (int j = 0; j < n; j++) {
+                act[a + j] = pre(act[a + j], bIh[j], hw[w + j], bHh[j]);
+            }
+            return;
+        }
+        BinaryKernel add = BinaryKernel.INSTANCE;
+        Convert.roundToHalf(act, a, n);
+        add.apply(BinaryOp.ADD, act, a, bIh, 0, act, a, n);
+        Convert.roundToHalf(act, a, n);
+        Convert.roundToHalf(hw, w, n);
+        add.apply(BinaryOp.ADD, hw, w, bHh, 0, hw, w, n);
+        Convert.roundToHalf(hw, w, n);
+        add.apply(BinaryOp.ADD, act, a, hw, w, act, a, n);
+        Convert.roundToHalf(act, a, n);
     }
 
     /** {@code (xw + bi) + (hw + bh)}, each product and sum rounded to the compute dtype. */
@@ -290,20 +318,20 @@ final class LstmSequence {
                 float o = act[oi];
                 float tc = tcs[hRow + j];
                 float dcv = dc[sRow + j] + dh * o * (1f - tc * tc);
-                float dPo = round(dh * tc * o * (1f - o));
-                float dPi = round(dcv * gg * i * (1f - i));
-                float dPf = round(dcv * cs[cPrevRow + j] * f * (1f - f));
-                float dPg = round(dcv * i * (1f - gg * gg));
                 dc[sRow + j] = dcv * f;
-                dPre[ii] = dPi;
-                dPre[fi] = dPf;
-                dPre[gi] = dPg;
-                dPre[oi] = dPo;
-                if (d16 != null) {
-                    d16[ii] = narrow(dPi);
-                    d16[fi] = narrow(dPf);
-                    d16[gi] = narrow(dPg);
-                    d16[oi] = narrow(dPo);
+                // unrounded here; rounded to the dtype (and stored in 16 bits) for the whole row below
+                dPre[ii] = dcv * gg * i * (1f - i);
+                dPre[fi] = dcv * cs[cPrevRow + j] * f * (1f - f);
+                dPre[gi] = dcv * i * (1f - gg * gg);
+                dPre[oi] = dh * tc * o * (1f - o);
+            }
+            if (dt == DType.FP16) {
+                Convert.roundToHalf(dPre, row, g);
+                Convert.floatToHalf(dPre, row, d16, row, g);
+            } else if (d16 != null) {
+                for (int k = row; k < row + g; k++) {
+                    dPre[k] = round(dPre[k]);
+                    d16[k] = narrow(dPre[k]);
                 }
             }
         }
