@@ -68,4 +68,13 @@ class ArchitectureTest {
                 .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "dev.mpt.core.random..", "")
                 .check(mpt);
     }
+
+    @Test
+    void onlyTheSparkLauncherUsesSpark() {
+        // Spark is a provided dependency of mpt-optim: any other class touching it would fail
+        // with NoClassDefFoundError for users without Spark.
+        noClasses().that().resideOutsideOfPackage("dev.mpt.optim.parallel.spark..")
+                .should().dependOnClassesThat().resideInAnyPackage("org.apache.spark..", "scala..")
+                .check(mpt);
+    }
 }

@@ -208,9 +208,13 @@ final class Convolution {
      */
     static final int GEMM_COLUMNS = 768;
 
-    /** Images per GEMM for {@code hw} output positions each (at least 1, at most {@code n}). */
+    /**
+     * Images per GEMM for {@code hw} output positions each: as many as fit {@link #GEMM_COLUMNS}, but
+     * leaving at least {@link #WEIGHT_GRAD_PARTS} blocks of the batch (for the same reason as there:
+     * work for every thread); at least 1. Depends on the shapes only.
+     */
     static int imagesPerGemm(int n, int hw) {
-        return Math.max(1, Math.min(n, GEMM_COLUMNS / Math.max(1, hw)));
+        return Math.max(1, Math.min(GEMM_COLUMNS / Math.max(1, hw), n / WEIGHT_GRAD_PARTS));
     }
 
     /**

@@ -4,12 +4,11 @@ import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.number.DType;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.BrokenBarrierException;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A {@link Collective} whose ranks are threads of one JVM: each rank publishes a reference to its
@@ -18,8 +17,9 @@ import java.util.concurrent.TimeoutException;
  * be used by four threads.
  *
  * <p>Every call waits for all ranks at most the group's deadline; a rank that does not arrive in
- * time, or that {@link #close() closes} or fails while others wait, makes every waiting rank throw
- * {@link CollectiveException}.
+ * time, or that {@link #close() closes} (as a worker should when it throws), makes every rank
+ * waiting now or calling later throw {@link CollectiveException} at once, naming the rank that did
+ * not arrive or that left.
  */
 public final class InProcessCollective implements Collective {
 
@@ -173,7 +173,8 @@ public final class InProcessCollective implements Collective {
     public void close() {
         if (!closed) {
             closed = true;
-            group.barrier.reset();
+            group.fail(rank, "InProcessCollective: rank " + rank + " left the group (it closed its collective, "
+                    + "finished early or failed)", null);
         }
     }
 
@@ -208,19 +209,7 @@ public final class InProcessCollective implements Collective {
     }
 
     private void await(String op) {
-        try {
-            group.barrier.await(group.timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            throw new CollectiveException(-1, "InProcessCollective." + op + ": rank " + rank + " waited "
-                    + group.timeout + " for the other ranks; a rank died, hangs or skipped a call", e);
-        } catch (BrokenBarrierException e) {
-            throw new CollectiveException(-1, "InProcessCollective." + op + ": rank " + rank + " gave up: another "
-                    + "rank failed, timed out or closed", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            group.barrier.reset();
-            throw new CollectiveException(rank, "InProcessCollective." + op + ": rank " + rank + " was interrupted", e);
-        }
+        group.await(rank, "InProcessCollective." + op);
     }
 
     private static void widen(short[] src, DType dtype, int off, float[] dst, int len) {
@@ -231,17 +220,95 @@ public final class InProcessCollective implements Collective {
         }
     }
 
+    /**
+     * A barrier for the group's ranks that remembers who has arrived and, once any rank fails,
+     * fails every later call at once (a {@code CyclicBarrier} reset would let later arrivals wait
+     * out the whole deadline).
+     */
     private static final class Group {
         final int world;
         final Duration timeout;
         final Object[] slots;
-        final CyclicBarrier barrier;
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition tripped = lock.newCondition();
+        private final boolean[] arrived;
+        private int count;
+        private long generation;
+        private CollectiveException failure;
 
         Group(int world, Duration timeout) {
             this.world = world;
             this.timeout = timeout;
             this.slots = new Object[world];
-            this.barrier = new CyclicBarrier(world);
+            this.arrived = new boolean[world];
+        }
+
+        /** Waits until every rank has arrived, or throws when a rank fails or the deadline passes. */
+        void await(int rank, String op) {
+            lock.lock();
+            try {
+                if (failure != null) {
+                    throw failed(rank, op);
+                }
+                long gen = generation;
+                arrived[rank] = true;
+                if (++count == world) {
+                    Arrays.fill(arrived, false);
+                    count = 0;
+                    generation++;
+                    tripped.signalAll();
+                    return;
+                }
+                long nanos = timeout.toNanos();
+                while (generation == gen && failure == null) {
+                    if (nanos <= 0) {
+                        List<Integer> missing = new ArrayList<>();
+                        for (int r = 0; r < world; r++) {
+                            if (!arrived[r]) {
+                                missing.add(r);
+                            }
+                        }
+                        CollectiveException mine = new CollectiveException(missing.size() == 1 ? missing.get(0) : -1,
+                                op + ": rank " + rank + " waited " + timeout + " for rank(s) " + missing
+                                        + "; they died, hang or skipped a call", null);
+                        if (failure == null) {
+                            failure = mine;
+                            tripped.signalAll();
+                            throw mine;
+                        }
+                        break;
+                    }
+                    try {
+                        nanos = tripped.awaitNanos(nanos);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        fail(rank, op + ": rank " + rank + " was interrupted", e);
+                    }
+                }
+                if (generation == gen) {
+                    throw failed(rank, op);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Records the group's first failure and wakes every waiting rank. */
+        void fail(int culprit, String message, Throwable cause) {
+            lock.lock();
+            try {
+                if (failure == null) {
+                    failure = new CollectiveException(culprit, message, cause);
+                }
+                tripped.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private CollectiveException failed(int rank, String op) {
+            return new CollectiveException(failure.rank(), op + ": rank " + rank + " gave up: "
+                    + failure.getMessage(), failure);
         }
     }
 }

@@ -110,6 +110,43 @@ class InProcessCollectiveTest {
     }
 
     @Test
+    void theRanksThatDidNotArriveAreNamed() throws Exception {
+        List<Collective> group = InProcessCollective.group(3, Duration.ofSeconds(2));
+        CollectiveException e = assertThrows(CollectiveException.class, () -> group.get(0).anyTrue(true));
+        assertEquals(-1, e.rank());
+        assertTrue(e.getMessage().contains("rank 0 waited PT2S for rank(s) [1, 2]"), e.getMessage());
+        // the failure sticks: a rank calling later fails at once, not after another deadline
+        long t0 = System.nanoTime();
+        e = assertThrows(CollectiveException.class, () -> group.get(1).anyTrue(true));
+        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(1).toNanos());
+        assertTrue(e.getMessage().contains("rank 1 gave up"), e.getMessage());
+    }
+
+    @Test
+    void aRankThatLeavesMakesTheOthersFailAtOnceNamingIt() throws Exception {
+        List<Collective> group = InProcessCollective.group(3, Duration.ofSeconds(20));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<CollectiveException>> waiting = new ArrayList<>();
+            long t0 = System.nanoTime();
+            for (int r = 0; r < 2; r++) {
+                Collective c = group.get(r);
+                waiting.add(pool.submit(() -> assertThrows(CollectiveException.class, () -> c.anyTrue(false))));
+            }
+            Thread.sleep(100);
+            group.get(2).close(); // as a worker does when its step throws
+            for (Future<CollectiveException> f : waiting) {
+                CollectiveException e = f.get();
+                assertEquals(2, e.rank(), e.getMessage());
+                assertTrue(e.getMessage().contains("rank 2 left the group"), e.getMessage());
+            }
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(5).toNanos());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void mismatchedShardsAreRejected() {
         Collective c = InProcessCollective.group(1).get(0);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
