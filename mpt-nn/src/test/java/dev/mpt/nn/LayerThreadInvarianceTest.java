@@ -24,8 +24,8 @@ import org.junit.jupiter.api.TestFactory;
  * {@code 2^15 / 4096 = 8}: 8 chunks) and its point-wise steps over {@code 2^18} elements (8
  * chunks); the LSTM (batch 16, hidden 256) multiplies {@code [16, 256] x [256, 1024]} at each
  * time step (volume {@code 2^22}, over the GEMM's parallel minimum {@code 128^3}), forward and
- * backward. Conv2d over 16 images of 8 x 12 output positions runs {@code Parallel.forEach} over 2
- * blocks of 8 images forward (768 GEMM columns / 96 positions) and over 8 batch parts backward; pooling of 64 planes of {@code 63 x 64} splits them with grain
+ * backward. Conv2d over 8 images runs {@code Parallel.forEach} over the images forward and over
+ * 8 batch parts backward; pooling of 64 planes of {@code 63 x 64} splits them with grain
  * {@code 2^15 / 4032 = 8}: 8 chunks, forward and backward.
  */
 class LayerThreadInvarianceTest {
@@ -38,7 +38,7 @@ class LayerThreadInvarianceTest {
             new Case("Lstm", seed -> new Lstm(256, 256, 1, true, SplitMix64.seeded(seed)), 16, 8, 256),
             new Case("Conv2d 3x5 s2x1 p1x2 d1x2", seed -> new Conv2d(8, 16, 3, 5,
                     Conv2dSpec.DEFAULT.withStride(2, 1).withPadding(1, 2).withDilation(1, 2), true,
-                    SplitMix64.seeded(seed)), 16, 8, 16, 16),
+                    SplitMix64.seeded(seed)), 8, 8, 16, 16),
             new Case("MaxPool2d 3x2 s2x1 ceil", seed -> new MaxPool2d(Pool2dSpec.of(3, 2).withStride(2, 1)
                     .withPadding(1, 0).withCeilMode(true)), 4, 16, 63, 64),
             new Case("AvgPool2d 3x2 ceil, padding not counted", seed -> new AvgPool2d(Pool2dSpec.of(3, 2)
