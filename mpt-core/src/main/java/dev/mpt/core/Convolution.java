@@ -282,7 +282,7 @@ final class Convolution {
         float[] gwv = needW ? new float[wn] : null;
         // part 0 sums straight into the result; the others into the caller's scratch
         float[] partial = needW && parts > 1 ? SCRATCH.get(PARTIALS, (parts - 1) * wn) : null;
-        Object gs = gradStorage(dt, gv, d.n * d.cout * ohw);
+        Object gs = needW || needX ? gradStorage(dt, gv, d.n * d.cout * ohw) : null;
         float[] gxv = needX ? new float[d.n * d.cin * d.h * d.w] : null;
         int nb = imagesPerGemm(d.n, ohw);
         Parallel.forEach(parts, c -> {
