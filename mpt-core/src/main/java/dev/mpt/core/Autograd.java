@@ -61,6 +61,26 @@ final class Autograd {
         return in != null && in.requiresGrad;
     }
 
+    /**
+     * The walk running on this thread: how many gradient contributions each tensor of its graph
+     * receives (one per edge from a consumer that needs it), for {@link #soleGradientOfEmptyLeaf}.
+     */
+    private static final ThreadLocal<Map<Tensor, Integer>> EDGES = new ThreadLocal<>();
+
+    /**
+     * Whether a rule of the walk running on this thread may hand {@code t} its gradient already
+     * rounded to FP16, as a 16-bit tensor: {@code t} is an FP16 leaf that requires grad, has no
+     * gradient yet, and this is its only contribution in the walk. The walk would otherwise store
+     * the one rounding to nearest even of that FP32 gradient, so a product written straight into
+     * FP16 gives the same bits without the FP32 tensor. (FP16 only: the default backend routes
+     * BF16 products to oneDNN, whose 16-bit output may sum in another order than its FP32 one.)
+     */
+    static boolean soleGradientOfEmptyLeaf(Tensor t) {
+        Map<Tensor, Integer> edges = EDGES.get();
+        return edges != null && t.node == null && t.requiresGrad && t.grad == null && t.dtype == DType.FP16
+                && edges.getOrDefault(t, 0) == 1;
+    }
+
     /** Accumulated FP32 gradient; {@code owned} when its storage is private to the walk. */
     private static final class Acc {
         Tensor g;
@@ -79,8 +99,11 @@ final class Autograd {
         if (root.node != null && root.node.released()) {
             throw released(root.node);
         }
-        List<Tensor> order = topologicalOrder(root);
+        Map<Tensor, Integer> edges = new IdentityHashMap<>();
+        List<Tensor> order = topologicalOrder(root, edges);
         Map<Tensor, Acc> grads = new IdentityHashMap<>();
+        Map<Tensor, Integer> outer = EDGES.get();
+        EDGES.set(edges);
         try (NoGrad _ = NoGrad.enter()) {
             accumulate(grads, root, Conversions.f32(seed), false);
             for (int i = order.size() - 1; i >= 0; i--) {
@@ -95,13 +118,15 @@ final class Autograd {
                     storeLeafGrad(t, g, acc.owned);
                     continue;
                 }
+                // a 16-bit gradient is rounded in place when owned, else into a private copy: owned either way
+                boolean owned = acc.owned || t.dtype != DType.FP32;
                 if (t.dtype != DType.FP32) {
                     g = acc.owned ? Conversions.roundInPlace(g, t.dtype) : Conversions.roundCopy(g, t.dtype);
                 }
                 if (node.released()) {
                     throw released(node);
                 }
-                Tensor[] inGrads = node.backward.apply(g);
+                Tensor[] inGrads = node.backward.apply(g, owned);
                 Tensor[] inputs = node.inputs;
                 for (int k = 0; k < inputs.length; k++) {
                     Tensor in = inputs[k];
@@ -111,13 +136,15 @@ final class Autograd {
                                     + Arrays.toString(inGrads[k].shape) + " for input " + k + " of shape "
                                     + Arrays.toString(in.shape));
                         }
-                        accumulate(grads, in, inGrads[k], fresh(inGrads, k, g, acc.owned));
+                        accumulate(grads, in, inGrads[k], fresh(inGrads, k, g, owned));
                     }
                 }
                 if (!retainGraph) {
                     node.release();
                 }
             }
+        } finally {
+            EDGES.set(outer);
         }
     }
 
@@ -150,8 +177,15 @@ final class Autograd {
     }
 
     private static void accumulate(Map<Tensor, Acc> grads, Tensor t, Tensor g, boolean fresh) {
-        Tensor g32 = Conversions.f32(g);
         Acc acc = grads.get(t);
+        if (acc == null && g.dtype == DType.FP16 && soleGradientOfEmptyLeaf(t)) {
+            acc = new Acc();        // already the leaf's rounded gradient: stored as it is
+            acc.g = g;
+            acc.owned = fresh;
+            grads.put(t, acc);
+            return;
+        }
+        Tensor g32 = Conversions.f32(g);
         if (acc == null) {
             acc = new Acc();
             if (g32.isContiguous() || (t.node != null && t.node.stridedGrad && Strided.isDense(g32.shape, g32.strides))) {
@@ -177,8 +211,11 @@ final class Autograd {
         if (!leaf.requiresGrad) {
             return;
         }
-        if (leaf.grad == null && owned && leaf.dtype == DType.FP32 && g.isContiguous()
+        if (leaf.grad == null && owned && leaf.dtype == DType.FP32 && g.dtype == DType.FP32 && g.isContiguous()
                 && g.offset == 0 && g.floats.length == g.numel) {
+            leaf.grad = g;
+        } else if (leaf.grad == null && owned && g.dtype == leaf.dtype && g.dtype != DType.FP32 && g.isContiguous()
+                && g.offset == 0 && g.shorts.length == g.numel) {
             leaf.grad = g;
         } else if (leaf.grad == null) {
             Tensor stored = Tensor.zeros(leaf.dtype, leaf.shape);
@@ -192,7 +229,6 @@ final class Autograd {
         }
     }
 
-    /** Reverse post-order of the graph above {@code root} (root last), iterative. */
     /** {@code acc += g} for a contiguous FP32 {@code acc} and an FP32 {@code g} of equal shape. */
     private static void addInto(Tensor acc, Tensor g) {
         float[] a = acc.floats;
@@ -201,7 +237,11 @@ final class Autograd {
         BinaryKernel.INSTANCE.apply(BinaryOp.ADD, a, acc.offset, b, 0, a, acc.offset, acc.numel);
     }
 
-    private static List<Tensor> topologicalOrder(Tensor root) {
+    /**
+     * Reverse post-order of the graph above {@code root} (root last), iterative; {@code edges}
+     * receives, per tensor, the number of graph edges into it that need its gradient.
+     */
+    private static List<Tensor> topologicalOrder(Tensor root, Map<Tensor, Integer> edges) {
         List<Tensor> order = new ArrayList<>();
         Map<Tensor, Boolean> seen = new IdentityHashMap<>();
         ArrayDeque<Tensor> stack = new ArrayDeque<>();
@@ -216,6 +256,9 @@ final class Autograd {
             if (inputs != null && i < inputs.length) {
                 next.push(i + 1);
                 Tensor in = inputs[i];
+                if (needs(in)) {
+                    edges.merge(in, 1, Integer::sum);
+                }
                 if (needs(in) && seen.put(in, Boolean.TRUE) == null) {
                     stack.push(in);
                     next.push(0);

@@ -39,6 +39,58 @@ final class MatMul {
     }
 
     /**
+     * {@code x @ w^T + b} as one op for a 2-D {@code x} {@code [batch, in]}, {@code w}
+     * {@code [out, in]} and {@code b} {@code [out]} of one dtype: the bias is added in the GEMM's
+     * store ({@link Gemm#sgemmBias}, {@link Gemm#gemm16Bias}) instead of a second pass over a second
+     * output tensor. Bit for bit {@code x.matmul(w.t()).add(b)}, forward and backward: the same
+     * product rounded once to the dtype, the bias added in FP32 and rounded once more, and the same
+     * gradient rules ({@link #product} for x and w, {@link Reduce#sumTo} of the incoming gradient for
+     * b; a 16-bit weight's gradient rounded to its dtype, as the walk rounds the gradient of the
+     * composition's transpose view). An FP16 weight whose only gradient this is gets it straight
+     * from an FP16-output GEMM ({@link Autograd#soleGradientOfEmptyLeaf}), the same bits without an
+     * FP32 tensor. Other ranks run the composition.
+     */
+    static Tensor linear(Tensor x, Tensor w, Tensor b) {
+        Objects.requireNonNull(x, "linear: input is null");
+        Objects.requireNonNull(w, "linear: weight is null");
+        Objects.requireNonNull(b, "linear: bias is null");
+        Checks.sameDtype("linear", x, w);
+        Checks.sameDtype("linear", x, b);
+        if (w.shape.length != 2 || b.shape.length != 1 || b.shape[0] != w.shape[0]) {
+            throw new IllegalArgumentException("linear: needs weight [out, in] and bias [out], got "
+                    + Arrays.toString(w.shape) + " and " + Arrays.toString(b.shape));
+        }
+        if (x.shape.length < 2 || x.shape[x.shape.length - 1] != w.shape[1]) {
+            throw new IllegalArgumentException("linear: input " + Arrays.toString(x.shape) + " must be [..., in] with in = "
+                    + w.shape[1] + ", the columns of weight " + Arrays.toString(w.shape));
+        }
+        if (x.shape.length != 2) {
+            return matmul(x, w.t()).add(b);
+        }
+        Tensor wt = w.detach().transpose(-1, -2);
+        Tensor out = mm(x, wt, false, b.readFloats());
+        return Autograd.record(out, "linear", g -> {
+            // as matmul's rule (g holds values of the output dtype, so the conversion is exact) and add's
+            Tensor gIn = g.to(x.dtype);
+            Tensor gx = Autograd.needs(x) ? product(gIn, w.detach(), x) : null;
+            Tensor gw = null;
+            if (Autograd.soleGradientOfEmptyLeaf(w)) {
+                // g^T x straight into FP16: the FP32 sums of product's column-major form, rounded once
+                gw = mm(gIn.transpose(-1, -2), x.detach(), false);
+            } else if (Autograd.needs(w)) {
+                gw = product(x.detach().transpose(-1, -2), gIn, wt).transpose(-1, -2);
+                if (w.dtype != DType.FP32) {
+                    // as the composition's w.t() view, whose gradient the walk rounds to the weight's
+                    // dtype before it reaches the weight (it matters when the weight has several uses)
+                    gw = Conversions.roundInPlace(gw, w.dtype);
+                }
+            }
+            Tensor gb = Autograd.needs(b) ? Reduce.sumTo(g, b.shape) : null;
+            return new Tensor[] {gx, gw, gb};
+        }, x, w, b);
+    }
+
+    /**
      * The FP32 gradient {@code x @ y} for an operand {@code like}, laid out as {@code like} is: when
      * {@code like} is stored column-major (a transposed view, as the weight of {@code x W^T}) and
      * needs no broadcast sum, it is computed as {@code (y^T @ x^T)^T}, a transposed view of a
@@ -63,6 +115,11 @@ final class MatMul {
      * operands' dtype, or FP32 when {@code fp32Out}.
      */
     static Tensor mm(Tensor a, Tensor b, boolean fp32Out) {
+        return mm(a, b, fp32Out, null);
+    }
+
+    /** {@link #mm(Tensor, Tensor, boolean)}, plus {@code bias[j]} on column j when not null (16-bit or FP32 out). */
+    private static Tensor mm(Tensor a, Tensor b, boolean fp32Out, float[] bias) {
         if (a.shape.length < 2 || b.shape.length < 2) {
             throw new IllegalArgumentException("matmul: needs operands of rank >= 2, got shapes "
                     + Arrays.toString(a.shape) + " and " + Arrays.toString(b.shape)
@@ -102,7 +159,15 @@ final class MatMul {
                 offB += idx[d] * sb[d];
             }
             int offC = bi * m * n;
-            if (a.dtype == DType.FP32) {
+            if (bias != null) {
+                if (a.dtype == DType.FP32) {
+                    Gemm.sgemmBias(la.trans, lb.trans, m, n, k, la.t.floats, offA, la.ld, lb.t.floats, offB, lb.ld,
+                            bias, 0, out.floats, offC, n);
+                } else {
+                    Gemm.gemm16Bias(a.dtype, la.trans, lb.trans, m, n, k, la.t.shorts, offA, la.ld, lb.t.shorts, offB,
+                            lb.ld, bias, 0, out.shorts, offC, n);
+                }
+            } else if (a.dtype == DType.FP32) {
                 Gemm.sgemm(la.trans, lb.trans, m, n, k, la.t.floats, offA, la.ld, lb.t.floats, offB, lb.ld, 0f, out.floats, offC, n);
             } else if (fp32Out) {
                 Gemm.gemm16(a.dtype, la.trans, lb.trans, m, n, k, la.t.shorts, offA, la.ld, lb.t.shorts, offB, lb.ld,

@@ -19,6 +19,40 @@ final class Node {
          * then treats it as shared); it never aliases a forward tensor.
          */
         Tensor[] apply(Tensor grad);
+
+        /**
+         * {@link #apply(Tensor)}, told whether the walk owns {@code grad}'s storage (private to the
+         * walk and dropped after this rule), so that a rule made by {@link #reusing} may write its
+         * input's gradient over it instead of allocating. Other rules ignore the flag.
+         */
+        default Tensor[] apply(Tensor grad, boolean gradOwned) {
+            return apply(grad);
+        }
+    }
+
+    /** A gradient rule that may overwrite an owned incoming gradient (see {@link Backward#apply(Tensor, boolean)}). */
+    @FunctionalInterface
+    interface ReusingBackward {
+        Tensor[] apply(Tensor grad, boolean gradOwned);
+    }
+
+    /**
+     * A {@link Backward} running {@code rule}, which may return {@code grad} itself, overwritten,
+     * when it is owned; called without the flag (as any rule may be), it is told the storage is
+     * not owned.
+     */
+    static Backward reusing(ReusingBackward rule) {
+        return new Backward() {
+            @Override
+            public Tensor[] apply(Tensor grad) {
+                return rule.apply(grad, false);
+            }
+
+            @Override
+            public Tensor[] apply(Tensor grad, boolean gradOwned) {
+                return rule.apply(grad, gradOwned);
+            }
+        };
     }
 
     final String op;

@@ -3,6 +3,7 @@ package dev.mpt.core;
 import dev.mpt.core.kernel.BinaryKernel;
 import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.kernel.ThreadScratch;
 import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
@@ -19,6 +20,12 @@ final class Pointwise {
      * buffer, so the input, output and 16-bit blocks stay in a 48 KiB L1 data cache.
      */
     static final int BLOCK = 4096;
+
+    /**
+     * Per thread: a contiguous 16-bit input widened for a unary rule, at the indices of the range the
+     * thread works on (so the rule indexes it as it indexes the gradient).
+     */
+    private static final ThreadScratch WIDENED = new ThreadScratch(1);
 
     private Pointwise() {
     }
@@ -39,17 +46,30 @@ final class Pointwise {
         } else {
             Parallel.forRange(n, Grain.ELEMENTWISE, (from, to) -> unaryBlocks(op, src, out, p, q, from, to));
         }
-        return Autograd.record(out, op.opName(), g -> {
+        return Autograd.record(out, op.opName(), Node.reusing((g, owned) -> {
             float[] gv = g.readFloats();
-            float[] gx = new float[gv.length];
-            float[] xv = x.readFloats();
+            // an owned gradient spanning its whole array takes the input's gradient in place (every
+            // rule reads g[i] and x[i] only to write gx[i]): no new tensor per step
+            boolean inPlace = owned && gv == g.floats;
+            float[] gx = inPlace ? gv : new float[gv.length];
+            // a contiguous 16-bit input is widened range by range into reused scratch, not into a new array
+            boolean widen = x.dtype != DType.FP32 && x.isContiguous();
+            float[] xv = widen ? null : x.readFloats();
             if (gv.length < 2 * Grain.ELEMENTWISE) {
-                op.backward(xv, gv, gx, 0, gv.length, p, q);
+                op.backward(widen ? widened(x, 0, gv.length) : xv, gv, gx, 0, gv.length, p, q);
             } else {
-                Parallel.forRange(gv.length, Grain.ELEMENTWISE, (from, to) -> op.backward(xv, gv, gx, from, to, p, q));
+                Parallel.forRange(gv.length, Grain.ELEMENTWISE,
+                        (from, to) -> op.backward(widen ? widened(x, from, to) : xv, gv, gx, from, to, p, q));
             }
-            return new Tensor[] {Conversions.wrap(gx, DType.FP32, x.shape)};
-        }, x);
+            return new Tensor[] {inPlace ? g : Conversions.wrap(gx, DType.FP32, x.shape)};
+        }), x);
+    }
+
+    /** This thread's scratch holding elements {@code [from, to)} of the contiguous 16-bit {@code x} at those indices. */
+    private static float[] widened(Tensor x, int from, int to) {
+        float[] buf = WIDENED.get(0, to);
+        Conversions.widen(x.dtype, x.shorts, x.offset + from, buf, from, to - from);
+        return buf;
     }
 
     /** Elements {@code [from, to)} of a unary op, through cache-sized FP32 blocks. */

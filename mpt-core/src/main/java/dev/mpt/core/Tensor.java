@@ -903,6 +903,21 @@ public final class Tensor {
         return MatMul.matmul(this, other);
     }
 
+    /**
+     * The fully connected layer {@code this @ weight^T + bias} for this input {@code [batch, in]},
+     * {@code weight [out, in]} and {@code bias [out]}, all of one dtype, as one op: the bias is added
+     * while the product is stored, saving a pass and a tensor. The result is bit for bit
+     * {@code matmul(weight.t()).add(bias)} (the product rounded once to the dtype, then the bias
+     * added in FP32 and rounded once more), and so are the gradients. Inputs of other ranks run
+     * that composition.
+     *
+     * @throws IllegalArgumentException if the dtypes differ, weight is not 2-D, bias is not
+     *         {@code [out]}, or the inner dimensions differ
+     */
+    public Tensor linear(Tensor weight, Tensor bias) {
+        return MatMul.linear(this, weight, bias);
+    }
+
     // ---------------------------------------------------------------- normalization
 
     /**

@@ -261,16 +261,22 @@ enum Unary {
          */
         @Override
         void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
-            for (int i = from; i < to; i++) {
-                double v = x[i];
-                gx[i] = (float) (2 * GELU_C * (v + GELU_A * v * v * v));
-            }
-            ActivationKernel.INSTANCE.sigmoid(gx, from, gx, from, to - from);
-            for (int i = from; i < to; i++) {
-                double v = x[i];
-                double s = gx[i];
-                double d = s + 2 * v * s * (1 - s) * GELU_C * (1 + 3 * GELU_A * v * v);
-                gx[i] = (float) (g[i] * d);
+            // s goes to a chunk of its own: gx may be g itself (an owned gradient updated in place),
+            // so gx[i] is written only after g[i] is read
+            float[] sc = new float[Math.min(to - from, GELU_CHUNK)];
+            for (int c = from; c < to; c += sc.length) {
+                int n = Math.min(sc.length, to - c);
+                for (int i = 0; i < n; i++) {
+                    double v = x[c + i];
+                    sc[i] = (float) (2 * GELU_C * (v + GELU_A * v * v * v));
+                }
+                ActivationKernel.INSTANCE.sigmoid(sc, 0, sc, 0, n);
+                for (int i = 0; i < n; i++) {
+                    double v = x[c + i];
+                    double s = sc[i];
+                    double d = s + 2 * v * s * (1 - s) * GELU_C * (1 + 3 * GELU_A * v * v);
+                    gx[c + i] = (float) (g[c + i] * d);
+                }
             }
         }
     },
@@ -290,6 +296,8 @@ enum Unary {
         }
     };
 
+    /** Elements of GELU's backward whose sigmoid is held at once (a few KiB, stays in L1). */
+    static final int GELU_CHUNK = 1024;
     /** sqrt(2 / pi), the GELU tanh-approximation scale. */
     static final double GELU_C = Math.sqrt(2.0 / Math.PI);
     /** The cubic coefficient of the GELU tanh approximation. */
@@ -298,7 +306,11 @@ enum Unary {
     /** {@code y[i] = op(x[i])} for {@code from <= i < to}. */
     abstract void forward(float[] x, float[] y, int from, int to, float p, float q);
 
-    /** {@code gx[i] = g[i] * op'(x[i])} for {@code from <= i < to}, the derivative evaluated from the input alone. */
+    /**
+     * {@code gx[i] = g[i] * op'(x[i])} for {@code from <= i < to}, the derivative evaluated from the
+     * input alone. {@code gx} may be {@code g} itself (an owned gradient updated in place): write
+     * {@code gx[i]} only after reading {@code g[i]}, and keep no other state in {@code gx}.
+     */
     abstract void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q);
 
     /** Lower-case name for messages and graph printing. */

@@ -201,4 +201,35 @@ class AutogradTest {
         assertFalse(x.gt(Tensor.zeros(2)).requiresGrad());
         assertFalse(x.argmax(0, false).requiresGrad());
     }
+
+    /**
+     * Point-wise rules write their gradient over an incoming gradient only when the walk owns it:
+     * never over the caller's seed, nor over a gradient that an add hands to both of its inputs;
+     * where they do (the product's fresh gradient below), the values are those of the rule.
+     */
+    @Test
+    void pointwiseRulesOverwriteOnlyGradientsTheWalkOwns() {
+        for (DType dtype : new DType[] {DType.FP32, DType.FP16}) {
+            float[] xv = {-2f, -0.5f, 0f, 0.5f, 2f, 3f};
+            float[] sv = {1f, 2f, 3f, 4f, 5f, 6f};
+            Tensor a = Tensor.of(xv, 2, 3).to(dtype).requiresGrad(true);
+            Tensor b = Tensor.of(xv, 2, 3).neg().to(dtype).requiresGrad(true);
+            Tensor seed = Tensor.of(sv.clone(), 2, 3).to(dtype);
+            a.relu().add(b.relu()).backward(seed);               // add passes one gradient to both relus
+            assertArrayEquals(Tensor.of(sv, 2, 3).to(dtype).toFloatArray(), seed.toFloatArray(), dtype + " seed");
+            for (int i = 0; i < xv.length; i++) {
+                assertEquals(xv[i] > 0 ? sv[i] : 0f, a.grad().toFloatArray()[i], dtype + " a " + i);
+                assertEquals(-xv[i] > 0 ? sv[i] : 0f, b.grad().toFloatArray()[i], dtype + " b " + i);
+            }
+            // relu(x * 3): the product's rule gives the relu a gradient of its own, which it reuses
+            Tensor x = Tensor.of(xv, 2, 3).to(dtype).requiresGrad(true);
+            Tensor y = x.mul(3f).relu().mul(Tensor.of(sv, 2, 3).to(dtype));
+            Tensor s2 = Tensor.ones(2, 3).to(dtype);
+            y.backward(s2);
+            for (int i = 0; i < xv.length; i++) {
+                assertEquals(xv[i] > 0 ? 3f * sv[i] : 0f, x.grad().toFloatArray()[i], dtype + " x " + i);
+            }
+            assertArrayEquals(Tensor.ones(6).toFloatArray(), s2.toFloatArray(), dtype + " seed of the product");
+        }
+    }
 }

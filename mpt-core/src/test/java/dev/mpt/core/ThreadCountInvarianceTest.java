@@ -47,7 +47,8 @@ import org.junit.jupiter.api.TestFactory;
  *     {@code min(8, WEIGHT_GRAD_PARTS = 8)} batch parts (backward): 8 tasks.
  * <li>matmul {@code [256, 192] x [192, 160]} and its two backward products: volume about
  *     {@code 7.9e6 >= PARALLEL_MIN_VOLUME = 128^3}, so the blocked GEMM splits {@code ceil(256 /
- *     mr) >= 16} row slivers into {@code 2 threads} row tasks.
+ *     mr) >= 16} row slivers into {@code 2 threads} row tasks; the same for {@link Tensor#linear}
+ *     (the bias added in the GEMM's store).
  * <li>{@link LstmOp} over {@code [T = 3, B = 64, in = 24]}, {@code H = 32}: each step's gate loop
  *     (forward) and gate-gradient loop (backward) is {@code forRange(B, LstmSequence.ROWS_PER_TASK =
  *     8)}: 8 chunks; its GEMMs ({@code [192, 24] x [24, 128]} and smaller) stay below
@@ -125,6 +126,7 @@ class ThreadCountInvarianceTest {
         CASES.add(new Case("batchNorm 2-D", (dt, seed, run) -> batchNorm(run, dt, seed, 4096, 64)));
         // GEMM and convolutions
         CASES.add(new Case("matmul", ThreadCountInvarianceTest::matmul));
+        CASES.add(new Case("linear", ThreadCountInvarianceTest::linear));
         CASES.add(new Case("conv2d", (dt, seed, run) -> conv(run, dt, seed, false)));
         CASES.add(new Case("convTranspose2d", (dt, seed, run) -> conv(run, dt, seed, true)));
         // the fused LSTM layer: gate loops over batch rows, forward and backward
@@ -222,6 +224,20 @@ class ThreadCountInvarianceTest {
         run.parallel("backward", () -> y.backward(g));
         run.bits("y", y);
         run.bits("da", a.grad());
+        run.bits("db", b.grad());
+    }
+
+    private static void linear(DType dt, long seed, ThreadInvariance.Run run) {
+        var rng = SplitMix64.seeded(seed);
+        Tensor x = Tensor.randn(rng, dt, 256, 192).requiresGrad(true);
+        Tensor w = Tensor.randn(rng, dt, 160, 192).requiresGrad(true);
+        Tensor b = Tensor.randn(rng, dt, 160).requiresGrad(true);
+        Tensor y = run.parallel("forward", () -> x.linear(w, b));
+        Tensor g = Tensor.randn(rng, y.dtype(), y.shape());
+        run.parallel("backward", () -> y.backward(g));
+        run.bits("y", y);
+        run.bits("dx", x.grad());
+        run.bits("dw", w.grad());
         run.bits("db", b.grad());
     }
 

@@ -10,7 +10,7 @@ import java.util.random.RandomGenerator;
  * {@code b} of shape {@code [out]}. The input has shape {@code [..., in]} and the dtype of the
  * weights; the product runs in GEMM with {@code W^T} passed as a transposed view (no copy), FP32
  * accumulation and one rounding to the weights' dtype, then {@code b} is added (one more rounding
- * in FP16).
+ * in FP16) while the product is stored ({@link Tensor#linear}).
  *
  * <p>Default initialization (PyTorch's): {@code W ~ U(-1/sqrt(in), 1/sqrt(in))} (Kaiming uniform
  * with gain {@code sqrt(1/3)}) and {@code b ~ U(-1/sqrt(in), 1/sqrt(in))}.
@@ -72,8 +72,8 @@ public final class Linear extends Module {
         LayerChecks.size("Linear", x, -1, inFeatures, "inFeatures");
         Tensor w = weight.value();
         LayerChecks.sameDtype("Linear", x, w.dtype());
-        Tensor y = x.matmul(w.t());
-        return bias == null ? y : y.add(bias.value());
+        // with a bias, one op that adds it in the GEMM's store (bit for bit x.matmul(w.t()).add(b))
+        return bias == null ? x.matmul(w.t()) : x.linear(w, bias.value());
     }
 
     @Override

@@ -10,7 +10,7 @@ package dev.mpt.core.kernel;
  * parallel over tasks = (row range, column range) of the panel:
  *   for ic in the task's rows, step MC:
  *     for pc in 0..k, step KC:
- *       pack op(A)[ic block, pc block] into Ap (per thread)                  -- L2
+ *       pack op(A)[ic block, pc block] into Ap (per thread, unless packed whole) -- L2
  *       for jr (NR columns):  for ir (MR rows):                              -- B sliver in L1
  *         kernel: W[ir, jr] (+)= Ap sliver * Bp sliver                     -- registers
  *     store W into C (beta, rounding to 16 bits)
@@ -18,6 +18,11 @@ package dev.mpt.core.kernel;
  * Every element's sum runs over {@code p = 0..k-1} in order in one FP32 accumulator (carried
  * across k-blocks through the FP32 workspace W), on one thread. The result therefore does not
  * depend on the thread count, on how rows and columns are split, or on MC/KC/NC.
+ *
+ * <p>An op(A) read from transposed storage (a weight gradient {@code dY^T x}: column p of op(A) is
+ * row p of dY) is packed whole, once, before the loop nest, by all threads side by side, when it
+ * fits {@link #A_PANEL_FLOATS}: packing it per block read runs of a block's height from rows 4 KiB
+ * apart (1024 FP32 features), which all fall into the same cache sets, where whole rows stream.
  */
 final class BlockedGemm {
 
@@ -56,6 +61,11 @@ final class BlockedGemm {
     /** Most floats of one packed B panel ({@code k x nc}): 16 MiB, half the 32 MiB L3. */
     static final int B_PANEL_FLOATS = 1 << 22;
     /**
+     * Most floats of an op(A) from transposed storage packed whole ({@code m x k}): 4 MiB, an eighth
+     * of the 32 MiB L3 (the MLP's weight gradients need 1 MiB).
+     */
+    static final int A_PANEL_FLOATS = 1 << 20;
+    /**
      * Problems with {@code m*n*k} at most this (8^3) run the plain loops of {@link #simple} on the
      * calling thread. A throwaway harness on the 2-core Zen 5 VM (square n, Vector API kernel) found
      * the blocked path on one thread faster from n = 6..10 up (2.2 vs 1.0 GFLOP/s at n = 16, 13 vs
@@ -75,10 +85,11 @@ final class BlockedGemm {
      * allocate. Bounded by the blocking constants (the B panel by {@link #B_PANEL_FLOATS}, or
      * {@code k * NR} for deeper problems).
      */
-    private static final ThreadScratch SCRATCH = new ThreadScratch(3);
+    private static final ThreadScratch SCRATCH = new ThreadScratch(4);
     private static final int PACKED_B = 0;
     private static final int PACKED_A = 1;
     private static final int WORKSPACE = 2;
+    private static final int WHOLE_A = 3;
 
     private BlockedGemm() {
     }
@@ -132,6 +143,7 @@ final class BlockedGemm {
             ncMax = Math.min(ncMax, Math.max(nr, B_PANEL_FLOATS / k / nr * nr));
         }
         float[] bp = SCRATCH.get(PACKED_B, k * ncMax);
+        float[] whole = packWholeA(kernel, threads, m, k, a);
         GemmOperand bt = b.transposed();
         for (int jc = 0; jc < n; jc += ncMax) {
             int nc = Math.min(ncMax, n - jc);
@@ -153,17 +165,44 @@ final class BlockedGemm {
                 int rs1 = (int) ((long) grid.rowSlivers * (rt + 1) / grid.rowTasks);
                 int cs0 = (int) ((long) colSlivers * ct / grid.colTasks);
                 int cs1 = (int) ((long) colSlivers * (ct + 1) / grid.colTasks);
-                task(kernel, k, a, bp, c, rs0 * mr, Math.min(m, rs1 * mr), cs0, cs1,
+                task(kernel, m, k, a, whole, bp, c, rs0 * mr, Math.min(m, rs1 * mr), cs0, cs1,
                         jcc, Math.min(nc, cs1 * nr) - cs0 * nr);
             });
         }
     }
 
     /**
-     * Rows {@code [i0, i1)} of C times B slivers {@code [cs0, cs1)} of the packed panel starting at
-     * column {@code jc}; {@code cols} valid columns.
+     * op(A) packed whole, when it is read from transposed storage and fits {@link #A_PANEL_FLOATS},
+     * else null: k-block {@code pc} (of depth {@code kc}, as {@link #kBlock} splits k) at
+     * {@code pc * roundUp(m, mr)}, laid out as {@code a.pack(0, m, pc, kc, mr, ...)}, so the block of
+     * rows from {@code ic} (a multiple of mr) starts {@code ic * kc} further. Threads pack ranges of
+     * columns of each block (whole storage rows) side by side.
      */
-    private static void task(GemmKernel kernel, int k, GemmOperand a, float[] bp, GemmOutput c,
+    private static float[] packWholeA(GemmKernel kernel, int threads, int m, int k, GemmOperand a) {
+        int mPad = roundUp(m, kernel.mr());
+        if (!a.transposedStorage() || k == 0 || (long) mPad * k > A_PANEL_FLOATS) {
+            return null;
+        }
+        float[] whole = SCRATCH.get(WHOLE_A, mPad * k);
+        int kcMax = kBlock(kernel, k);
+        int tasks = Math.min(threads, kcMax);
+        Parallel.forEach(tasks, t -> {
+            for (int pc = 0; pc < k; pc += kcMax) {
+                int kc = Math.min(kcMax, k - pc);
+                int p0 = (int) ((long) kc * t / tasks);
+                int p1 = (int) ((long) kc * (t + 1) / tasks);
+                a.packColumns(0, m, pc, kc, p0, p1, kernel.mr(), whole, pc * mPad);
+            }
+        });
+        return whole;
+    }
+
+    /**
+     * Rows {@code [i0, i1)} of C times B slivers {@code [cs0, cs1)} of the packed panel starting at
+     * column {@code jc}; {@code cols} valid columns. op(A) comes from {@code whole} when it was
+     * packed whole ({@link #packWholeA}), else block by block.
+     */
+    private static void task(GemmKernel kernel, int m, int k, GemmOperand a, float[] whole, float[] bp, GemmOutput c,
                              int i0, int i1, int cs0, int cs1, int jc, int cols) {
         int mr = kernel.mr();
         int nr = kernel.nr();
@@ -174,7 +213,8 @@ final class BlockedGemm {
         int blocks = ceilDiv(i1 - i0, MC);
         int mcMax = roundUp(ceilDiv(i1 - i0, blocks), mr);
         float[] w = SCRATCH.get(WORKSPACE, mcMax * ldw);
-        float[] ap = SCRATCH.get(PACKED_A, mcMax * Math.min(kcMax, k));
+        float[] ap = whole != null ? whole : SCRATCH.get(PACKED_A, mcMax * Math.min(kcMax, k));
+        int mPad = roundUp(m, mr);
         for (int ic = i0; ic < i1; ic += mcMax) {
             int mc = Math.min(mcMax, i1 - ic);
             int rowSlivers = ceilDiv(mc, mr);
@@ -183,13 +223,18 @@ final class BlockedGemm {
             }
             for (int pc = 0; pc < k; pc += kcMax) {
                 int kc = Math.min(kcMax, k - pc);
-                a.pack(ic, mc, pc, kc, mr, ap, 0);
+                int ao = 0;
+                if (whole == null) {
+                    a.pack(ic, mc, pc, kc, mr, ap, 0);
+                } else {
+                    ao = pc * mPad + ic * kc;
+                }
                 boolean accumulate = pc > 0;
                 for (int js = cs0; js < cs1; js++) {
                     int bo = js * k * nr + pc * nr;
                     int wo = (js - cs0) * nr;
                     for (int is = 0; is < rowSlivers; is++) {
-                        kernel.multiply(kc, ap, is * kc * mr, bp, bo, w, wo + is * mr * ldw, ldw, accumulate);
+                        kernel.multiply(kc, ap, ao + is * kc * mr, bp, bo, w, wo + is * mr * ldw, ldw, accumulate);
                     }
                 }
             }

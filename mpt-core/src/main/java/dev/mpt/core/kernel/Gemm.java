@@ -96,6 +96,77 @@ public final class Gemm {
                 GemmOperand.of16(b, bf16, bOff, ldb, transB), GemmOutput.of16(c, bf16, cOff, ldc, beta));
     }
 
+    /**
+     * FP32 inputs and output with a bias per column, the forward pass of a fully connected layer:
+     * {@code C[i][j] = (op(A) op(B))[i][j] + bias[biasOff + j]}, the product rounded to FP32 and the
+     * bias added in one more FP32 rounding, so the result is bit for bit {@link #sgemm} with
+     * {@code beta = 0} followed by that add; the add runs while each block of C is in cache.
+     *
+     * @throws NullPointerException if an array is null
+     * @throws IllegalArgumentException as {@link #sgemm}, or if {@code bias} has fewer than
+     *         {@code biasOff + n} elements, or overlaps C
+     */
+    public static void sgemmBias(boolean transA, boolean transB, int m, int n, int k,
+                                 float[] a, int aOff, int lda,
+                                 float[] b, int bOff, int ldb,
+                                 float[] bias, int biasOff, float[] c, int cOff, int ldc) {
+        check("sgemmBias", transA, transB, m, n, k, a, aOff, lda, a == null ? 0 : a.length,
+                b, bOff, ldb, b == null ? 0 : b.length, c, cOff, ldc, c == null ? 0 : c.length);
+        checkBias("sgemmBias", n, bias, biasOff, c, cOff, ldc, m);
+        GemmOutput out = GemmOutput.of(c, cOff, ldc, 0f).withBias(bias, biasOff);
+        if (Backends.gemm().sgemm(Parallel.callerThreads(), transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
+                0f, c, cOff, ldc)) {
+            out.addBias(m, n);
+            return;
+        }
+        BlockedGemm.multiply(m, n, k, GemmOperand.of(a, aOff, lda, transA),
+                GemmOperand.of(b, bOff, ldb, transB), out);
+    }
+
+    /**
+     * 16-bit inputs and output of type {@code in} (FP16 or BF16) with an FP32 bias per column:
+     * {@code C[i][j] = r(r((op(A) op(B))[i][j]) + bias[biasOff + j])}, {@code r} rounding to
+     * {@code in} to nearest even: bit for bit {@link #gemm16(DType, boolean, boolean, int, int, int,
+     * short[], int, int, short[], int, int, float, short[], int, int)} with {@code beta = 0}
+     * followed by adding the (exactly widened) bias in FP32 and rounding once more, as a separate
+     * add of two 16-bit tensors does; the add runs while each block of C is in cache.
+     *
+     * @throws NullPointerException if {@code in} or an array is null
+     * @throws IllegalArgumentException as {@link #gemm16}, or if {@code bias} has fewer than
+     *         {@code biasOff + n} elements
+     */
+    public static void gemm16Bias(DType in, boolean transA, boolean transB, int m, int n, int k,
+                                  short[] a, int aOff, int lda,
+                                  short[] b, int bOff, int ldb,
+                                  float[] bias, int biasOff, short[] c, int cOff, int ldc) {
+        boolean bf16 = checkType("gemm16Bias", in);
+        check("gemm16Bias", transA, transB, m, n, k, a, aOff, lda, a == null ? 0 : a.length,
+                b, bOff, ldb, b == null ? 0 : b.length, c, cOff, ldc, c == null ? 0 : c.length);
+        checkBias("gemm16Bias", n, bias, biasOff, null, 0, 0, 0);
+        GemmOutput out = GemmOutput.of16(c, bf16, cOff, ldc, 0f).withBias(bias, biasOff);
+        if (Backends.gemm().gemm16(Parallel.callerThreads(), bf16, transA, transB, m, n, k, a, aOff, lda, b, bOff,
+                ldb, 0f, c, cOff, ldc)) {
+            out.addBias(m, n);
+            return;
+        }
+        BlockedGemm.multiply(m, n, k, GemmOperand.of16(a, bf16, aOff, lda, transA),
+                GemmOperand.of16(b, bf16, bOff, ldb, transB), out);
+    }
+
+    /** The bias checks: present, long enough for n columns, and not inside C (an FP32 C only). */
+    private static void checkBias(String op, int n, float[] bias, int biasOff, float[] c, int cOff, int ldc, int m) {
+        Objects.requireNonNull(bias, () -> "Gemm." + op + ": 'bias' is null");
+        if (biasOff < 0 || (long) biasOff + n > bias.length) {
+            throw new IllegalArgumentException("Gemm." + op + ": 'bias' needs " + n + " elements from biasOff="
+                    + biasOff + " for n=" + n + ", has " + bias.length);
+        }
+        long cEnd = m == 0 || n == 0 ? cOff : cOff + (long) (m - 1) * ldc + n;
+        if (bias == c && overlaps(biasOff, biasOff + (long) n, cOff, cEnd)) {
+            throw new IllegalArgumentException("Gemm." + op + ": 'c' overlaps 'bias' in the same array: bias uses ["
+                    + biasOff + ", " + (biasOff + n) + "), c uses [" + cOff + ", " + cEnd + ")");
+        }
+    }
+
     private static boolean checkType(String op, DType in) {
         Objects.requireNonNull(in, () -> "Gemm." + op + ": 'in' is null");
         if (!in.isHalfWidth()) {

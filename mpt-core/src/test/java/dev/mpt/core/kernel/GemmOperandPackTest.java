@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Packing is a pure copy with exact widening: every packed element equals the definition
  * {@code dst[dOff + s*cols*w + p*w + i] = op(X)[r0 + s*w + i][c0 + p]} (zero past the last row),
- * bit for bit, for FP32, FP16 and BF16 storage, read plain or transposed, at awkward sizes.
+ * bit for bit, for FP32, FP16 and BF16 storage, read plain or transposed, at awkward sizes; a
+ * transposed operand packed in two column ranges ({@code packColumns}) gives the same slivers.
  */
 class GemmOperandPackTest {
 
@@ -23,7 +24,7 @@ class GemmOperandPackTest {
             int cols = sizes[rng.nextInt(sizes.length)];
             int r0 = rng.nextInt(3);
             int c0 = rng.nextInt(3);
-            int w = rng.nextBoolean() ? 6 : 16;
+            int w = new int[] {6, 8, 16, 48}[rng.nextInt(4)];
             // op(X) has at least r0 + rows rows and c0 + cols columns; storage is its transpose when trans
             int opRows = r0 + rows;
             int opCols = c0 + cols;
@@ -48,6 +49,18 @@ class GemmOperandPackTest {
             float[] dst = new float[dOff + slivers * cols * w];
             java.util.Arrays.fill(dst, Float.NaN);
             x.pack(r0, rows, c0, cols, w, dst, dOff);
+            if (trans) {
+                // two threads' column ranges of one block write exactly what the whole pack does
+                float[] halves = new float[dst.length];
+                java.util.Arrays.fill(halves, Float.NaN);
+                int mid = rng.nextInt(cols + 1);
+                x.packColumns(r0, rows, c0, cols, mid, cols, w, halves, dOff);
+                x.packColumns(r0, rows, c0, cols, 0, mid, w, halves, dOff);
+                for (int i = 0; i < dst.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(dst[i]), Float.floatToRawIntBits(halves[i]),
+                            "packColumns split at " + mid + ", index " + i);
+                }
+            }
             for (int s = 0; s < slivers; s++) {
                 for (int p = 0; p < cols; p++) {
                     for (int i = 0; i < w; i++) {

@@ -207,9 +207,13 @@ public final class MasterWeights {
         return slot("MasterWeights.steps", name).steps;
     }
 
-    /** A copy of the unscaled FP32 gradient of {@code name} from the latest {@link #unscaleGradients}. */
+    /**
+     * A copy of the unscaled FP32 gradient of {@code name} from the latest {@link #unscaleGradients}
+     * (an FP32 gradient unscaled by 1 is read where it lies, in the parameter's gradient tensor).
+     */
     public float[] gradient(String name) {
-        return slot("MasterWeights.gradient", name).grad.clone();
+        Slot s = slot("MasterWeights.gradient", name);
+        return Arrays.copyOf(s.unscaled, s.n);
     }
 
     /**
@@ -244,6 +248,12 @@ public final class MasterWeights {
      * Divides every present gradient by {@code scale} into the FP32 buffers and reports whether all
      * results are finite. Parameters without a gradient are marked as not taking part in this step.
      *
+     * <p>An FP32 gradient that owns its whole storage from offset 0 (as the backward pass leaves a
+     * parameter's gradient) is not copied when {@code (float) scale == 1} (FP32 training): dividing
+     * by 1 changes no value, so the norm and the update read the gradient tensor itself, which
+     * saves a read and a write of every gradient per step. Nothing here writes that tensor
+     * (clipping scales a private copy), but the update reads it as it is when {@link #update} runs.
+     *
      * @return true when every unscaled value is finite
      * @throws IllegalStateException if a parameter was replaced or converted after creation
      */
@@ -257,10 +267,17 @@ public final class MasterWeights {
                 continue;
             }
             Tensor c = g.contiguous();
+            s.unscaled = s.grad;
             // unscale, overflow check and the norm's sum of squares in one pass (see gradientNorm)
-            s.sumOfSquares = c.dtype() == DType.FP32
-                    ? Unscale.unscaleSumOfSquares(c.floatData(), c.storageOffset(), s.grad, 0, s.n, scale)
-                    : Unscale.unscaleSumOfSquares(c.dtype(), c.shortData(), c.storageOffset(), s.grad, 0, s.n, scale);
+            if (c.dtype() != DType.FP32) {
+                s.sumOfSquares = Unscale.unscaleSumOfSquares(c.dtype(), c.shortData(), c.storageOffset(), s.grad, 0,
+                        s.n, scale);
+            } else if ((float) scale == 1f && c.storageOffset() == 0 && c.floatData().length == s.n) {
+                s.unscaled = c.floatData();     // g / 1 == g: read in place (bit for bit the copy's norm)
+                s.sumOfSquares = Unscale.sumOfSquares(s.unscaled, 0, s.n);
+            } else {
+                s.sumOfSquares = Unscale.unscaleSumOfSquares(c.floatData(), c.storageOffset(), s.grad, 0, s.n, scale);
+            }
             finite &= Double.isFinite(s.sumOfSquares);
         }
         return finite;
@@ -280,7 +297,7 @@ public final class MasterWeights {
      * (before any clipping), bit for bit {@link GradientClipping#globalNorm} of them.
      */
     public double gradientNorm() {
-        // bit for bit GradientClipping.globalNorm(presentGradients()): each slot's sum of squares was
+        // bit for bit GradientClipping.globalNorm of the present unscaled gradients: each slot's sum of squares was
         // formed by unscaleGradients in the blocks and order globalNorm uses, and they add in slot order
         double total = 0;
         for (Slot s : slots) {
@@ -291,23 +308,20 @@ public final class MasterWeights {
         return Math.sqrt(total);
     }
 
-    /** Multiplies the unscaled gradients by {@code coefficient} in FP32 (one rounding each), for clipping. */
+    /**
+     * Multiplies the unscaled gradients by {@code coefficient} in FP32 (one rounding each), for
+     * clipping; a gradient read in place is scaled into the private buffer, never in the tensor.
+     */
     void scaleGradients(float coefficient) {
-        for (float[] g : presentGradients()) {
-            for (int i = 0; i < g.length; i++) {
-                g[i] *= coefficient;
-            }
-        }
-    }
-
-    private List<float[]> presentGradients() {
-        List<float[]> out = new ArrayList<>();
         for (Slot s : slots) {
             if (s.hasGrad) {
-                out.add(s.grad);
+                float[] g = s.unscaled;
+                for (int i = 0; i < s.n; i++) {
+                    s.grad[i] = g[i] * coefficient;
+                }
+                s.unscaled = s.grad;
             }
         }
-        return out;
     }
 
     /**
@@ -324,7 +338,7 @@ public final class MasterWeights {
             Tensor g = s.param.grad().contiguous();
             out.put(s.name, g.dtype() == DType.FP16
                     ? GradientStats.ofHalf(g.shortData(), g.storageOffset(), s.n, scaleUsed)
-                    : GradientStats.of(s.grad, 0, s.n, scaleUsed));
+                    : GradientStats.of(s.unscaled, 0, s.n, scaleUsed));
         }
         return out;
     }
@@ -359,8 +373,7 @@ public final class MasterWeights {
             Tensor v = s.param.value();
             boolean finite;
             if (s.dtype == DType.FP32) {
-                optimizer.apply(lr, step, v.floatData(), s.grad, s.state, 0, s.n);
-                finite = v.allFinite();
+                finite = applyAndRound(s, optimizer, v.floatData(), null, lr, step);
             } else {
                 float[] fp32 = keepMasters ? s.master : s.widened;
                 if (!keepMasters) {
@@ -385,27 +398,38 @@ public final class MasterWeights {
     private static final int UPDATE_BLOCK = GradientClipping.BLOCK;
 
     /**
-     * The rule on {@code fp32} and the rounding into the 16-bit weights, block by block, so that each
-     * block of masters is read back from cache rather than memory. The rules are element-wise (each
-     * element's update reads only that element of the param, grad and state arrays), so blocking
-     * changes no bit; runs of blocks of at least {@link Grain#ELEMENTWISE} elements go to
-     * {@link Parallel#forRange} (one task per thread), each block on one thread. Each rounded block
-     * is checked for infinities and NaN while it is still in cache.
+     * The rule on {@code fp32} and the rounding into the 16-bit weights {@code v} (null for an FP32
+     * parameter, updated in place in {@code fp32}), block by block, so that each block of masters is
+     * read back from cache rather than memory. The rules are element-wise (each element's update
+     * reads only that element of the param, grad and state arrays), so blocking changes no bit;
+     * runs of blocks of at least {@link Grain#ELEMENTWISE} elements go to {@link Parallel#forRange}
+     * (one task per thread), each block on one thread. Each updated block (rounded, for 16-bit
+     * weights) is checked for infinities and NaN while it is still in cache.
      *
-     * @return whether every rounded weight is finite
+     * @return whether every updated weight is finite
      */
     private static boolean applyAndRound(Slot s, Optimizer optimizer, float[] fp32, Tensor v, double lr, long step) {
         int blocks = (s.n + UPDATE_BLOCK - 1) / UPDATE_BLOCK;
-        short[] out = v.shortData();
-        int base = v.storageOffset();
+        short[] out = v == null ? null : v.shortData();
+        int base = v == null ? 0 : v.storageOffset();
         int exp = s.dtype == DType.FP16 ? 0x7c00 : 0x7f80;   // all-ones exponent: infinity or NaN
+        float[] grad = s.unscaled;
         AtomicBoolean nonFinite = new AtomicBoolean();
         Parallel.forRange(blocks, Math.max(1, Grain.ELEMENTWISE / UPDATE_BLOCK), (first, end) -> {
             boolean bad = false;
             for (int b = first; b < end; b++) {
                 int from = b * UPDATE_BLOCK;
                 int len = Math.min(s.n, from + UPDATE_BLOCK) - from;
-                optimizer.apply(lr, step, fp32, s.grad, s.state, from, len);
+                optimizer.apply(lr, step, fp32, grad, s.state, from, len);
+                if (out == null) {
+                    // max(m, |w|) is NaN once a w is NaN and +inf once one is infinite (vectorizes)
+                    float m = 0f;
+                    for (int i = from, e = from + len; i < e; i++) {
+                        m = Math.max(m, Math.abs(fp32[i]));
+                    }
+                    bad |= !(m < Float.POSITIVE_INFINITY);
+                    continue;
+                }
                 MasterArrays.roundToModel(s.dtype, fp32, from, out, base + from, len);
                 for (int i = base + from, e = i + len; i < e; i++) {
                     bad |= (out[i] & exp) == exp;
@@ -496,6 +520,7 @@ public final class MasterWeights {
         }
         for (Slot s : slots) {
             Arrays.fill(s.grad, 0f);
+            s.unscaled = s.grad;
             s.hasGrad = false;
         }
     }
@@ -557,11 +582,17 @@ public final class MasterWeights {
          * rounded back; null otherwise.
          */
         final float[] widened;
+        /** The private FP32 buffer that unscaled gradients are written to. */
         final float[] grad;
+        /**
+         * Where the latest unscaled gradient is read: {@link #grad}, or the parameter's own FP32
+         * gradient storage when it was unscaled by 1 (not copied; never written here).
+         */
+        float[] unscaled;
         final float[][] state;
         Tensor bound;
         boolean hasGrad;
-        /** The sum of squares of {@link #grad} from the latest unscaleGradients (GradientClipping's blocks). */
+        /** The sum of squares of {@link #unscaled} from the latest unscaleGradients (GradientClipping's blocks). */
         double sumOfSquares;
         /** Updates applied to this parameter (its own step count). */
         long steps;
@@ -584,6 +615,7 @@ public final class MasterWeights {
                 MasterArrays.initFromModel(dtype, v.shortData(), v.storageOffset(), master, 0, n);
             }
             this.grad = new float[n];
+            this.unscaled = grad;
             this.state = new float[states][n];
             this.bound = v;
         }

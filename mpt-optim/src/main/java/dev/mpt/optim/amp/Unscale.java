@@ -164,6 +164,20 @@ public final class Unscale {
         });
     }
 
+    /**
+     * The sum of squares of {@code len} FP32 values in the blocks and order of
+     * {@link #unscaleSumOfSquares(float[], int, float[], int, int, double)}: bit for bit what that
+     * returns for {@code scale = 1} (dividing by 1 changes no value), without writing a copy.
+     *
+     * @throws NullPointerException      if {@code src} is null
+     * @throws IndexOutOfBoundsException if the range falls outside {@code src}
+     */
+    public static double sumOfSquares(float[] src, int srcOff, int len) {
+        Objects.requireNonNull(src, "Unscale.sumOfSquares: src is null");
+        Objects.checkFromIndexSize(srcOff, len, src.length);
+        return sumOfBlocks(len, (from, to) -> GradientClipping.blockSum(src, srcOff + from, srcOff + to));
+    }
+
     /** One block's work: unscale {@code [from, to)} and return its sum of squares. */
     private interface Block {
         double run(int from, int to);

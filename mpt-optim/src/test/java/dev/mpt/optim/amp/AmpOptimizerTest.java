@@ -355,10 +355,15 @@ class AmpOptimizerTest {
         float c = (float) (1e-3 / (o.gradNorm() + 1e-6));
         for (var e : m.namedParameters().entrySet()) {
             float[] after = e.getValue().value().toFloatArray();
+            float[] used = opt.masterWeights().gradient(e.getKey());
             for (int i = 0; i < after.length; i++) {
                 float clipped = g.get(e.getKey())[i] * c;
                 assertEquals(w.get(e.getKey())[i] - 0.5f * clipped, after[i], e.getKey() + " " + i);
+                assertEquals(clipped, used[i], e.getKey() + " " + i);
             }
+            // FP32 gradients at scale 1 are read in place, not copied: clipping must scale a private
+            // copy and leave the tensor the user holds as backward left it
+            assertArrayEquals(bits(g.get(e.getKey())), bits(e.getValue().grad().toFloatArray()), e.getKey());
         }
     }
 

@@ -274,6 +274,11 @@ class UnscaleTest {
                             assertEquals(finite, Double.isFinite(sum), what);
                             assertEquals(Double.doubleToRawLongBits(GradientClipping.globalNorm(List.of(want))),
                                     Double.doubleToRawLongBits(Math.sqrt(sum)), what);
+                            if (dtype == DType.FP32 && scale == 1) {
+                                // the no-copy path of FP32 training: the same blocks and order, so the same bits
+                                assertEquals(Double.doubleToRawLongBits(sum),
+                                        Double.doubleToRawLongBits(Unscale.sumOfSquares(f, 3, len)), what);
+                            }
                         }
                     }
                     if (len > 0) {
@@ -332,6 +337,8 @@ class UnscaleTest {
         assertThrows(IndexOutOfBoundsException.class, () -> Unscale.unscaleSumOfSquares(f, 0, f, 1, 4, 2));
         assertThrows(NullPointerException.class, () -> Unscale.unscaleSumOfSquares(null, h, 0, f, 0, 4, 2));
         assertThrows(NullPointerException.class, () -> Unscale.unscaleSumOfSquares(f, 0, null, 0, 4, 2));
+        assertThrows(NullPointerException.class, () -> Unscale.sumOfSquares(null, 0, 4));
+        assertThrows(IndexOutOfBoundsException.class, () -> Unscale.sumOfSquares(f, 1, 4));
     }
 
     private static void assertSameFloat(float want, float got, String what) {

@@ -52,7 +52,7 @@ import scala.runtime.AbstractFunction1;
  * {@code SparkException} with the failed task's error.
  *
  * <p>Spark 4.1+ on JDK 25 needs the JVM options of Spark's {@code JavaModuleOptions} in a plain JVM
- * (spark-submit adds them); this module's pom lists them for its tests.
+ * (spark-submit adds them); mpt-optim's pom lists them for its tests.
  */
 public final class SparkDataParallel implements Serializable {
 
