@@ -11,7 +11,13 @@
 root=$(cd "$(dirname "$0")/.." && pwd)
 code_file="$root/examples/target/exit-code"
 rm -f "$code_file"
-"$root/mvnw" -B -q -f "$root/pom.xml" -pl examples -am package -DskipTests exec:exec \
+# fashion-mlp --launcher spark: the spark profile puts Spark's jars on the class path and its JVM flags on the
+# command line; every other run keeps the plain class path.
+profile=
+case " $* " in
+    *spark*) profile=-Pspark ;;
+esac
+"$root/mvnw" -B -q -f "$root/pom.xml" -pl examples -am package -DskipTests $profile exec:exec \
     -Dexample="${*:---help}" -Dmpt.exitCodeFile="$code_file"
 mvn_code=$?
 if [ -f "$code_file" ]; then

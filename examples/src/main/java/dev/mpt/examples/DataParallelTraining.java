@@ -11,29 +11,43 @@ import dev.mpt.nn.data.TrainTest;
 import dev.mpt.nn.loss.Losses;
 import dev.mpt.optim.Optimizer;
 import dev.mpt.optim.amp.StepOutcome;
+import dev.mpt.optim.parallel.Collective;
 import dev.mpt.optim.parallel.DataParallel;
 import dev.mpt.optim.parallel.DataParallelOptimizer;
 import dev.mpt.optim.parallel.MeteredCollective;
+import java.io.BufferedOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
+import java.util.stream.StreamSupport;
 import org.slf4j.Logger;
 
 /**
- * The classifier loop of {@link ClassifierTraining} on {@code N} in-process data-parallel workers
- * ({@link DataParallel}, {@link DataParallelOptimizer}): every worker draws the same shuffled
- * global batches and trains on its slice of each ({@code batch / N} samples), evaluation is split
- * over the workers too. It logs the training throughput and the bytes each worker would send per
+ * The classifier loop of {@link ClassifierTraining} on {@code N} data-parallel workers
+ * ({@link DataParallelOptimizer}): in-process ({@link #run}, {@link DataParallel}) or one rank of
+ * a job over TCP ({@link #runRank}, fed by {@link #slices} or by Spark). Every worker trains on its
+ * slice of each shuffled global batch ({@code batch / N} samples); evaluation is split over the
+ * workers too. It logs the training throughput and the bytes each worker would send per
  * step over a wire ({@link MeteredCollective}), and writes the same CSV files as the
  * single-process loop, named {@code <precision>-workers<N>-*.csv}.
  */
 final class DataParallelTraining {
 
-    /** How long a collective call waits for the other workers (an epoch's evaluation runs in between). */
-    private static final Duration COLLECTIVE_TIMEOUT = Duration.ofMinutes(10);
+    /**
+     * How long a collective call waits for the other workers, under every launcher (an epoch's
+     * evaluation runs between two calls).
+     */
+    static final Duration COLLECTIVE_TIMEOUT = Duration.ofMinutes(10);
 
     private DataParallelTraining() {
     }
@@ -47,9 +61,11 @@ final class DataParallelTraining {
      * @param batchSize samples per global step, a multiple of {@code workers}
      * @param epochs    passes over the training split
      * @param workers   the number of workers
+     * @param saveMasters whether rank 0 writes the final FP32 masters to {@code <label>-masters.bin}
+     *                  ({@link #writeMasters})
      */
     record Setup(Supplier<Module> model, Optimizer optimizer, TrainTest data, int batchSize, int epochs,
-                 int workers) {
+                 int workers, boolean saveMasters) {
     }
 
     /** What rank 0 measured. */
@@ -59,27 +75,71 @@ final class DataParallelTraining {
 
     static RunResult run(Setup s, PrecisionOption p, CommonOptions common, Path dir, Logger log) {
         int n = s.workers();
-        // full global batches only, so that every worker's slice has batch / N samples
+        int perEpoch = stepsPerEpoch(s, common);
+        String label = label(p, n);
+        List<Measured> measured = DataParallel.workers(n).collectiveTimeout(COLLECTIVE_TIMEOUT)
+                .run(s.model(), w -> train(s, p, common, w.model(), w.collective(),
+                        slices(s, common, w.rank(), perEpoch), perEpoch, dir, log));
+        return report(s, label, measured.get(0), log);
+    }
+
+    /**
+     * Trains the rank of {@code collective} in this process (one of the processes of
+     * {@code --launcher processes}, or a Spark task) on {@code batches}, its micro-batches in step
+     * order. Only rank 0 writes files and logs; every rank returns its own result.
+     */
+    static RunResult runRank(Setup s, PrecisionOption p, CommonOptions common, Collective collective,
+                             RankBatches batches, Path dir, Logger log) {
+        if (collective.worldSize() != s.workers()) {
+            throw new IllegalStateException("data-parallel training: --workers " + s.workers()
+                    + " but the collective has " + collective.worldSize() + " ranks");
+        }
+        Measured m = train(s, p, common, s.model().get(), collective, batches, stepsPerEpoch(s, common), dir, log);
+        return collective.rank() == 0 ? report(s, label(p, s.workers()), m, log) : m.result();
+    }
+
+    /** The run's name: {@code <precision>-workers<N>}. */
+    static String label(PrecisionOption p, int workers) {
+        return p.cliName() + "-workers" + workers;
+    }
+
+    /** Whole global batches per epoch (so that every rank's micro-batch has {@code batch / N} samples). */
+    static int stepsPerEpoch(Setup s, CommonOptions common) {
         int perEpoch = Math.min(common.maxSteps(), s.data().train().size() / s.batchSize());
         if (perEpoch == 0) {
             throw new IllegalArgumentException("data-parallel training: the training split has "
                     + s.data().train().size() + " samples, fewer than one global batch of " + s.batchSize());
         }
-        long total = (long) perEpoch * s.epochs();
-        String label = p.cliName() + "-workers" + n;
-        List<Measured> measured = DataParallel.workers(n).collectiveTimeout(COLLECTIVE_TIMEOUT)
-                .run(s.model(), w -> {
-                    var c = new MeteredCollective(w.collective());
-                    var opt = DataParallelOptimizer.builder(w.model(), c, s.optimizer()).precision(p.precision())
-                            .build();
-                    if (w.rank() == 0) {
-                        log.info("{}: {} parameters, {}, global batch {} = {} workers x {}, {} epochs, {} training "
-                                + "samples", label, w.model().parameterCount(), s.optimizer(), s.batchSize(), n,
-                                s.batchSize() / n, s.epochs(), s.data().train().size());
-                    }
-                    return train(s, p, common, w.rank(), w.model(), opt, c, perEpoch, total, label, dir, log);
-                });
-        Measured m = measured.get(0);
+        return perEpoch;
+    }
+
+    /** The shuffle of epoch {@code epoch} (from 1), the same on every rank and launcher. */
+    static RandomGenerator shuffle(CommonOptions common, int epoch) {
+        return SplitMix64.seeded(common.seed() * 1000 + epoch);
+    }
+
+    /** This rank's micro-batches of one epoch, in step order; epochs are asked for in order from 1. */
+    @FunctionalInterface
+    interface RankBatches {
+        Iterator<Batch> epoch(int epoch);
+    }
+
+    /**
+     * Rank {@code rank}'s micro-batches drawn as the in-process workers draw them: every rank
+     * shuffles the whole split the same way and takes samples {@code [rank * micro, (rank + 1) * micro)}
+     * of each global batch.
+     */
+    static RankBatches slices(Setup s, CommonOptions common, int rank, int perEpoch) {
+        int micro = s.batchSize() / s.workers();
+        return epoch -> StreamSupport.stream(s.data().train().batches(s.batchSize(), shuffle(common, epoch))
+                        .spliterator(), false)
+                .takeWhile(b -> b.size() == s.batchSize())
+                .limit(perEpoch)
+                .map(b -> slice(b, rank * micro, micro))
+                .iterator();
+    }
+
+    private static RunResult report(Setup s, String label, Measured m, Logger log) {
         log.info(String.format(Locale.ROOT, "%s: %.0f samples/s, %.1f ms of process CPU time per step, %.0f bytes "
                         + "sent per worker per step (%.2f per parameter), FP32 shard state %s per worker", label,
                 m.samplesPerSecond(), 1e3 * m.cpuSecondsPerStep(), m.bytesPerStep(),
@@ -87,12 +147,21 @@ final class DataParallelTraining {
         return m.result();
     }
 
-    private static Measured train(Setup s, PrecisionOption p, CommonOptions common, int rank, Module model,
-                                  DataParallelOptimizer opt, MeteredCollective c, int perEpoch, long total,
-                                  String label, Path dir, Logger log) {
+    private static Measured train(Setup s, PrecisionOption p, CommonOptions common, Module model,
+                                  Collective collective, RankBatches batches, int perEpoch, Path dir, Logger log) {
         int n = s.workers();
+        int rank = collective.rank();
+        var c = new MeteredCollective(collective);
+        var opt = DataParallelOptimizer.builder(model, c, s.optimizer()).precision(p.precision()).build();
+        String label = label(p, n);
+        long total = (long) perEpoch * s.epochs();
         int micro = s.batchSize() / n;
         boolean lead = rank == 0;
+        if (lead) {
+            log.info("{}: {} parameters, {}, global batch {} = {} workers x {}, {} epochs, {} training samples",
+                    label, model.parameterCount(), s.optimizer(), s.batchSize(), n, micro, s.epochs(),
+                    s.data().train().size());
+        }
         var progress = lead ? new Progress(log, label, total, ClassifierTraining.PROGRESS_INTERVAL) : null;
         double[] steps = new double[(int) total];
         double[] losses = new double[(int) total];
@@ -111,12 +180,12 @@ final class DataParallelTraining {
                 long cpu0 = processCpuNanos();
                 double lossSum = 0;
                 int done = 0;
-                // every worker draws the same global batches and takes its slice
-                for (Batch b : s.data().train().batches(s.batchSize(), SplitMix64.seeded(common.seed() * 1000 + epoch))) {
-                    if (done == perEpoch || b.size() < s.batchSize()) {
-                        break;
+                for (Iterator<Batch> it = batches.epoch(epoch); it.hasNext(); ) {
+                    Batch mine = it.next();
+                    if (mine.size() != micro) {
+                        throw new IllegalStateException("data-parallel training: rank " + rank + " got a batch of "
+                                + mine.size() + " samples in epoch " + epoch + ", expected " + micro);
                     }
-                    Batch mine = slice(b, rank * micro, micro);
                     opt.zeroGrad();
                     Tensor in = Tensor.of(mine.features(), mine.inputShape()).to(p.precision().modelDtype());
                     Tensor loss = Losses.crossEntropy(model.forward(in), mine.labels());
@@ -136,7 +205,7 @@ final class DataParallelTraining {
                     }
                     k++;
                 }
-                double seconds = (System.nanoTime() - t0) / 1e9;
+        double seconds = (System.nanoTime() - t0) / 1e9;
                 trainSeconds += seconds;
                 cpuNanos += processCpuNanos() - cpu0;
                 double[] eval = evaluate(model, p, s.data().test(), rank, n, c);
@@ -147,6 +216,12 @@ final class DataParallelTraining {
                             "%s epoch %d/%d: train loss %.4f, test loss %.4f, test accuracy %.4f, %.1f s", label,
                             epoch, s.epochs(), lossSum / Math.max(1, done), eval[1], eval[0], seconds));
                 }
+            }
+        }
+        if (s.saveMasters()) {
+            Map<String, float[]> masters = opt.allMasters(); // a collective call: every rank makes it
+            if (lead) {
+                writeMasters(dir.resolve(label + "-masters.bin"), masters);
             }
         }
         Batch probe = s.data().test().batches(micro).iterator().next();
@@ -196,6 +271,24 @@ final class DataParallelTraining {
             sumLoss += all[2 * r + 1];
         }
         return new double[] {sumCorrect / test.size(), sumLoss / test.size()};
+    }
+
+    /**
+     * Writes the FP32 masters, in parameter order, each as its name ({@link DataOutputStream#writeUTF}),
+     * its length and its values' bits (big-endian): two runs that trained alike write the same bytes.
+     */
+    static void writeMasters(Path file, Map<String, float[]> masters) {
+        try (var out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
+            for (Map.Entry<String, float[]> e : masters.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeInt(e.getValue().length);
+                for (float v : e.getValue()) {
+                    out.writeInt(Float.floatToRawIntBits(v));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** Samples {@code [from, from + size)} of {@code b}. */

@@ -52,7 +52,9 @@ public abstract class Example implements Callable<Integer> {
             Path dir = common.out().resolve(spec.name());
             Files.createDirectories(dir);
             execute(dir);
-            log.info("{}: outputs in {}", spec.name(), dir.toAbsolutePath());
+            if (writesOutputs()) {
+                log.info("{}: outputs in {}", spec.name(), dir.toAbsolutePath());
+            }
             return 0;
         } catch (CommandLine.ParameterException e) {
             throw e;
@@ -92,6 +94,15 @@ public abstract class Example implements Callable<Integer> {
             default -> e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
         };
         return what.replace('\n', ' ');
+    }
+
+    /**
+     * Whether this process writes the example's outputs: false on the ranks other than 0 of a run
+     * over several processes, which train but leave the files, the table and the log of results to
+     * rank 0.
+     */
+    protected boolean writesOutputs() {
+        return true;
     }
 
     /** Checks the example's own options; throws {@link #usageError(String)} on a bad value. */

@@ -1,10 +1,12 @@
 package dev.mpt.examples;
 
 import dev.mpt.core.number.DType;
+import java.io.Serializable;
 import java.util.Map;
 
 /**
- * What one training run of an example measured, for the comparison table.
+ * What one training run of an example measured, for the comparison table (serializable: a Spark
+ * task returns it to the driver).
  *
  * @param label            the run's name, e.g. {@code fp32} or {@code mixed-fp16}
  * @param metricName       what {@code metric} is, e.g. {@code test accuracy} or {@code val bpc}
@@ -20,7 +22,8 @@ import java.util.Map;
  */
 public record RunResult(String label, String metricName, double metric, double secondsPerEpoch,
                         Map<DType, Long> weightBytes, long masterBytes, Map<DType, Long> activationBytes,
-                        long steps, long skippedSteps, double finalScale, double[][] lossCurve) {
+                        long steps, long skippedSteps, double finalScale, double[][] lossCurve)
+        implements Serializable {
 
     /** Copies the maps. */
     public RunResult {

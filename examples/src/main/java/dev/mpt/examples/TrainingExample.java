@@ -21,10 +21,13 @@ public abstract class TrainingExample extends Example {
     protected abstract String title();
 
     @Override
-    protected final void execute(Path dir) throws Exception {
+    protected void execute(Path dir) throws Exception {
         List<RunResult> results = new ArrayList<>();
         for (PrecisionOption p : common.runs()) {
             results.add(train(p, dir));
+        }
+        if (!writesOutputs()) {
+            return;
         }
         Map<String, double[][]> curves = new LinkedHashMap<>();
         results.forEach(r -> curves.put(r.label(), r.lossCurve()));

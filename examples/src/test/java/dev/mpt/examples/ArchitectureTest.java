@@ -70,10 +70,11 @@ class ArchitectureTest {
     }
 
     @Test
-    void onlyTheSparkLauncherUsesSpark() {
-        // Spark is a provided dependency of mpt-optim: any other class touching it would fail
-        // with NoClassDefFoundError for users without Spark.
+    void onlyTheSparkLaunchersUseSpark() {
+        // Spark is a provided dependency of mpt-optim and of the examples: any other class touching
+        // it would fail with NoClassDefFoundError for users (and example runs) without Spark.
         noClasses().that().resideOutsideOfPackage("dev.mpt.optim.parallel.spark..")
+                .and().doNotHaveFullyQualifiedName(SparkTraining.class.getName())
                 .should().dependOnClassesThat().resideInAnyPackage("org.apache.spark..", "scala..")
                 .check(mpt);
     }

@@ -76,4 +76,17 @@ class FashionMlpTest {
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--workers must be >= 1, got 0"), r.err());
     }
+
+    @Test
+    void launcherOptionsAreChecked(@TempDir Path tmp) {
+        Cli r = Cli.run("fashion-mlp", "--out", tmp.toString(), "--workers", "2", "--launcher", "mpi");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--launcher must be in-process, processes or spark, got 'mpi'"), r.err());
+        r = Cli.run("fashion-mlp", "--out", tmp.toString(), "--launcher", "spark");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--launcher spark needs --workers N"), r.err());
+        r = Cli.run("fashion-mlp", "--out", tmp.toString(), "--workers", "2", "--rank-logs", tmp.toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--rank-logs needs --launcher processes"), r.err());
+    }
 }

@@ -11,12 +11,15 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * 2-D convolution and transposed convolution over NCHW tensors, lowered by {@link Im2col} to FP32
- * {@link Gemm} products (the forward and input-gradient products of a convolution take several
- * small images side by side, {@link #imagesPerGemm}). 16-bit images are widened (exactly) while they are lowered and 16-bit
- * weights once per call, so the GEMM sees the same FP32 values a 16-bit GEMM would widen while
- * packing: products accumulate in FP32, the bias is added in FP32 and each output element is
- * rounded once. Gradients are formed with the same lowering, in FP32.
+ * 2-D convolution and transposed convolution over NCHW tensors, lowered by {@link Im2col} to
+ * {@link Gemm} products in the tensors' dtype (the forward and input-gradient products of a
+ * convolution take several small images side by side, {@link #imagesPerGemm}): FP32 ones through
+ * {@link Gemm#sgemm}, FP16 and BF16 ones through {@link Gemm#gemm16} on the 16-bit weights, column
+ * matrices and gradients as stored (so the native backend's BF16 product serves BF16
+ * convolutions). Products accumulate in FP32 (the Java kernels widen 16-bit values exactly while
+ * packing, giving the bits an FP32 product of the widened values would), the bias is added in FP32
+ * and each output element is rounded once. Gradients are formed with the same lowering and
+ * products, into FP32.
  *
  * <p>Images are processed in parallel, each on one thread; the weight gradient sums the images of
  * each of a fixed number of batch parts ({@link #weightGradParts}) and then adds the parts in
@@ -26,24 +29,23 @@ import java.util.Objects;
 final class Convolution {
 
     /**
-     * One thread's reusable FP32 buffers for the convolutions, so a training loop does not allocate
-     * (and first-touch) megabytes of column matrices per image and step. {@link #COL}, {@link #OUT},
-     * {@link #IN}, {@link #IMAGE} and {@link #GRAD_BLOCK} belong to one task at a time; {@link #PARTIALS} to the thread
-     * that calls a backward pass, for the duration of the call.
+     * One thread's reusable buffers for the convolutions, so a training loop does not allocate
+     * (and first-touch) megabytes of column matrices per image and step. {@link #COL} and
+     * {@link #GRAD_BLOCK} (FP32 or 16-bit, as the dtype) and {@link #OUT} belong to one task at a
+     * time; {@link #PARTIALS} and the 16-bit {@link #GRAD} to the thread that calls a backward pass,
+     * for the duration of the call.
      */
-    private static final ThreadScratch SCRATCH = new ThreadScratch(6);
-    /** A column matrix (im2col of one image). */
+    private static final ThreadScratch SCRATCH = new ThreadScratch(4);
+    /** A column matrix (im2col of one image or a block of images), in the dtype of the convolution. */
     private static final int COL = 0;
-    /** A GEMM output, or the column gradient. */
+    /** A GEMM output, or the column gradient (FP32). */
     private static final int OUT = 1;
-    /** One image widened from 16 bits ({@link #image(Tensor, int, int)}). */
-    private static final int IN = 2;
-    /** One 16-bit image widened while it is lowered. */
-    private static final int IMAGE = 3;
-    /** The weight-gradient sums of all batch parts but the first. */
-    private static final int PARTIALS = 4;
-    /** The output gradients of a block of images side by side ({@link #imagesPerGemm}). */
-    private static final int GRAD_BLOCK = 5;
+    /** The weight-gradient sums of all batch parts but the first (FP32). */
+    private static final int PARTIALS = 2;
+    /** The output gradients of a block of images side by side ({@link #imagesPerGemm}), in the dtype. */
+    private static final int GRAD_BLOCK = 3;
+    /** A 16-bit buffer (numbered apart from the FP32 ones): the incoming gradient's bits ({@link #gradStorage}). */
+    private static final int GRAD = 1;
 
     private Convolution() {
     }
@@ -104,7 +106,6 @@ final class Convolution {
         Im2col.Geometry geo = new Im2col.Geometry(cg, d.h, d.w, d.kh, d.kw, oh, ow, s);
         int k = geo.rows();
         int ohw = geo.cols();
-        float[] wf = wc.readFloats(); // the weights widened once (exact), row-major from index 0
         Tensor out = Tensor.zeros(dt, d.n, d.cout, oh, ow);
         // blocks of nb images side by side: one GEMM W [og, k] x col [k, nb*ohw] per block and group
         int nb = imagesPerGemm(d.n, ohw);
@@ -112,21 +113,72 @@ final class Convolution {
             int n0 = blk * nb;
             int cnt = Math.min(nb, d.n - n0);
             int cols = cnt * ohw;
-            float[] col = SCRATCH.get(COL, k * cols);
+            Object col = scratch(dt, COL, k * cols);
             float[] buf = SCRATCH.get(OUT, og * cols);
-            float[] image = dt == DType.FP32 ? null : SCRATCH.get(IMAGE, cg * d.h * d.w);
             for (int g = 0; g < groups; g++) {
                 for (int j = 0; j < cnt; j++) {
-                    Im2col.im2col(geo, xc, xc.offset + ((n0 + j) * d.cin + g * cg) * d.h * d.w, col, j * ohw, cols,
-                            image);
+                    lower(geo, storage(xc), xc.offset + ((n0 + j) * d.cin + g * cg) * d.h * d.w, col, j * ohw, cols);
                 }
-                Gemm.sgemm(false, false, og, cols, k, wf, g * og * k, k, col, 0, cols, 0f, buf, 0, cols);
+                product(dt, false, false, og, cols, k, storage(wc), wc.offset + g * og * k, k, col, 0, cols, 0f, buf,
+                        0, cols);
                 for (int j = 0; j < cnt; j++) {
                     storeRows(out, ((n0 + j) * d.cout + g * og) * ohw, buf, j * ohw, cols, bv, g * og, og, ohw);
                 }
             }
         });
         return Autograd.record(out, op, grad -> conv2dBackward(grad, xc, wc, x, w, bias, d, geo, og), x, w, bias);
+    }
+
+    /** The storage array of {@code t}: {@code float[]} for FP32, the {@code short[]} bit patterns else. */
+    private static Object storage(Tensor t) {
+        return t.dtype == DType.FP32 ? t.floats : t.shorts;
+    }
+
+    /** This thread's buffer {@code index} of at least {@code size} elements of {@code dt} (float[] or short[]). */
+    private static Object scratch(DType dt, int index, int size) {
+        return dt == DType.FP32 ? SCRATCH.get(index, size) : SCRATCH.getShorts(index, size);
+    }
+
+    /**
+     * {@link Im2col#im2col} of the image at {@code src[off ..]} into columns {@code colOff ..} of
+     * {@code col}, rows {@code ld} apart; FP32 or 16-bit as {@code src}.
+     */
+    private static void lower(Im2col.Geometry geo, Object src, int off, Object col, int colOff, int ld) {
+        if (src instanceof float[] f) {
+            Im2col.im2col(geo, f, off, (float[]) col, colOff, ld);
+        } else {
+            Im2col.im2col(geo, (short[]) src, off, (short[]) col, colOff, ld);
+        }
+    }
+
+    /**
+     * {@code C = op(A) op(B) + beta C} into FP32 {@code c}: {@link Gemm#sgemm} when {@code dt} is
+     * FP32 ({@code a}, {@code b} are {@code float[]}), else {@link Gemm#gemm16} on {@code dt}'s bit
+     * patterns ({@code short[]}).
+     */
+    private static void product(DType dt, boolean transA, boolean transB, int m, int n, int k, Object a, int aOff,
+                                int lda, Object b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        if (dt == DType.FP32) {
+            Gemm.sgemm(transA, transB, m, n, k, (float[]) a, aOff, lda, (float[]) b, bOff, ldb, beta, c, cOff, ldc);
+        } else {
+            Gemm.gemm16(dt, transA, transB, m, n, k, (short[]) a, aOff, lda, (short[]) b, bOff, ldb, beta, c, cOff,
+                    ldc);
+        }
+    }
+
+    /**
+     * The first {@code numel} values of the incoming gradient {@code gv} in {@code dt}: {@code gv}
+     * itself for FP32; else its bit patterns in the calling thread's {@link #GRAD} buffer. The walk
+     * rounded a 16-bit output's gradient to that dtype before this rule runs ({@link Autograd}), so
+     * narrowing it is exact: the 16-bit product sees the values the FP32 one would.
+     */
+    private static Object gradStorage(DType dt, float[] gv, int numel) {
+        if (dt == DType.FP32) {
+            return gv;
+        }
+        short[] bits = SCRATCH.getShorts(GRAD, numel);
+        Conversions.narrow(dt, gv, 0, bits, 0, numel);
+        return bits;
     }
 
     /** Adds the bias (FP32) to the rows of {@code buf} and writes them to {@code out} rounded once. */
@@ -208,15 +260,16 @@ final class Convolution {
     static final long PARTIAL_FLOATS = 1L << 22;
 
     /*
-     * Per image n and group g (all FP32; a 16-bit x is widened by im2col, W once):
+     * Per image n and group g (products in x's dtype, accumulated into FP32):
      *   col_n = im2col(x_n);  gW_part += gY_n col_n^T  (images of a part in order, parts added in order)
      *   gx_n = col2im(W^T gY_n)
-     * The incoming gradient is FP32 holding values of x's dtype (the walk rounded it), so feeding it
-     * to the FP32 GEMM gives the same bits as a 16-bit GEMM would.
+     * The incoming gradient is FP32 holding values of x's dtype (the walk rounded it); a 16-bit one
+     * is narrowed to those bits exactly (gradStorage) for the 16-bit products.
      */
     private static Tensor[] conv2dBackward(Tensor grad, Tensor xc, Tensor wc, Tensor x, Tensor w, Tensor bias, Dims d,
                                            Im2col.Geometry geo, int og) {
         float[] gv = grad.readFloats();
+        DType dt = xc.dtype;
         int k = geo.rows();
         int ohw = geo.cols();
         int cg = geo.c();
@@ -229,7 +282,7 @@ final class Convolution {
         float[] gwv = needW ? new float[wn] : null;
         // part 0 sums straight into the result; the others into the caller's scratch
         float[] partial = needW && parts > 1 ? SCRATCH.get(PARTIALS, (parts - 1) * wn) : null;
-        float[] wf = needX ? wc.readFloats() : null;
+        Object gs = needW || needX ? gradStorage(dt, gv, d.n * d.cout * ohw) : null;
         float[] gxv = needX ? new float[d.n * d.cin * d.h * d.w] : null;
         int nb = imagesPerGemm(d.n, ohw);
         Parallel.forEach(parts, c -> {
@@ -237,11 +290,10 @@ final class Convolution {
             int n1 = (int) ((long) d.n * (c + 1) / parts);
             float[] gwTo = c == 0 ? gwv : partial;
             int gwOff = c == 0 ? 0 : (c - 1) * wn;
-            float[] col = needW ? SCRATCH.get(COL, k * ohw) : null;
+            Object col = needW ? scratch(dt, COL, k * ohw) : null;
             int most = Math.min(nb, n1 - n0) * ohw;
             float[] dcol = needX ? SCRATCH.get(OUT, k * most) : null;
-            float[] gyb = needX ? SCRATCH.get(GRAD_BLOCK, og * most) : null;
-            float[] image = needW && xc.dtype != DType.FP32 ? SCRATCH.get(IMAGE, cg * d.h * d.w) : null;
+            Object gyb = needX ? scratch(dt, GRAD_BLOCK, og * most) : null;
             for (int b0 = n0; b0 < n1; b0 += nb) {
                 int cnt = Math.min(nb, n1 - b0);
                 int cols = cnt * ohw;
@@ -249,8 +301,8 @@ final class Convolution {
                     if (needW) {
                         for (int n = b0; n < b0 + cnt; n++) {
                             int gOff = (n * d.cout + g * og) * ohw;
-                            Im2col.im2col(geo, xc, xc.offset + (n * d.cin + g * cg) * d.h * d.w, col, image);
-                            Gemm.sgemm(false, true, og, k, ohw, gv, gOff, ohw, col, 0, ohw, n == n0 ? 0f : 1f,
+                            lower(geo, storage(xc), xc.offset + (n * d.cin + g * cg) * d.h * d.w, col, 0, ohw);
+                            product(dt, false, true, og, k, ohw, gs, gOff, ohw, col, 0, ohw, n == n0 ? 0f : 1f,
                                     gwTo, gwOff + g * og * k, k);
                         }
                     }
@@ -259,10 +311,11 @@ final class Convolution {
                         for (int j = 0; j < cnt; j++) {
                             int gOff = ((b0 + j) * d.cout + g * og) * ohw;
                             for (int r = 0; r < og; r++) {
-                                System.arraycopy(gv, gOff + r * ohw, gyb, r * cols + j * ohw, ohw);
+                                System.arraycopy(gs, gOff + r * ohw, gyb, r * cols + j * ohw, ohw);
                             }
                         }
-                        Gemm.sgemm(true, false, k, cols, og, wf, g * og * k, k, gyb, 0, cols, 0f, dcol, 0, cols);
+                        product(dt, true, false, k, cols, og, storage(wc), wc.offset + g * og * k, k, gyb, 0, cols, 0f,
+                                dcol, 0, cols);
                         for (int j = 0; j < cnt; j++) {
                             Im2col.col2im(geo, dcol, j * ohw, cols, gxv, ((b0 + j) * d.cin + g * cg) * d.h * d.w);
                         }
@@ -348,15 +401,14 @@ final class Convolution {
         Tensor wc = w.detach().contiguous();
         float[] bv = bias == null ? null : bias.readFloats();
         DType dt = x.dtype;
-        float[] wf = wc.readFloats();
         Tensor out = Tensor.zeros(dt, n, cout, oh, ow);
         Parallel.forEach(n, b -> {
             float[] cols = SCRATCH.get(COL, k * hw);
             float[] buf = SCRATCH.get(OUT, coutG * img);
-            float[] xs = image(xc, b, cin * hw);
-            int xBase = xs == xc.floats ? xc.offset + b * cin * hw : 0;
+            int xBase = xc.offset + b * cin * hw;
             for (int g = 0; g < groups; g++) {
-                Gemm.sgemm(true, false, k, hw, cinG, wf, g * cinG * k, k, xs, xBase + g * cinG * hw, hw, 0f, cols, 0, hw);
+                product(dt, true, false, k, hw, cinG, storage(wc), wc.offset + g * cinG * k, k, storage(xc),
+                        xBase + g * cinG * hw, hw, 0f, cols, 0, hw);
                 Arrays.fill(buf, 0, coutG * img, 0f);
                 Im2col.col2im(geo, cols, buf, 0);
                 store(out, (b * cout + g * coutG) * img, buf, bv, g * coutG, coutG, img);
@@ -374,25 +426,25 @@ final class Convolution {
             float[] gxv = needX ? new float[x.numel] : null;
             float[] gwv = needW ? new float[wn] : null;
             float[] partial = needW && parts > 1 ? SCRATCH.get(PARTIALS, (parts - 1) * wn) : null;
+            Object gs = gradStorage(dt, gv, n * cout * img);
             Parallel.forEach(parts, c -> {
                 int b0 = (int) ((long) n * c / parts);
                 int b1 = (int) ((long) n * (c + 1) / parts);
                 float[] gwTo = c == 0 ? gwv : partial;
                 int gwOff = c == 0 ? 0 : (c - 1) * wn;
-                float[] dcols = SCRATCH.get(COL, k * hw);
+                Object dcols = scratch(dt, COL, k * hw);
                 for (int b = b0; b < b1; b++) {
-                    float[] xs = needW ? image(xc, b, cin * hw) : null;
-                    int xBase = xs == xc.floats ? xc.offset + b * cin * hw : 0;
+                    int xBase = xc.offset + b * cin * hw;
                     for (int g = 0; g < groups; g++) {
                         int wOff = g * cinG * k;
-                        Im2col.im2col(geo, gv, (b * cout + g * coutG) * img, dcols);
+                        lower(geo, gs, (b * cout + g * coutG) * img, dcols, 0, hw);
                         if (needX) {
-                            Gemm.sgemm(false, false, cinG, hw, k, wf, wOff, k, dcols, 0, hw, 0f, gxv,
-                                    (b * cin + g * cinG) * hw, hw);
+                            product(dt, false, false, cinG, hw, k, storage(wc), wc.offset + wOff, k, dcols, 0, hw,
+                                    0f, gxv, (b * cin + g * cinG) * hw, hw);
                         }
                         if (needW) {
-                            Gemm.sgemm(false, true, cinG, k, hw, xs, xBase + g * cinG * hw, hw, dcols, 0, hw,
-                                    b == b0 ? 0f : 1f, gwTo, gwOff + wOff, k);
+                            product(dt, false, true, cinG, k, hw, storage(xc), xBase + g * cinG * hw, hw, dcols, 0,
+                                    hw, b == b0 ? 0f : 1f, gwTo, gwOff + wOff, k);
                         }
                     }
                 }
@@ -405,19 +457,5 @@ final class Convolution {
                 needW ? Conversions.wrap(gwv, DType.FP32, w.shape) : null,
                 gb};
         }, x, w, bias);
-    }
-
-    /**
-     * Image {@code b} (of {@code size} elements) of the contiguous {@code x} as FP32: x's own storage
-     * when FP32 (the image starts at {@code x.offset + b * size}), else widened into the scratch
-     * buffer {@link #IN} (starting at 0).
-     */
-    private static float[] image(Tensor x, int b, int size) {
-        if (x.dtype == DType.FP32) {
-            return x.floats;
-        }
-        float[] in = SCRATCH.get(IN, size);
-        Conversions.widen(x.dtype, x.shorts, x.offset + b * size, in, 0, size);
-        return in;
     }
 }

@@ -1,6 +1,5 @@
 package dev.mpt.core;
 
-import dev.mpt.core.number.DType;
 import java.util.Arrays;
 
 /**
@@ -9,12 +8,13 @@ import java.util.Arrays;
  * kernel column) and {@code oh*ow} columns (output positions); entry (r, p) is the input pixel
  * under kernel tap r at output position p, or 0 in the padding.
  *
- * <p>The column matrix is always FP32: a 16-bit image is first widened (exactly) in one streaming
- * loop into a caller's FP32 buffer and lowered from there, so each pixel is converted once rather
- * than once per kernel tap, and the GEMM that follows reads FP32. The fast
+ * <p>The column matrix has the image's dtype: FP32 values, or the bit patterns of FP16 and BF16
+ * values copied unchanged (lowering only moves values, so it is exact in any format, and the 16-bit
+ * GEMM that follows widens them while packing or hands them to a native BF16 product). It may be
+ * a block of columns of a wider matrix (several images side by side, one GEMM for all). The fast
  * methods work on whole rows of output positions: for each kernel tap they compute the range of
- * output columns that falls inside the image once, copy (or widen, or add) that range in one loop
- * and zero the padding around it. The {@code Plain} methods are their per-element specification.
+ * output columns that falls inside the image once, copy (or add) that range in one loop and zero
+ * the padding around it. The {@code Plain} methods are their per-element specification.
  */
 final class Im2col {
 
@@ -44,33 +44,62 @@ final class Im2col {
     private Im2col() {
     }
 
-    /**
-     * Fills {@code col[0 .. rows*cols)} (FP32) from the image of {@code src} at storage offset
-     * {@code off}: FP32 is read in place; FP16 and BF16 are widened exactly into {@code image}
-     * (at least {@code c*h*w} floats, scratch; unused for FP32) and lowered from there.
-     */
-    static void im2col(Geometry g, Tensor src, int off, float[] col, float[] image) {
-        im2col(g, src, off, col, 0, g.cols(), image);
+    /** Fills {@code col[0 .. rows*cols)} from the FP32 image in {@code src[off ..]}. */
+    static void im2col(Geometry g, float[] src, int off, float[] col) {
+        lower(g, src, off, col, 0, g.cols());
     }
 
     /**
-     * As {@link #im2col(Geometry, Tensor, int, float[], float[])}, into the columns
+     * As {@link #im2col(Geometry, float[], int, float[])}, into the columns
      * {@code [colOff, colOff + cols)} of a wider matrix whose rows are {@code ld} floats apart
      * (several images side by side, one GEMM for all): entry (r, p) goes to {@code col[colOff + r*ld + p]}.
      */
-    static void im2col(Geometry g, Tensor src, int off, float[] col, int colOff, int ld, float[] image) {
-        if (src.dtype == DType.FP32) {
-            lower(g, src.floats, off, col, colOff, ld);
-            return;
-        }
-        int size = g.c * g.h * g.w;
-        Conversions.widen(src.dtype, src.shorts, off, image, 0, size);
-        lower(g, image, 0, col, colOff, ld);
+    static void im2col(Geometry g, float[] src, int off, float[] col, int colOff, int ld) {
+        lower(g, src, off, col, colOff, ld);
     }
 
-    /** As {@link #im2col(Geometry, Tensor, int, float[], float[])} for an FP32 image in {@code src[off ..]}. */
-    static void im2col(Geometry g, float[] src, int off, float[] col) {
-        lower(g, src, off, col, 0, g.cols());
+    /**
+     * Fills {@code col[0 .. rows*cols)} from the 16-bit image in {@code src[off ..]}: the FP16 or
+     * BF16 bit patterns copied unchanged, 0 (+0 in both formats) in the padding.
+     */
+    static void im2col(Geometry g, short[] src, int off, short[] col) {
+        im2col(g, src, off, col, 0, g.cols());
+    }
+
+    /** As {@link #im2col(Geometry, short[], int, short[])}, into columns {@code colOff ..} of rows {@code ld} apart. */
+    static void im2col(Geometry g, short[] src, int off, short[] col, int colOff, int ld) {
+        Conv2dSpec s = g.spec;
+        int sw = s.strideW();
+        for (int c = 0; c < g.c; c++) {
+            for (int ki = 0; ki < g.kh; ki++) {
+                for (int kj = 0; kj < g.kw; kj++) {
+                    int row = colOff + ((c * g.kh + ki) * g.kw + kj) * ld;
+                    int shift = kj * s.dilationW() - s.padW();
+                    int lo = g.firstCol(shift);
+                    int hi = Math.max(lo, g.endCol(shift));
+                    for (int oy = 0; oy < g.oh; oy++) {
+                        int iy = oy * s.strideH() - s.padH() + ki * s.dilationH();
+                        int dst = row + oy * g.ow;
+                        if (iy < 0 || iy >= g.h) {
+                            Arrays.fill(col, dst, dst + g.ow, (short) 0);
+                            continue;
+                        }
+                        Arrays.fill(col, dst, dst + lo, (short) 0);
+                        if (hi > lo) {
+                            int from = off + (c * g.h + iy) * g.w + lo * sw + shift;
+                            if (sw == 1) {
+                                System.arraycopy(src, from, col, dst + lo, hi - lo);
+                            } else {
+                                for (int i = 0, d = dst + lo; i < hi - lo; i++) {
+                                    col[d + i] = src[from + i * sw];
+                                }
+                            }
+                        }
+                        Arrays.fill(col, dst + hi, dst + g.ow, (short) 0);
+                    }
+                }
+            }
+        }
     }
 
     private static void lower(Geometry g, float[] f, int off, float[] col, int colOff, int ld) {
