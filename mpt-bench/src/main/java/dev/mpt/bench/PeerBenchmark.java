@@ -34,7 +34,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *   <li>lstm: {@link CharLstmStepBenchmark} (the char-lstm example's model, batch 32 x 64, Adam,
  *       clipping);
  *   <li>gemm: {@link GemmBenchmark} at n = {@link #GEMM_N}: FP32, FP16 in and BF16 in, FP32 out,
- *       the Java kernels ({@code -Dmpt.backend=java} in its fork);
+ *       the Java kernels ({@code -Dmpt.backend=java} in its fork), and, where oneDNN loads,
+ *       {@link GemmBackendBenchmark}'s BF16 product through it;
  *   <li>the FP32 ceiling: {@link PeakFlopsBenchmark} on two threads.
  * </ul>
  *
@@ -103,6 +104,12 @@ public final class PeerBenchmark {
         Map<String, Timing> lstm = steps("lstm", CharLstmStepBenchmark.class, "step");
         Map<String, Timing> gemm = byMethod(jmh("gemm", GemmBenchmark.class, "(sgemm|fp16InFp32Out|bf16InFp32Out)",
                 Map.of("n", String.valueOf(GEMM_N), "threads", String.valueOf(THREADS)), GEMM_BACKEND));
+        // the native BF16 product, where oneDNN loads (GemmBackendBenchmark calls it directly; its fork
+        // keeps -Dmpt.backend=java so nothing else routes there)
+        Timing nativeBf16 = Backends.oneDnn().isEmpty() ? null
+                : byMethod(jmh("gemm-onednn", GemmBackendBenchmark.class, "gemm",
+                        Map.of("shape", GEMM_N + "x" + GEMM_N + "x" + GEMM_N, "dtype", "BF16", "backend", "onednn",
+                                "threads", String.valueOf(THREADS)), GEMM_BACKEND)).get("gemm");
         Timing peak = byMethod(jmh("peak", PeakFlopsBenchmark.class, "twoThreads", Map.of(), BACKEND))
                 .get("twoThreads");
 
@@ -133,6 +140,9 @@ public final class PeerBenchmark {
         gemmRow("mpt FP32 (Java kernels)", gemm.get("sgemm"), mmFp32);
         gemmRow("mpt FP16 in, FP32 out (Java kernels)", gemm.get("fp16InFp32Out"), mmFp32);
         gemmRow("mpt BF16 in, FP32 out (Java kernels)", gemm.get("bf16InFp32Out"), mmFp32);
+        if (nativeBf16 != null) {
+            gemmRow("mpt BF16 in, FP32 out (oneDNN, staging copies included)", nativeBf16, mmFp32);
+        }
         if (peak != null) {
             // twoThreads scores milliseconds per call per thread; each call is FLOP_PER_CALL on each thread
             System.out.printf(Locale.ROOT, "%nFP32 ceiling (PeakFlopsBenchmark, 2 threads of FMA chains): %.0f GFLOP/s%n",
