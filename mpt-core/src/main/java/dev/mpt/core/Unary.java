@@ -1,6 +1,7 @@
 package dev.mpt.core;
 
 import dev.mpt.core.kernel.ActivationKernel;
+import dev.mpt.core.kernel.ThreadScratch;
 
 /**
  * Point-wise unary ops: each constant holds its forward kernel and, next to it, its gradient
@@ -263,9 +264,9 @@ enum Unary {
         void backward(float[] x, float[] g, float[] gx, int from, int to, float p, float q) {
             // s goes to a chunk of its own: gx may be g itself (an owned gradient updated in place),
             // so gx[i] is written only after g[i] is read
-            float[] sc = new float[Math.min(to - from, GELU_CHUNK)];
-            for (int c = from; c < to; c += sc.length) {
-                int n = Math.min(sc.length, to - c);
+            float[] sc = GeluScratch.SIGMOID.get(0, GELU_CHUNK); // per thread, reused across steps
+            for (int c = from; c < to; c += GELU_CHUNK) {
+                int n = Math.min(GELU_CHUNK, to - c);
                 for (int i = 0; i < n; i++) {
                     double v = x[c + i];
                     sc[i] = (float) (2 * GELU_C * (v + GELU_A * v * v * v));
@@ -298,6 +299,11 @@ enum Unary {
 
     /** Elements of GELU's backward whose sigmoid is held at once (a few KiB, stays in L1). */
     static final int GELU_CHUNK = 1024;
+
+    /** GELU backward's per-thread sigmoid chunk, in a holder class (an enum's own statics come after its constants). */
+    private static final class GeluScratch {
+        static final ThreadScratch SIGMOID = new ThreadScratch(1);
+    }
     /** sqrt(2 / pi), the GELU tanh-approximation scale. */
     static final double GELU_C = Math.sqrt(2.0 / Math.PI);
     /** The cubic coefficient of the GELU tanh approximation. */

@@ -1,6 +1,5 @@
 package dev.mpt.optim.parallel;
 
-import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.number.DType;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,23 +72,23 @@ public final class InProcessCollective implements Collective {
         return group.world;
     }
 
+    private void checkShards(String op, Shards shards, int fullLength, int partLength) {
+        CollectiveArgs.checkShards("InProcessCollective", "group", group.world, rank, op, shards, fullLength, partLength);
+    }
+
     @Override
     public void reduceScatter(short[] grads, DType dtype, Shards shards, float[] out) {
-        Objects.requireNonNull(dtype, "InProcessCollective.reduceScatter: dtype is null");
-        if (!dtype.isHalfWidth()) {
-            throw new IllegalArgumentException("InProcessCollective.reduceScatter: dtype must be FP16 or BF16 for "
-                    + "short[] gradients, got " + dtype);
-        }
-        checkShards("reduceScatter", shards, grads.length, out.length, shards.length(rank));
+        CollectiveArgs.checkHalfWidth("InProcessCollective", dtype);
+        checkShards("reduceScatter", shards, grads.length, out.length);
         exchange(grads);
         int lo = shards.start(rank);
         int len = shards.length(rank);
         if (scratch.length < len) {
             scratch = new float[len];
         }
-        widen((short[]) group.slots[0], dtype, lo, out, len);
+        CollectiveArgs.widen((short[]) group.slots[0], dtype, lo, out, len);
         for (int r = 1; r < group.world; r++) {
-            widen((short[]) group.slots[r], dtype, lo, scratch, len);
+            CollectiveArgs.widen((short[]) group.slots[r], dtype, lo, scratch, len);
             for (int i = 0; i < len; i++) {
                 out[i] += scratch[i];
             }
@@ -99,7 +98,7 @@ public final class InProcessCollective implements Collective {
 
     @Override
     public void reduceScatter(float[] grads, Shards shards, float[] out) {
-        checkShards("reduceScatter", shards, grads.length, out.length, shards.length(rank));
+        checkShards("reduceScatter", shards, grads.length, out.length);
         exchange(grads);
         int lo = shards.start(rank);
         int len = shards.length(rank);
@@ -115,7 +114,7 @@ public final class InProcessCollective implements Collective {
 
     @Override
     public void allGather(short[] shard, Shards shards, short[] full) {
-        checkShards("allGather", shards, full.length, shard.length, shards.length(rank));
+        checkShards("allGather", shards, full.length, shard.length);
         exchange(shard);
         for (int r = 0; r < group.world; r++) {
             System.arraycopy((short[]) group.slots[r], 0, full, shards.start(r), shards.length(r));
@@ -125,7 +124,7 @@ public final class InProcessCollective implements Collective {
 
     @Override
     public void allGather(float[] shard, Shards shards, float[] full) {
-        checkShards("allGather", shards, full.length, shard.length, shards.length(rank));
+        checkShards("allGather", shards, full.length, shard.length);
         exchange(shard);
         for (int r = 0; r < group.world; r++) {
             System.arraycopy((float[]) group.slots[r], 0, full, shards.start(r), shards.length(r));
@@ -183,21 +182,6 @@ public final class InProcessCollective implements Collective {
         return "InProcessCollective[rank " + rank + " of " + group.world + "]";
     }
 
-    private void checkShards(String op, Shards shards, int fullLength, int partLength, int ownLength) {
-        Objects.requireNonNull(shards, "InProcessCollective." + op + ": shards is null");
-        if (shards.worldSize() != group.world) {
-            throw new IllegalArgumentException("InProcessCollective." + op + ": shards for " + shards.worldSize()
-                    + " ranks, but the group has " + group.world);
-        }
-        if (fullLength != shards.total()) {
-            throw new IllegalArgumentException("InProcessCollective." + op + ": the whole vector has " + fullLength
-                    + " elements, the shards cover " + shards.total());
-        }
-        if (partLength < ownLength) {
-            throw new IllegalArgumentException("InProcessCollective." + op + ": rank " + rank + "'s shard has "
-                    + ownLength + " elements, its array only " + partLength);
-        }
-    }
 
     /** Publishes this rank's contribution and waits until every rank has published its own. */
     private void exchange(Object mine) {
@@ -212,13 +196,6 @@ public final class InProcessCollective implements Collective {
         group.await(rank, "InProcessCollective." + op);
     }
 
-    private static void widen(short[] src, DType dtype, int off, float[] dst, int len) {
-        if (dtype == DType.FP16) {
-            Convert.halfToFloat(src, off, dst, 0, len);
-        } else {
-            Convert.bfloat16ToFloat(src, off, dst, 0, len);
-        }
-    }
 
     /**
      * A barrier for the group's ranks that remembers who has arrived and, once any rank fails,

@@ -1,6 +1,5 @@
 package dev.mpt.optim.parallel;
 
-import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.number.DType;
 import java.io.IOException;
 import java.net.DatagramSocket;
@@ -186,6 +185,10 @@ public final class TcpCollective implements Collective {
         return world;
     }
 
+    private void checkShards(String op, Shards shards, int fullLength, int partLength) {
+        CollectiveArgs.checkShards("TcpCollective", "job", world, rank, op, shards, fullLength, partLength);
+    }
+
     /** The per-call timeout. */
     public Duration timeout() {
         return timeout;
@@ -193,12 +196,8 @@ public final class TcpCollective implements Collective {
 
     @Override
     public void reduceScatter(short[] grads, DType dtype, Shards shards, float[] out) {
-        Objects.requireNonNull(dtype, "TcpCollective.reduceScatter: dtype is null");
-        if (!dtype.isHalfWidth()) {
-            throw new IllegalArgumentException("TcpCollective.reduceScatter: dtype must be FP16 or BF16 for "
-                    + "short[] gradients, got " + dtype);
-        }
-        checkShards("reduceScatter", shards, grads.length, out.length, shards.length(rank));
+        CollectiveArgs.checkHalfWidth("TcpCollective", dtype);
+        checkShards("reduceScatter", shards, grads.length, out.length);
         int len = shards.length(rank);
         ByteBuffer[] payload = new ByteBuffer[world];
         int[] expect = new int[world];
@@ -219,10 +218,10 @@ public final class TcpCollective implements Collective {
         for (int q = 0; q < world; q++) {
             float[] dst = q == 0 ? out : floatScratch;
             if (q == rank) {
-                widen(grads, dtype, shards.start(rank), dst, len);
+                CollectiveArgs.widen(grads, dtype, shards.start(rank), dst, len);
             } else {
                 wire.received(q).asShortBuffer().get(shortScratch, 0, len);
-                widen(shortScratch, dtype, 0, dst, len);
+                CollectiveArgs.widen(shortScratch, dtype, 0, dst, len);
             }
             if (q > 0) {
                 for (int i = 0; i < len; i++) {
@@ -234,7 +233,7 @@ public final class TcpCollective implements Collective {
 
     @Override
     public void reduceScatter(float[] grads, Shards shards, float[] out) {
-        checkShards("reduceScatter", shards, grads.length, out.length, shards.length(rank));
+        checkShards("reduceScatter", shards, grads.length, out.length);
         int len = shards.length(rank);
         ByteBuffer[] payload = new ByteBuffer[world];
         int[] expect = new int[world];
@@ -267,7 +266,7 @@ public final class TcpCollective implements Collective {
 
     @Override
     public void allGather(short[] shard, Shards shards, short[] full) {
-        checkShards("allGather", shards, full.length, shard.length, shards.length(rank));
+        checkShards("allGather", shards, full.length, shard.length);
         int len = shards.length(rank);
         ByteBuffer mine = wire.gatherBuffer(2 * len);
         mine.asShortBuffer().put(shard, 0, len);
@@ -287,7 +286,7 @@ public final class TcpCollective implements Collective {
 
     @Override
     public void allGather(float[] shard, Shards shards, float[] full) {
-        checkShards("allGather", shards, full.length, shard.length, shards.length(rank));
+        checkShards("allGather", shards, full.length, shard.length);
         int len = shards.length(rank);
         ByteBuffer mine = wire.gatherBuffer(4 * len);
         mine.asFloatBuffer().put(shard, 0, len);
@@ -387,29 +386,7 @@ public final class TcpCollective implements Collective {
         wire.round(op, name, payload, expect);
     }
 
-    private void checkShards(String op, Shards shards, int fullLength, int partLength, int ownLength) {
-        Objects.requireNonNull(shards, "TcpCollective." + op + ": shards is null");
-        if (shards.worldSize() != world) {
-            throw new IllegalArgumentException("TcpCollective." + op + ": shards for " + shards.worldSize()
-                    + " ranks, but the job has " + world);
-        }
-        if (fullLength != shards.total()) {
-            throw new IllegalArgumentException("TcpCollective." + op + ": the whole vector has " + fullLength
-                    + " elements, the shards cover " + shards.total());
-        }
-        if (partLength < ownLength) {
-            throw new IllegalArgumentException("TcpCollective." + op + ": rank " + rank + "'s shard has " + ownLength
-                    + " elements, its array only " + partLength);
-        }
-    }
 
-    private static void widen(short[] src, DType dtype, int off, float[] dst, int len) {
-        if (dtype == DType.FP16) {
-            Convert.halfToFloat(src, off, dst, 0, len);
-        } else {
-            Convert.bfloat16ToFloat(src, off, dst, 0, len);
-        }
-    }
 
     /**
      * Settings of one rank's {@link TcpCollective}. Required: {@link #rank}, {@link #worldSize},
