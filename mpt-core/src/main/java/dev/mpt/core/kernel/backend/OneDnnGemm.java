@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +30,10 @@ import org.slf4j.LoggerFactory;
  * thread counts and from the Java kernels.
  *
  * <p>Operands are copied into per-thread off-heap {@link Staging} (reused across calls); strided
- * and transposed layouts are described to oneDNN, not rearranged. A product is declined (the Java
+ * and transposed layouts are described to oneDNN, not rearranged. oneDNN streams are not tied to
+ * threads: a product borrows an idle one from a shared pool and returns it, so there are never
+ * more streams than products that ever ran at once, however often the kernel pool's threads are
+ * replaced ({@link dev.mpt.core.kernel.Parallel#setThreads}, or idle workers retiring). A product is declined (the Java
  * kernels compute it) when it is smaller than {@link #MIN_WORK}, when its dtype is not routed here,
  * when oneDNN has no non-reference implementation for it, or when a native call fails; each such
  * reason is logged once.
@@ -72,6 +77,8 @@ final class OneDnnGemm implements GemmBackend {
     private final Routes routes;
     private final String description;
     private final ThreadLocal<Staging> staging = ThreadLocal.withInitial(Staging::new);
+    private final ConcurrentLinkedDeque<MemorySegment> idleStreams = new ConcurrentLinkedDeque<>();
+    private final AtomicInteger streams = new AtomicInteger();
     private final Set<String> logged = ConcurrentHashMap.newKeySet();
     private volatile boolean f16Native = true;
 
@@ -249,10 +256,7 @@ final class OneDnnGemm implements GemmBackend {
             stageC(c, cOff, ldc, m, n, out, dst, st);
         }
         dnnl.ompSetNumThreads(threads);
-        if (st.stream.equals(MemorySegment.NULL)) {
-            check(dnnl.streamCreate(st.slot, engine, Dnnl.STREAM_IN_ORDER), "dnnl_stream_create");
-            st.stream = Dnnl.out(st.slot);
-        }
+        MemorySegment stream = borrowStream(st);
         int nargs = e.scratchBytes() > 0 ? 4 : 3;
         MemorySegment[] mems = new MemorySegment[nargs];
         try {
@@ -267,16 +271,33 @@ final class OneDnnGemm implements GemmBackend {
                 st.args.set(JAVA_INT, i * Dnnl.EXEC_ARG_BYTES, ids[i]);
                 st.args.set(ADDRESS, i * Dnnl.EXEC_ARG_BYTES + Dnnl.EXEC_ARG_MEMORY_OFFSET, mems[i]);
             }
-            check(dnnl.primitiveExecute(e.primitive(), st.stream, nargs, st.args), "dnnl_primitive_execute");
-            check(dnnl.streamWait(st.stream), "dnnl_stream_wait");
+            check(dnnl.primitiveExecute(e.primitive(), stream, nargs, st.args), "dnnl_primitive_execute");
+            check(dnnl.streamWait(stream), "dnnl_stream_wait");
         } finally {
             for (MemorySegment mem : mems) {
                 if (mem != null) {
                     dnnl.memoryDestroy(mem);
                 }
             }
+            idleStreams.push(stream);
         }
         stageOut(st, m, n, out, dst, c, cOff, ldc);
+    }
+
+    /** An idle stream from the pool, or a new one when every stream is in use. */
+    private MemorySegment borrowStream(Staging st) {
+        MemorySegment stream = idleStreams.poll();
+        if (stream == null) {
+            check(dnnl.streamCreate(st.slot, engine, Dnnl.STREAM_IN_ORDER), "dnnl_stream_create");
+            stream = Dnnl.out(st.slot);
+            streams.incrementAndGet();
+        }
+        return stream;
+    }
+
+    /** How many oneDNN streams this backend has created (tests: it stays at the peak concurrency). */
+    int streamCount() {
+        return streams.get();
     }
 
     private MemorySegment memory(Staging st, MemorySegment md, MemorySegment data) {

@@ -8,9 +8,10 @@ import java.lang.foreign.MemorySegment;
 /**
  * One thread's off-heap working set for native GEMMs: a buffer holding the staged A, B, C and the
  * primitive's scratchpad (64-byte aligned regions, grown on demand and reused across calls, so a
- * steady training step allocates nothing), the thread's oneDNN stream, slots for out-parameters and
- * the execute-argument array. Native code reads the buffer while the JVM runs on: heap arrays are
- * never handed to a long native call.
+ * steady training step allocates nothing), a slot for out-parameters and the execute-argument
+ * array. Native code reads the buffer while the JVM runs on: heap arrays are never handed to a
+ * long native call. Everything here is memory the garbage collector frees with the thread; the
+ * oneDNN streams, which it cannot free, are pooled by {@link OneDnnGemm} instead.
  */
 final class Staging {
 
@@ -24,7 +25,6 @@ final class Staging {
     final MemorySegment slot = small.allocate(ADDRESS);
     final MemorySegment args = small.allocate(4 * Dnnl.EXEC_ARG_BYTES, 8);
     final float[] chunk = new float[CHUNK];
-    MemorySegment stream = MemorySegment.NULL;
 
     MemorySegment a;
     MemorySegment b;
