@@ -69,15 +69,15 @@ final class Autograd {
 
     /**
      * Whether a rule of the walk running on this thread may hand {@code t} its gradient already
-     * rounded to FP16, as a 16-bit tensor: {@code t} is an FP16 leaf that requires grad, has no
-     * gradient yet, and this is its only contribution in the walk. The walk would otherwise store
-     * the one rounding to nearest even of that FP32 gradient, so a product written straight into
-     * FP16 gives the same bits without the FP32 tensor. (FP16 only: the default backend routes
-     * BF16 products to oneDNN, whose 16-bit output may sum in another order than its FP32 one.)
+     * rounded to its dtype, as a 16-bit tensor: {@code t} is an FP16 or BF16 leaf that requires
+     * grad, has no gradient yet, and this is its only contribution in the walk. The walk would
+     * otherwise store the one rounding to nearest even of that FP32 gradient, so a product written
+     * straight into 16 bits gives the same bits without the FP32 tensor (a 16-bit C of
+     * {@link dev.mpt.core.kernel.Gemm} is the rounding of its FP32 C under every backend).
      */
     static boolean soleGradientOfEmptyLeaf(Tensor t) {
         Map<Tensor, Integer> edges = EDGES.get();
-        return edges != null && t.node == null && t.requiresGrad && t.grad == null && t.dtype == DType.FP16
+        return edges != null && t.node == null && t.requiresGrad && t.grad == null && t.dtype.isHalfWidth()
                 && edges.getOrDefault(t, 0) == 1;
     }
 
@@ -178,7 +178,7 @@ final class Autograd {
 
     private static void accumulate(Map<Tensor, Acc> grads, Tensor t, Tensor g, boolean fresh) {
         Acc acc = grads.get(t);
-        if (acc == null && g.dtype == DType.FP16 && soleGradientOfEmptyLeaf(t)) {
+        if (acc == null && g.dtype == t.dtype && soleGradientOfEmptyLeaf(t)) {
             acc = new Acc();        // already the leaf's rounded gradient: stored as it is
             acc.g = g;
             acc.owned = fresh;

@@ -46,8 +46,8 @@ final class MatMul {
      * product rounded once to the dtype, the bias added in FP32 and rounded once more, and the same
      * gradient rules ({@link #product} for x and w, {@link Reduce#sumTo} of the incoming gradient for
      * b; a 16-bit weight's gradient rounded to its dtype, as the walk rounds the gradient of the
-     * composition's transpose view). An FP16 weight whose only gradient this is gets it straight
-     * from an FP16-output GEMM ({@link Autograd#soleGradientOfEmptyLeaf}), the same bits without an
+     * composition's transpose view). A 16-bit weight whose only gradient this is gets it straight
+     * from a 16-bit-output GEMM ({@link Autograd#soleGradientOfEmptyLeaf}), the same bits without an
      * FP32 tensor. Other ranks run the composition.
      */
     static Tensor linear(Tensor x, Tensor w, Tensor b) {
@@ -75,7 +75,7 @@ final class MatMul {
             Tensor gx = Autograd.needs(x) ? product(gIn, w.detach(), x) : null;
             Tensor gw = null;
             if (Autograd.soleGradientOfEmptyLeaf(w)) {
-                // g^T x straight into FP16: the FP32 sums of product's column-major form, rounded once
+                // g^T x straight into 16 bits: the FP32 sums of product's column-major form, rounded once
                 gw = mm(gIn.transpose(-1, -2), x.detach(), false);
             } else if (Autograd.needs(w)) {
                 gw = product(x.detach().transpose(-1, -2), gIn, wt).transpose(-1, -2);

@@ -1,6 +1,7 @@
 package dev.mpt.core.kernel;
 
 import dev.mpt.core.kernel.backend.Backends;
+import dev.mpt.core.kernel.backend.GemmBackend;
 import dev.mpt.core.number.DType;
 import java.util.Objects;
 
@@ -26,8 +27,22 @@ import java.util.Objects;
  * {@code -Dmpt.backend=java|onednn|auto}); when it declines, or is the Java one, the Java kernels
  * above compute it. A native backend keeps FP32 accumulation and the error bound above but sums in
  * its own order, so bit-identical results across thread counts hold under {@code -Dmpt.backend=java}.
+ * A native backend writes FP32 only; a 16-bit C is formed from that FP32 product here, with the
+ * Java kernels' expression and rounding, so under every backend a 16-bit C holds exactly the
+ * rounding of the FP32 C computed from the same operands.
  */
 public final class Gemm {
+
+    /** FP32 products of a native backend before they are rounded into a 16-bit C: product, widened C. */
+    private static final ThreadScratch NATIVE = new ThreadScratch(2);
+    private static final int PRODUCT = 0;
+    private static final int OLD_C = 1;
+
+    /**
+     * Elements per task when rounding a native product into a 16-bit C: tens of microseconds of
+     * SIMD conversion, well above the fork/join cost of a few microseconds (as Grain.CONVERT's estimate).
+     */
+    private static final int ROUND_GRAIN = 1 << 16;
 
     private Gemm() {
     }
@@ -88,8 +103,8 @@ public final class Gemm {
         boolean bf16 = checkType("gemm16", in);
         check("gemm16", transA, transB, m, n, k, a, aOff, lda, a == null ? 0 : a.length,
                 b, bOff, ldb, b == null ? 0 : b.length, c, cOff, ldc, c == null ? 0 : c.length);
-        if (Backends.gemm().gemm16(Parallel.callerThreads(), bf16, transA, transB, m, n, k, a, aOff, lda, b, bOff,
-                ldb, beta, c, cOff, ldc)) {
+        if (viaBackend16(Backends.gemm(), Parallel.callerThreads(), bf16, transA, transB, m, n, k, a, aOff, lda,
+                b, bOff, ldb, beta, c, cOff, ldc, null, 0)) {
             return;
         }
         BlockedGemm.multiply(m, n, k, GemmOperand.of16(a, bf16, aOff, lda, transA),
@@ -144,13 +159,69 @@ public final class Gemm {
                 b, bOff, ldb, b == null ? 0 : b.length, c, cOff, ldc, c == null ? 0 : c.length);
         checkBias("gemm16Bias", n, bias, biasOff, null, 0, 0, 0);
         GemmOutput out = GemmOutput.of16(c, bf16, cOff, ldc, 0f).withBias(bias, biasOff);
-        if (Backends.gemm().gemm16(Parallel.callerThreads(), bf16, transA, transB, m, n, k, a, aOff, lda, b, bOff,
-                ldb, 0f, c, cOff, ldc)) {
-            out.addBias(m, n);
+        if (viaBackend16(Backends.gemm(), Parallel.callerThreads(), bf16, transA, transB, m, n, k, a, aOff, lda,
+                b, bOff, ldb, 0f, c, cOff, ldc, bias, biasOff)) {
             return;
         }
         BlockedGemm.multiply(m, n, k, GemmOperand.of16(a, bf16, aOff, lda, transA),
                 GemmOperand.of16(b, bf16, bOff, ldb, transB), out);
+    }
+
+    /**
+     * A 16-bit C through {@code backend}: the FP32 product {@code P = op(A) op(B)} into this thread's
+     * scratch, then {@code C = r(P + beta C)}, or {@code r(r(P + beta C) + bias[j])} with a bias,
+     * {@code r} rounding to nearest even: the expression of the Java kernels' store
+     * ({@link GemmOutput}), evaluated with the SIMD conversions. False, C untouched, when the
+     * backend declines (arguments already checked).
+     */
+    static boolean viaBackend16(GemmBackend backend, int threads, boolean bf16, boolean transA, boolean transB,
+                                int m, int n, int k, short[] a, int aOff, int lda, short[] b, int bOff, int ldb,
+                                float beta, short[] c, int cOff, int ldc, float[] bias, int biasOff) {
+        if (m == 0 || n == 0 || !backend.computes16(bf16)) {
+            return false;
+        }
+        float[] p = NATIVE.get(PRODUCT, m * n);
+        if (!backend.gemm16(threads, bf16, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, 0f, p, 0, n)) {
+            return false;
+        }
+        Parallel.forRange(m, Math.max(1, ROUND_GRAIN / n), (from, to) -> {
+            float[] old = beta == 0f ? null : NATIVE.get(OLD_C, n);
+            for (int i = from; i < to; i++) {
+                int pr = i * n;
+                int cr = cOff + i * ldc;
+                if (old != null) {
+                    widen(bf16, c, cr, old, 0, n);
+                    for (int j = 0; j < n; j++) {
+                        p[pr + j] = p[pr + j] + beta * old[j];
+                    }
+                }
+                narrow(bf16, p, pr, c, cr, n);
+                if (bias != null) {
+                    widen(bf16, c, cr, p, pr, n);    // r(P + beta C), exactly
+                    for (int j = 0; j < n; j++) {
+                        p[pr + j] = p[pr + j] + bias[biasOff + j];
+                    }
+                    narrow(bf16, p, pr, c, cr, n);
+                }
+            }
+        });
+        return true;
+    }
+
+    private static void widen(boolean bf16, short[] src, int srcOff, float[] dst, int dstOff, int len) {
+        if (bf16) {
+            Convert.bfloat16ToFloat(src, srcOff, dst, dstOff, len);
+        } else {
+            Convert.halfToFloat(src, srcOff, dst, dstOff, len);
+        }
+    }
+
+    private static void narrow(boolean bf16, float[] src, int srcOff, short[] dst, int dstOff, int len) {
+        if (bf16) {
+            Convert.floatToBFloat16(src, srcOff, dst, dstOff, len);
+        } else {
+            Convert.floatToHalf(src, srcOff, dst, dstOff, len);
+        }
     }
 
     /** The bias checks: present, long enough for n columns, and not inside C (an FP32 C only). */

@@ -48,21 +48,15 @@ final class GemmOutput {
     }
 
     /**
-     * Adds the bias to rows {@code [0, rows)} and columns {@code [0, cols)} of a C that already holds
-     * the product (written by a native backend): the second half of {@link #store}'s expression.
+     * Adds the bias to rows {@code [0, rows)} and columns {@code [0, cols)} of an FP32 C that already
+     * holds the product (written by a native backend): the second half of {@link #store}'s
+     * expression. (A 16-bit C with a bias is formed from the FP32 product by {@link Gemm}.)
      */
     void addBias(int rows, int cols) {
         for (int i = 0; i < rows; i++) {
             int c = off + i * ld;
             for (int j = 0; j < cols; j++) {
-                float b = bias[biasOff + j];
-                if (f != null) {
-                    f[c + j] += b;
-                } else if (bf16) {
-                    h[c + j] = BFloat16.fromFloat(Float.intBitsToFloat(h[c + j] << 16) + b);
-                } else {
-                    h[c + j] = Float.floatToFloat16(Float.float16ToFloat(h[c + j]) + b);
-                }
+                f[c + j] += bias[biasOff + j];
             }
         }
     }

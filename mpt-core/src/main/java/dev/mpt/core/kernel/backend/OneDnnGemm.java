@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
  * primitive ({@code vdpbf16ps} on avx512_bf16, AMX where present); FP32 the FP32 primitive; FP16
  * the FP16 primitive where the CPU has one, else the operands are widened exactly to FP32 and take
  * the FP32 primitive (never rounded through BF16, which would drop 3 mantissa bits). oneDNN
- * accumulates in FP32 and rounds a 16-bit C once, so the error bound of
- * {@link dev.mpt.core.kernel.Gemm} holds; the summation order is oneDNN's and may differ between
- * thread counts and from the Java kernels.
+ * accumulates in FP32 and writes an FP32 C (a 16-bit C is rounded from it by {@code Gemm}), so
+ * the error bound of {@link dev.mpt.core.kernel.Gemm} holds; the summation order is oneDNN's and
+ * may differ between thread counts and from the Java kernels.
  *
  * <p>Operands are copied into per-thread off-heap {@link Staging} (reused across calls); strided
  * and transposed layouts are described to oneDNN, not rearranged. oneDNN streams are not tied to
@@ -171,54 +171,50 @@ final class OneDnnGemm implements GemmBackend {
     public boolean sgemm(int threads, boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
                          float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
         return routes.fp32() && multiply(threads, Dnnl.F32, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta,
-                c, cOff, ldc, Dnnl.F32);
+                c, cOff, ldc);
     }
 
     @Override
     public boolean gemm16(int threads, boolean bf16, boolean transA, boolean transB, int m, int n, int k, short[] a, int aOff,
                           int lda, short[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-        return (bf16 ? routes.bf16() : routes.fp16()) && multiply(threads, bf16 ? Dnnl.BF16 : Dnnl.F16, transA, transB,
-                m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, Dnnl.F32);
+        return computes16(bf16) && multiply(threads, bf16 ? Dnnl.BF16 : Dnnl.F16, transA, transB,
+                m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
     @Override
-    public boolean gemm16(int threads, boolean bf16, boolean transA, boolean transB, int m, int n, int k, short[] a, int aOff,
-                          int lda, short[] b, int bOff, int ldb, float beta, short[] c, int cOff, int ldc) {
-        int type = bf16 ? Dnnl.BF16 : Dnnl.F16;
-        return (bf16 ? routes.bf16() : routes.fp16()) && multiply(threads, type, transA, transB,
-                m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, type);
+    public boolean computes16(boolean bf16) {
+        return bf16 ? routes.bf16() : routes.fp16();
     }
 
     /**
-     * {@code C = op(A) op(B) + beta C} with inputs stored as {@code in} and C as {@code out}
-     * ({@code dnnl_data_type_t} values); false (C untouched) when declined.
+     * {@code C = op(A) op(B) + beta C} with inputs stored as {@code in} ({@code dnnl_data_type_t})
+     * and an FP32 C; false (C untouched) when declined.
      */
     private boolean multiply(int threads, int in, boolean transA, boolean transB, int m, int n, int k,
                              Object a, int aOff, int lda, Object b, int bOff, int ldb,
-                             float beta, Object c, int cOff, int ldc, int out) {
+                             float beta, float[] c, int cOff, int ldc) {
         if ((long) m * n * k < MIN_WORK) {
             return false;
         }
         int src = in == Dnnl.F16 && !f16Native ? Dnnl.F32 : in;
         try {
             boolean[] uncached = new boolean[1];
-            MatmulPrimitives.Entry e = primitives.get(key(m, n, k, transA, transB, lda, ldb, src, out, beta, threads),
+            MatmulPrimitives.Entry e = primitives.get(key(m, n, k, transA, transB, lda, ldb, src, beta, threads),
                     uncached);
             if (!e.usable() && src == Dnnl.F16) {
                 f16Native = false;
                 once(false, "oneDNN has no FP16 matmul on this CPU (" + e.impl()
                         + "): FP16 operands are widened exactly to FP32 for the FP32 primitive");
                 src = Dnnl.F32;
-                e = primitives.get(key(m, n, k, transA, transB, lda, ldb, src, out, beta, threads), uncached);
+                e = primitives.get(key(m, n, k, transA, transB, lda, ldb, src, beta, threads), uncached);
             }
             if (!e.usable()) {
-                once(false, "oneDNN declines " + typeName(src) + " x " + typeName(src) + " -> " + typeName(dstType(src, out))
-                        + " matmul (" + e.impl() + "): mpt's Java kernels compute those products");
+                once(false, "oneDNN declines " + typeName(src) + " x " + typeName(src) + " -> FP32 matmul (" + e.impl()
+                        + "): mpt's Java kernels compute those products");
                 return false;
             }
             try {
-                execute(e, in, src, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, out,
-                        threads);
+                execute(e, in, src, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, threads);
             } finally {
                 if (uncached[0]) {
                     primitives.release(e);
@@ -231,29 +227,24 @@ final class OneDnnGemm implements GemmBackend {
         }
     }
 
-    /** The type oneDNN writes C in: C's own type, or FP32 when 16-bit inputs were widened. */
-    private static int dstType(int src, int out) {
-        return out != Dnnl.F32 && src == Dnnl.F32 ? Dnnl.F32 : out;
-    }
-
     private static MatmulPrimitives.Key key(int m, int n, int k, boolean transA, boolean transB, int lda, int ldb,
-                                            int src, int out, float beta, int threads) {
-        return new MatmulPrimitives.Key(m, n, k, transA, transB, lda, ldb, src, dstType(src, out), beta, threads);
+                                            int src, float beta, int threads) {
+        return new MatmulPrimitives.Key(m, n, k, transA, transB, lda, ldb, src, Dnnl.F32, beta, threads);
     }
 
     private void execute(MatmulPrimitives.Entry e, int in, int src, boolean transA, boolean transB, int m, int n,
                          int k, Object a, int aOff, int lda, Object b, int bOff, int ldb, float beta,
-                         Object c, int cOff, int ldc, int out, int threads) {
-        int dst = dstType(src, out);
+                         float[] c, int cOff, int ldc, int threads) {
         int aCount = extent(transA ? k : m, transA ? m : k, lda);
         int bCount = extent(transB ? n : k, transB ? k : n, ldb);
         Staging st = staging.get();
-        st.reserve((long) aCount * bytes(src), (long) bCount * bytes(src), (long) m * n * bytes(dst),
-                e.scratchBytes());
+        st.reserve((long) aCount * bytes(src), (long) bCount * bytes(src), (long) m * n * 4, e.scratchBytes());
         stageIn(a, aOff, aCount, in, src, st.a, st.chunk);
         stageIn(b, bOff, bCount, in, src, st.b, st.chunk);
         if (beta != 0f) {
-            stageC(c, cOff, ldc, m, n, out, dst, st);
+            for (int i = 0; i < m; i++) {
+                MemorySegment.copy(c, cOff + i * ldc, st.c, JAVA_FLOAT, (long) i * n * 4, n);
+            }
         }
         dnnl.ompSetNumThreads(threads);
         MemorySegment stream = borrowStream(st);
@@ -281,7 +272,13 @@ final class OneDnnGemm implements GemmBackend {
             }
             idleStreams.push(stream);
         }
-        stageOut(st, m, n, out, dst, c, cOff, ldc);
+        if (ldc == n) {
+            MemorySegment.copy(st.c, JAVA_FLOAT, 0, c, cOff, m * n);
+        } else {
+            for (int i = 0; i < m; i++) {
+                MemorySegment.copy(st.c, JAVA_FLOAT, (long) i * n * 4, c, cOff + i * ldc, n);
+            }
+        }
     }
 
     /** An idle stream from the pool, or a new one when every stream is in use. */
@@ -321,53 +318,13 @@ final class OneDnnGemm implements GemmBackend {
         } else if (src == in) {
             MemorySegment.copy(x, off, to, JAVA_SHORT, 0, count);
         } else {
-            short[] h = (short[]) x;
+            short[] h = (short[]) x;    // FP16 widened for the FP32 primitive
             for (int done = 0; done < count; done += chunk.length) {
                 int len = Math.min(chunk.length, count - done);
                 for (int i = 0; i < len; i++) {
                     chunk[i] = Float.float16ToFloat(h[off + done + i]);
                 }
                 MemorySegment.copy(chunk, 0, to, JAVA_FLOAT, (long) done * 4, len);
-            }
-        }
-    }
-
-    /** Copies the old C (for {@code beta != 0}) into the dense staged C of type {@code dst}. */
-    private static void stageC(Object c, int cOff, int ldc, int m, int n, int out, int dst, Staging st) {
-        for (int i = 0; i < m; i++) {
-            long at = (long) i * n * bytes(dst);
-            if (out == dst) {
-                MemorySegment.copy(c, cOff + i * ldc, st.c, out == Dnnl.F32 ? JAVA_FLOAT : JAVA_SHORT, at, n);
-            } else {
-                MemorySegment row = st.c.asSlice(at, (long) n * 4);
-                stageIn(c, cOff + i * ldc, n, out, dst, row, st.chunk);
-            }
-        }
-    }
-
-    /** Copies the staged C into C's rows, rounding FP32 to FP16 once when FP16 operands were widened. */
-    private static void stageOut(Staging st, int m, int n, int out, int dst, Object c, int cOff, int ldc) {
-        if (out == dst) {
-            var layout = out == Dnnl.F32 ? JAVA_FLOAT : JAVA_SHORT;
-            if (ldc == n) {
-                MemorySegment.copy(st.c, layout, 0, c, cOff, m * n);
-            } else {
-                for (int i = 0; i < m; i++) {
-                    MemorySegment.copy(st.c, layout, (long) i * n * bytes(dst), c, cOff + i * ldc, n);
-                }
-            }
-            return;
-        }
-        short[] h = (short[]) c;
-        float[] chunk = st.chunk;
-        for (int i = 0; i < m; i++) {
-            for (int j0 = 0; j0 < n; j0 += chunk.length) {
-                int len = Math.min(chunk.length, n - j0);
-                MemorySegment.copy(st.c, JAVA_FLOAT, ((long) i * n + j0) * 4, chunk, 0, len);
-                int base = cOff + i * ldc + j0;
-                for (int j = 0; j < len; j++) {
-                    h[base + j] = Float.floatToFloat16(chunk[j]);
-                }
             }
         }
     }
