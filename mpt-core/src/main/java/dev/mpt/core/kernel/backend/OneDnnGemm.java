@@ -33,10 +33,10 @@ import org.slf4j.LoggerFactory;
  * and transposed layouts are described to oneDNN, not rearranged. oneDNN streams are not tied to
  * threads: a product borrows an idle one from a shared pool and returns it, so there are never
  * more streams than products that ever ran at once, however often the kernel pool's threads are
- * replaced ({@link dev.mpt.core.kernel.Parallel#setThreads}, or idle workers retiring). A product is declined (the Java
- * kernels compute it) when it is smaller than {@link #MIN_WORK}, when its dtype is not routed here,
- * when oneDNN has no non-reference implementation for it, or when a native call fails; each such
- * reason is logged once.
+ * replaced ({@link dev.mpt.core.kernel.Parallel#setThreads}, or idle workers retiring). A product
+ * is declined (the Java kernels compute it) when it is smaller than {@link #MIN_WORK}, when its
+ * dtype is not routed here, when oneDNN has no non-reference implementation for it, or when a
+ * native call fails; each such reason is logged once.
  */
 final class OneDnnGemm implements GemmBackend {
 
