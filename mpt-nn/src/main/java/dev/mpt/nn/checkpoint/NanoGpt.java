@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.random.RandomGenerator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,6 +23,7 @@ import java.util.regex.Pattern;
  * Gpt model = new Gpt(65, 256, 384, 6, 6, 0.0, rng);        // GPTConfig(vocab_size, block_size, n_embd, n_layer, n_head)
  * NanoGpt.load(model, Path.of("nanogpt.safetensors"));      // PyTorch: save_file(model.state_dict(), ...)
  * NanoGpt.save(model, Path.of("mpt-gpt.safetensors"), Map.of()); // PyTorch: model.load_state_dict(load_file(...))
+ * Gpt same = NanoGpt.read(Path.of("mpt-gpt.safetensors"), 0.0, rng); // a Gpt of the file's configuration
  * }</pre>
  *
  * <p>Names: mpt's {@code n} is nanoGPT's {@code transformer.n} ({@code wte.weight},
@@ -67,7 +69,7 @@ public final class NanoGpt {
     private static final String WTE = PREFIX + "wte.weight";
     private static final String WPE = PREFIX + "wpe.weight";
     private static final String COMPILED = "_orig_mod.";
-    private static final Pattern BLOCK = Pattern.compile("transformer\\.h\\.(\\d+)\\..*");
+    private static final Pattern BLOCK = Pattern.compile("transformer\\.h\\.(\\d{1,9})\\..*");
     private static final Pattern MASK = Pattern.compile("transformer\\.h\\.\\d+\\.attn\\.bias");
     /** The configuration's metadata keys as {@link #save} writes them, then nanoGPT's GPTConfig names. */
     private static final String[][] CONFIG_KEYS = {{"vocab", "vocab_size"}, {"context", "block_size"},
@@ -107,14 +109,7 @@ public final class NanoGpt {
         Objects.requireNonNull(conversion, "NanoGpt.load: conversion is null");
         String what = "NanoGpt.load: " + file;
         try (SafetensorsReader r = Safetensors.open(file)) {
-            Map<String, String> names = new LinkedHashMap<>();     // nanoGPT name -> the file's name
-            for (String n : r.names()) {
-                String key = n.startsWith(COMPILED) ? n.substring(COMPILED.length()) : n;
-                if (names.put(key, n) != null) {
-                    throw new IllegalArgumentException(what + " holds '" + key + "' twice, with and without the "
-                            + "prefix '" + COMPILED + "'");
-                }
-            }
+            Map<String, String> names = names(what, r);
             checkConfiguration(what, model, r, names);
             Map<String, Tensor> targets = new LinkedHashMap<>();
             model.namedParameters().forEach((n, p) -> targets.put(PREFIX + n, p.value()));
@@ -134,6 +129,39 @@ public final class NanoGpt {
             }
             return r.metadata();
         }
+    }
+
+    /**
+     * A new {@link Gpt} of the configuration {@code file} holds, with its weights: vocabulary, width,
+     * context and layers from the tensors' shapes, heads from the metadata ({@code heads}, as
+     * {@link #save} writes, or nanoGPT's {@code n_head}); then as {@link #load(Gpt, Path)}.
+     *
+     * @param dropout the model's drop probability (a file holds none; nanoGPT fine-tunes with 0 to 0.1)
+     * @param rng     the model's dropout generator (its initial weights are all replaced)
+     * @throws IllegalArgumentException when the file does not show every number (no {@code heads}
+     *                                  in its metadata, say: then build the Gpt and call
+     *                                  {@link #load(Gpt, Path)}), or as {@link #load(Gpt, Path)}
+     */
+    public static Gpt read(Path file, double dropout, RandomGenerator rng) throws IOException {
+        Objects.requireNonNull(file, "NanoGpt.read: file is null");
+        Integer[] config;
+        try (SafetensorsReader r = Safetensors.open(file)) {
+            config = fileConfiguration("NanoGpt.read: " + file, r, names("NanoGpt.read: " + file, r));
+        }
+        List<String> unknown = new ArrayList<>();
+        for (int i = 0; i < config.length; i++) {
+            if (config[i] == null) {
+                unknown.add(CONFIG_KEYS[i][0] + " (metadata '" + CONFIG_KEYS[i][0] + "' or '" + CONFIG_KEYS[i][1] + "')");
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("NanoGpt.read: " + file + " does not show the model's " + String.join(
+                    ", ", unknown) + "; build the Gpt with new Gpt(vocab, context, width, layers, heads, dropout, rng) "
+                    + "and load it with NanoGpt.load(model, file)");
+        }
+        Gpt model = new Gpt(config[0], config[1], config[2], config[3], config[4], dropout, rng);
+        load(model, file);
+        return model;
     }
 
     /**
@@ -175,6 +203,23 @@ public final class NanoGpt {
      * from the metadata only.
      */
     private static void checkConfiguration(String what, Gpt model, SafetensorsReader r, Map<String, String> names) {
+        Integer[] file = fileConfiguration(what, r, names);
+        int[] mine = config(model);
+        List<String> differ = new ArrayList<>();
+        for (int i = 0; i < mine.length; i++) {
+            if (file[i] != null && file[i] != mine[i]) {
+                differ.add(CONFIG_KEYS[i][0] + " " + file[i] + " (the model has " + mine[i] + ")");
+            }
+        }
+        if (!differ.isEmpty()) {
+            throw new IllegalArgumentException(what + " holds a GPT of another configuration: " + String.join(", ",
+                    differ) + "; the model is " + model + " (model left unchanged). Build the Gpt with the file's "
+                    + "configuration (nanoGPT's GPTConfig: vocab_size, block_size, n_embd, n_layer, n_head)");
+        }
+    }
+
+    /** The file's vocab, context, width, layers and heads as far as its header shows them (null: unknown). */
+    private static Integer[] fileConfiguration(String what, SafetensorsReader r, Map<String, String> names) {
         Integer[] file = new Integer[CONFIG_KEYS.length];
         int[] table = shape(r, names, names.containsKey(WTE) ? WTE : LM_HEAD);
         int[] wpe = shape(r, names, WPE);
@@ -198,18 +243,20 @@ public final class NanoGpt {
                 file[i] = metadataInt(what, r.metadata(), CONFIG_KEYS[i]);
             }
         }
-        int[] mine = config(model);
-        List<String> differ = new ArrayList<>();
-        for (int i = 0; i < mine.length; i++) {
-            if (file[i] != null && file[i] != mine[i]) {
-                differ.add(CONFIG_KEYS[i][0] + " " + file[i] + " (the model has " + mine[i] + ")");
+        return file;
+    }
+
+    /** The file's names by nanoGPT name, {@code _orig_mod.} stripped. */
+    private static Map<String, String> names(String what, SafetensorsReader r) {
+        Map<String, String> names = new LinkedHashMap<>();
+        for (String n : r.names()) {
+            String key = n.startsWith(COMPILED) ? n.substring(COMPILED.length()) : n;
+            if (names.put(key, n) != null) {
+                throw new IllegalArgumentException(what + " holds '" + key + "' twice, with and without the prefix '"
+                        + COMPILED + "'");
             }
         }
-        if (!differ.isEmpty()) {
-            throw new IllegalArgumentException(what + " holds a GPT of another configuration: " + String.join(", ",
-                    differ) + "; the model is " + model + " (model left unchanged). Build the Gpt with the file's "
-                    + "configuration (nanoGPT's GPTConfig: vocab_size, block_size, n_embd, n_layer, n_head)");
-        }
+        return names;
     }
 
     /** The value of the first of {@code keys} in the metadata, or null when none is there. */

@@ -252,6 +252,24 @@ class NanoGptTest {
     }
 
     @Test
+    void readBuildsAGptOfTheFilesConfiguration() throws IOException {
+        Gpt a = gpt(9, 6, 12, 3, 4, 19);
+        Path file = dir.resolve("read.safetensors");
+        NanoGpt.save(a, file, Map.of());
+        Gpt b = NanoGpt.read(file, 0.1, new SplittableRandom(20));
+        assertEquals(List.of(9, 6, 12, 3, 4), List.of(b.vocab(), b.context(), b.width(), b.layers(), b.heads()));
+        assertSameState(a, b);
+        // nanoGPT's own metadata name for the heads works too; without one, read says what to do
+        Gpt c = NanoGpt.read(edited(a, "n_head", ts -> ts, Map.of("n_head", "4")), 0, new SplittableRandom(21));
+        assertEquals(4, c.heads());
+        Path bare = edited(a, "bare", ts -> ts, Map.of());
+        var e = assertThrows(IllegalArgumentException.class, () -> NanoGpt.read(bare, 0, new SplittableRandom(22)));
+        assertEquals("NanoGpt.read: " + bare + " does not show the model's heads (metadata 'heads' or 'n_head'); "
+                + "build the Gpt with new Gpt(vocab, context, width, layers, heads, dropout, rng) and load it with "
+                + "NanoGpt.load(model, file)", e.getMessage());
+    }
+
+    @Test
     void saveRefusesMetadataThatWouldHideTheConfiguration() {
         Gpt model = small(18);
         var e = assertThrows(IllegalArgumentException.class,
