@@ -1,7 +1,7 @@
 package dev.mpt.core.kernel;
 
 /**
- * Sigmoid and tanh over runs of FP32 values, as {@link FloatMath} defines them: bit for bit the
+ * Sigmoid, tanh and the softmax's shifted exp over runs of FP32 values, as {@link FloatMath} defines them: bit for bit the
  * same on the Vector API path ({@code VectorActivationKernel}) and on the scalar one (the
  * {@link FloatMath} functions a value at a time), so results never depend on the path.
  *
@@ -20,6 +20,14 @@ public interface ActivationKernel {
     /** {@code y[yo+i] = FloatMath.tanh(x[xo+i])} for {@code i < n}. */
     void tanh(float[] x, int xo, float[] y, int yo, int n);
 
+    /**
+     * {@code y[yo+i] = x[xo+i] == -inf ? 0 : FloatMath.exp(x[xo+i] - shift)} for {@code i < n}: the
+     * unnormalized softmax weights of a run of scores whose masked entries are -inf (exactly 0 here,
+     * where the clamped exp would give e^-87), the difference rounded to FP32 first. {@code shift} is
+     * finite.
+     */
+    void expShifted(float[] x, int xo, float shift, float[] y, int yo, int n);
+
     /** The plain loops: the specification of every other implementation. */
     final class ScalarActivationKernel implements ActivationKernel {
 
@@ -34,6 +42,14 @@ public interface ActivationKernel {
         public void tanh(float[] x, int xo, float[] y, int yo, int n) {
             for (int i = 0; i < n; i++) {
                 y[yo + i] = FloatMath.tanh(x[xo + i]);
+            }
+        }
+
+        @Override
+        public void expShifted(float[] x, int xo, float shift, float[] y, int yo, int n) {
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + i];
+                y[yo + i] = v == Float.NEGATIVE_INFINITY ? 0f : FloatMath.exp(v - shift);
             }
         }
     }

@@ -132,4 +132,43 @@ final class VectorActivationKernel implements ActivationKernel {
             y[yo + i] = FloatMath.tanh(x[xo + i]);
         }
     }
+
+    @Override
+    public void expShifted(float[] x, int xo, float shift, float[] y, int yo, int n) {
+        FloatVector ln2Hi = FloatVector.broadcast(SPECIES, -LN2_HI);
+        FloatVector ln2Lo = FloatVector.broadcast(SPECIES, -LN2_LO);
+        FloatVector e0 = FloatVector.broadcast(SPECIES, E0);
+        FloatVector e1 = FloatVector.broadcast(SPECIES, E1);
+        FloatVector e2 = FloatVector.broadcast(SPECIES, E2);
+        FloatVector e3 = FloatVector.broadcast(SPECIES, E3);
+        FloatVector e4 = FloatVector.broadcast(SPECIES, E4);
+        FloatVector e5 = FloatVector.broadcast(SPECIES, E5);
+        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+        FloatVector zero = FloatVector.zero(SPECIES);
+        FloatVector lo = FloatVector.broadcast(SPECIES, EXP_MIN);
+        FloatVector hi = FloatVector.broadcast(SPECIES, EXP_MAX);
+        FloatVector log2e = FloatVector.broadcast(SPECIES, LOG2E);
+        FloatVector round = FloatVector.broadcast(SPECIES, ROUND);
+        FloatVector minusInf = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+        FloatVector sh = FloatVector.broadcast(SPECIES, shift);
+        IntVector bias = IntVector.broadcast(INTS, 127);
+        int end = SPECIES.loopBound(n);
+        int i = 0;
+        for (; i < end; i += SPECIES.length()) {
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo + i);
+            FloatVector v = x0.sub(sh).max(lo).min(hi);
+            FloatVector kf = v.fma(log2e, round).sub(round);
+            FloatVector r = kf.fma(ln2Hi, v);
+            r = kf.fma(ln2Lo, r);
+            FloatVector p = e0.fma(r, e1).fma(r, e2).fma(r, e3).fma(r, e4).fma(r, e5);
+            FloatVector scale = ((IntVector) kf.convert(VectorOperators.F2I, 0)).add(bias)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = p.fma(r.mul(r), r).add(one).mul(scale);
+            e.blend(zero, x0.eq(minusInf)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            float v = x[xo + i];
+            y[yo + i] = v == Float.NEGATIVE_INFINITY ? 0f : FloatMath.exp(v - shift);
+        }
+    }
 }

@@ -139,6 +139,11 @@ class FloatMathTest {
         }
     }
 
+    /** A finite shift for expShifted: a typical row maximum, or one far from the scores. */
+    private static float randomShift(SplittableRandom rng) {
+        return rng.nextBoolean() ? (float) (4 * rng.nextGaussian()) : (float) (200 * rng.nextGaussian());
+    }
+
     private static void check(ActivationKernel kernel) {
         SplittableRandom rng = new SplittableRandom(19);
         for (int n : new int[] {0, 1, 3, 7, 8, 13, 16, 31, 64, 100, 4097}) {
@@ -157,6 +162,15 @@ class FloatMathTest {
                 String where = kernel.getClass().getSimpleName() + " n=" + n + " x=" + v;
                 assertEquals(Float.floatToIntBits(FloatMath.sigmoid(v)), Float.floatToIntBits(s[yo + i]), "sigmoid " + where);
                 assertEquals(Float.floatToIntBits(FloatMath.tanh(v)), Float.floatToIntBits(t[yo + i]), "tanh " + where);
+            }
+            float shift = randomShift(rng);
+            float[] e = new float[yo + n];
+            kernel.expShifted(x, xo, shift, e, yo, n);
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + i];
+                float want = v == Float.NEGATIVE_INFINITY ? 0f : FloatMath.exp(v - shift);
+                assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(e[yo + i]),
+                        "expShifted " + kernel.getClass().getSimpleName() + " n=" + n + " x=" + v + " shift=" + shift);
             }
             // in place, as the LSTM calls it
             float[] inPlace = x.clone();
