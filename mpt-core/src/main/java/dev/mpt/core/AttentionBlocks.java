@@ -65,6 +65,8 @@ final class AttentionBlocks {
     private static final int S_X = 7;
     private static final int S_Z = 8;
     private static final ActivationKernel EXP = ActivationKernel.INSTANCE;
+    /** Per-thread room for one row of dropout hashes ({@link #keepRow}). */
+    private static final ThreadLocal<long[]> HASHES = ThreadLocal.withInitial(() -> new long[BLOCK_K]);
 
     final DType dt;
     final int batch;
@@ -148,8 +150,13 @@ final class AttentionBlocks {
      */
     private void keepRow(int b, int h, int i, int j0, int cols, float[] z) {
         long idx = (((long) b * heads + h) * tq + i) * tk + j0;
+        long[] bits = HASHES.get();
+        // two loops: C2 vectorizes the first (64-bit lanes only), the second is a compare and select
         for (int c = 0; c < cols; c++) {
-            z[c] = (hash(seed, idx + c) >>> 11) >= keepThreshold ? keepScale : 0f;
+            bits[c] = hash(seed, idx + c) >>> 11;
+        }
+        for (int c = 0; c < cols; c++) {
+            z[c] = bits[c] >= keepThreshold ? keepScale : 0f;
         }
     }
 
