@@ -64,9 +64,8 @@ final class AttentionBlocks {
     private static final int S_DO = 6;
     private static final int S_X = 7;
     private static final int S_Z = 8;
+    /** The vectorized exp and dropout mask. */
     private static final ActivationKernel EXP = ActivationKernel.INSTANCE;
-    /** Per-thread room for one row of dropout hashes ({@link #keepRow}). */
-    private static final ThreadLocal<long[]> HASHES = ThreadLocal.withInitial(() -> new long[BLOCK_K]);
 
     final DType dt;
     final int batch;
@@ -139,7 +138,7 @@ final class AttentionBlocks {
             return 1f;
         }
         long idx = (((long) b * heads + h) * tq + i) * tk + j;
-        return (hash(seed, idx) >>> 11) >= keepThreshold ? keepScale : 0f;
+        return (ActivationKernel.dropoutHash(seed, idx) >>> 11) >= keepThreshold ? keepScale : 0f;
     }
 
     /**
@@ -150,22 +149,7 @@ final class AttentionBlocks {
      */
     private void keepRow(int b, int h, int i, int j0, int cols, float[] z) {
         long idx = (((long) b * heads + h) * tq + i) * tk + j0;
-        long[] bits = HASHES.get();
-        // two loops: C2 vectorizes the first (64-bit lanes only), the second is a compare and select
-        for (int c = 0; c < cols; c++) {
-            bits[c] = hash(seed, idx + c) >>> 11;
-        }
-        for (int c = 0; c < cols; c++) {
-            z[c] = bits[c] >= keepThreshold ? keepScale : 0f;
-        }
-    }
-
-    /** SplitMix64's finalizer of {@code seed + (idx + 1)} golden-ratio increments. */
-    private static long hash(long seed, long idx) {
-        long z = seed + (idx + 1) * 0x9e3779b97f4a7c15L;
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
+        EXP.dropoutMask(seed, idx, keepThreshold, keepScale, z, 0, cols);
     }
 
     /** Last key (exclusive) that any query row of {@code [i0, i0 + rows)} may see. */

@@ -21,8 +21,10 @@ import static dev.mpt.core.kernel.FloatMath.TANH_SMALL;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -35,6 +37,10 @@ final class VectorActivationKernel implements ActivationKernel {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
     private static final int SIGN = 0x8000_0000;
+    private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_PREFERRED;
+    /** Float lanes as many as {@link #LONGS} has: half its width. */
+    private static final VectorSpecies<Float> MASK_FLOATS = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(LONGS.vectorBitSize() / 2));
 
     /** Creates the kernel; called reflectively by {@link Simd#select}. */
     public VectorActivationKernel() {
@@ -169,6 +175,30 @@ final class VectorActivationKernel implements ActivationKernel {
         for (; i < n; i++) {
             float v = x[xo + i];
             y[yo + i] = v == Float.NEGATIVE_INFINITY ? 0f : FloatMath.exp(v - shift);
+        }
+    }
+
+    @Override
+    public void dropoutMask(long seed, long index, long threshold, float keep, float[] z, int zo, int n) {
+        LongVector iota = LongVector.zero(LONGS).addIndex(1);
+        LongVector golden = LongVector.broadcast(LONGS, 0x9e3779b97f4a7c15L);
+        LongVector m1 = LongVector.broadcast(LONGS, 0xbf58476d1ce4e5b9L);
+        LongVector m2 = LongVector.broadcast(LONGS, 0x94d049bb133111ebL);
+        FloatVector kept = FloatVector.broadcast(MASK_FLOATS, keep);
+        FloatVector dropped = FloatVector.zero(MASK_FLOATS);
+        int lanes = LONGS.length();
+        int end = LONGS.loopBound(n);
+        int i = 0;
+        for (; i < end; i += lanes) {
+            LongVector x = iota.add(index + i + 1).mul(golden).add(seed);
+            x = x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.LSHR, 30)).mul(m1);
+            x = x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.LSHR, 27)).mul(m2);
+            x = x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.LSHR, 31)).lanewise(VectorOperators.LSHR, 11);
+            VectorMask<Long> keepLane = x.compare(VectorOperators.GE, threshold);
+            dropped.blend(kept, keepLane.cast(MASK_FLOATS)).intoArray(z, zo + i);
+        }
+        for (; i < n; i++) {
+            z[zo + i] = (ActivationKernel.dropoutHash(seed, index + i) >>> 11) >= threshold ? keep : 0f;
         }
     }
 }

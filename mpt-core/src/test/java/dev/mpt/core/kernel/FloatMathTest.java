@@ -172,6 +172,19 @@ class FloatMathTest {
                 assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(e[yo + i]),
                         "expShifted " + kernel.getClass().getSimpleName() + " n=" + n + " x=" + v + " shift=" + shift);
             }
+            long seed = rng.nextLong();
+            long index = rng.nextLong(1L << 40);
+            for (double p : new double[] {0, 0.1, 0.5, 0x1p-53}) {
+                long threshold = (long) Math.ceil(p * 0x1p53);
+                float[] z = new float[yo + n];
+                kernel.dropoutMask(seed, index, threshold, 1.25f, z, yo, n);
+                for (int i = 0; i < n; i++) {
+                    long h = ActivationKernel.dropoutHash(seed, index + i);
+                    float want = (h >>> 11) * 0x1p-53 >= p ? 1.25f : 0f; // the uniform draw against p
+                    assertEquals(want, z[yo + i], "dropoutMask " + kernel.getClass().getSimpleName() + " n=" + n
+                            + " p=" + p + " i=" + i);
+                }
+            }
             // in place, as the LSTM calls it
             float[] inPlace = x.clone();
             kernel.tanh(inPlace, xo, inPlace, xo, n);
