@@ -6,8 +6,9 @@ PyTorch (Debian's python3-torch; /usr/bin/python3) and numpy; the safetensors fo
 written here by hand (an 8-byte little-endian header length, a JSON header, raw little-endian
 data), so the `safetensors` package is not needed.
 
-The modules are nanoGPT's (Karpathy, model.py) with bias=True, in eval mode (dropout off), with
-one deliberate difference: the MLP's GELU is the tanh form (GPT-2's, and mpt's), where nanoGPT
+The modules are nanoGPT's (Karpathy, model.py) with bias=True, in eval mode (dropout off; its
+dropout layers, on embeddings, attention weights and both residual branches, default to p = 0 here
+and torch_steps.py's gpt case trains with p = 0.1), with one deliberate difference: the MLP's GELU is the tanh form (GPT-2's, and mpt's), where nanoGPT
 writes nn.GELU() (the erf form); the two differ by up to about 2e-4 per activation. The causal
 mask is built per forward (nanoGPT's non-flash path keeps it as a buffer `attn.bias`, which is
 not a weight and which mpt does not need). State-dict names are nanoGPT's:
@@ -61,10 +62,12 @@ class LayerNorm(nn.Module):
 
 
 class CausalSelfAttention(nn.Module):
-    def __init__(self, width, heads):
+    def __init__(self, width, heads, dropout=0.0):
         super().__init__()
         self.c_attn = nn.Linear(width, 3 * width)
         self.c_proj = nn.Linear(width, width)
+        self.attn_dropout = nn.Dropout(dropout)
+        self.resid_dropout = nn.Dropout(dropout)
         self.n_head = heads
         self.n_embd = width
 
@@ -77,30 +80,31 @@ class CausalSelfAttention(nn.Module):
         att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
         mask = torch.tril(torch.ones(t, t)).view(1, 1, t, t)
         att = att.masked_fill(mask == 0, float("-inf"))
-        att = F.softmax(att, dim=-1)
+        att = self.attn_dropout(F.softmax(att, dim=-1))
         y = att @ v
         y = y.transpose(1, 2).contiguous().view(b, t, c)
-        return self.c_proj(y)
+        return self.resid_dropout(self.c_proj(y))
 
 
 class MLP(nn.Module):
-    def __init__(self, width):
+    def __init__(self, width, dropout=0.0):
         super().__init__()
         self.c_fc = nn.Linear(width, 4 * width)
         self.gelu = nn.GELU(approximate="tanh")  # nanoGPT: nn.GELU() (erf); mpt and GPT-2: tanh
         self.c_proj = nn.Linear(4 * width, width)
+        self.dropout = nn.Dropout(dropout)
 
     def forward(self, x):
-        return self.c_proj(self.gelu(self.c_fc(x)))
+        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
 
 
 class Block(nn.Module):
-    def __init__(self, width, heads):
+    def __init__(self, width, heads, dropout=0.0):
         super().__init__()
         self.ln_1 = LayerNorm(width)
-        self.attn = CausalSelfAttention(width, heads)
+        self.attn = CausalSelfAttention(width, heads, dropout)
         self.ln_2 = LayerNorm(width)
-        self.mlp = MLP(width)
+        self.mlp = MLP(width, dropout)
 
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))
@@ -108,12 +112,13 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    def __init__(self, vocab, context, width, layers, heads):
+    def __init__(self, vocab, context, width, layers, heads, dropout=0.0):
         super().__init__()
         self.transformer = nn.ModuleDict(dict(
             wte=nn.Embedding(vocab, width),
             wpe=nn.Embedding(context, width),
-            h=nn.ModuleList([Block(width, heads) for _ in range(layers)]),
+            drop=nn.Dropout(dropout),
+            h=nn.ModuleList([Block(width, heads, dropout) for _ in range(layers)]),
             ln_f=LayerNorm(width),
         ))
         self.lm_head = nn.Linear(width, vocab, bias=False)
@@ -122,7 +127,7 @@ class GPT(nn.Module):
     def forward(self, idx):
         t = idx.size(1)
         pos = torch.arange(0, t, dtype=torch.long)
-        x = self.transformer.wte(idx) + self.transformer.wpe(pos)
+        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
         for block in self.transformer.h:
             x = block(x)
         return self.lm_head(self.transformer.ln_f(x))

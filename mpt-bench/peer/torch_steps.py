@@ -14,6 +14,13 @@ a fixed seed, the same every step):
   lstm  char-lstm's model: Embedding 83-32, 2-layer LSTM 128 (batch first), Linear 128-83;
         batch 32 x 64 characters, Adam lr 0.002, gradient clipping to norm 5, cross-entropy
         over all 2048 positions (PeerStepBenchmark lstm)
+  gpt   char-gpt's model: nanoGPT's modules from gpt_roundtrip.py (4 pre-norm blocks, 4 heads,
+        width 128, context 128, GELU in the tanh form, read-out tied to the token table, naive
+        causal attention as PyTorch 1.13 has no fused one) with dropout 0.1 on embeddings,
+        attention weights and both residual branches; vocabulary 83, batch 32 x 128 characters;
+        AdamW lr 0.001, betas (0.9, 0.99), eps 1e-8, weight decay 0.1 on the Linear weight matrices
+        only (mpt's Gpt.decayGroups rule), no clipping; cross-entropy over all 4096 positions
+        (CharGptStepBenchmark)
 and SGEMM: torch.mm of two 1024 x 1024 matrices (GemmBenchmark n=1024).
 
 Precisions: fp32, and bf16 under torch.autocast("cpu", torch.bfloat16) (forward and loss under
@@ -39,6 +46,8 @@ MLP = dict(batch=256, features=784, hidden=1024, classes=10)
 CNN = dict(batch=128, channels=32, classes=10)
 # The bundled Moby-Dick's vocabulary (83 distinct characters), as char-lstm reports it.
 LSTM = dict(batch=32, seq=64, vocab=83, embedding=32, hidden=128, layers=2, clip=5.0)
+GPT = dict(batch=32, context=128, vocab=83, width=128, layers=4, heads=4, dropout=0.1, lr=0.001,
+           betas=(0.9, 0.99), eps=1e-8, weight_decay=0.1)
 GEMM_N = 1024
 
 
@@ -117,6 +126,26 @@ def step_lstm(torch, nn, bf16):
     return lambda: classifier_step(torch, model, opt, ids, targets, bf16, model.modules)
 
 
+def step_gpt(torch, bf16):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import gpt_roundtrip  # nanoGPT's modules in plain torch, next to this script
+    g = torch.Generator().manual_seed(42)
+    ids = torch.randint(GPT["vocab"], (GPT["batch"], GPT["context"]), generator=g)
+    targets = torch.randint(GPT["vocab"], (GPT["batch"] * GPT["context"],), generator=g)
+    model = gpt_roundtrip.GPT(GPT["vocab"], GPT["context"], GPT["width"], GPT["layers"], GPT["heads"], GPT["dropout"])
+    model.train()
+    # mpt's rule: weight decay on the Linear weight matrices only (not the tied token table, not positions)
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():  # the tied table is listed once
+        embedding = ".wte." in name or ".wpe." in name or name.startswith("lm_head.")
+        (decay if p.dim() == 2 and not embedding else no_decay).append(p)
+    opt = torch.optim.AdamW([dict(params=decay, weight_decay=GPT["weight_decay"]),
+                             dict(params=no_decay, weight_decay=0.0)],
+                            lr=GPT["lr"], betas=GPT["betas"], eps=GPT["eps"])
+    vocab = GPT["vocab"]
+    return lambda: classifier_step(torch, lambda x: model(x).view(-1, vocab), opt, ids, targets, bf16, None)
+
+
 def classifier_step(torch, model, opt, x, y, bf16, clip_modules):
     opt.zero_grad()
     if bf16:
@@ -159,7 +188,7 @@ def main():
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     p.add_argument("--warmup", type=int, default=10, help="untimed steps per case (default 10)")
     p.add_argument("--steps", type=int, default=40, help="timed steps per case (default 40)")
-    p.add_argument("--cases", default="mlp,cnn,lstm,gemm", help="comma-separated (default all)")
+    p.add_argument("--cases", default="mlp,cnn,lstm,gpt,gemm", help="comma-separated (default all)")
     p.add_argument("--out", help="tab-separated results file (default: none)")
     args = p.parse_args()
 
@@ -186,7 +215,8 @@ def main():
     print("warm-up %d steps, then %d timed steps per case" % (args.warmup, args.steps))
 
     builders = dict(mlp=lambda bf16: step_mlp(torch, nn, bf16), cnn=lambda bf16: step_cnn(torch, nn, bf16),
-                    lstm=lambda bf16: step_lstm(torch, nn, bf16), gemm=lambda bf16: step_gemm(torch, bf16))
+                    lstm=lambda bf16: step_lstm(torch, nn, bf16), gpt=lambda bf16: step_gpt(torch, bf16),
+                    gemm=lambda bf16: step_gemm(torch, bf16))
     rows = []
     for case in args.cases.split(","):
         if case not in builders:

@@ -33,6 +33,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *   <li>cnn: {@link FashionCnnStepBenchmark} (the fashion-cnn example's model, batch 128, Adam);
  *   <li>lstm: {@link CharLstmStepBenchmark} (the char-lstm example's model, batch 32 x 64, Adam,
  *       clipping);
+ *   <li>gpt: {@link CharGptStepBenchmark} (the char-gpt example's model, 4 blocks of width 128,
+ *       batch 32 x 128, dropout 0.1, AdamW in two groups);
  *   <li>gemm: {@link GemmBenchmark} at n = {@link #GEMM_N}: FP32, FP16 in and BF16 in, FP32 out,
  *       the Java kernels ({@code -Dmpt.backend=java} in its fork), and, where oneDNN loads,
  *       {@link GemmBackendBenchmark}'s BF16 product through it;
@@ -102,6 +104,7 @@ public final class PeerBenchmark {
         Map<String, Timing> mlp = steps("mlp", TrainingStepBenchmark.class, "step");
         Map<String, Timing> cnn = steps("cnn", FashionCnnStepBenchmark.class, "step");
         Map<String, Timing> lstm = steps("lstm", CharLstmStepBenchmark.class, "step");
+        Map<String, Timing> gpt = steps("gpt", CharGptStepBenchmark.class, "step");
         Map<String, Timing> gemm = byMethod(jmh("gemm", GemmBenchmark.class, "(sgemm|fp16InFp32Out|bf16InFp32Out)",
                 Map.of("n", String.valueOf(GEMM_N), "threads", String.valueOf(THREADS)), GEMM_BACKEND));
         // the native BF16 product, where oneDNN loads (GemmBackendBenchmark calls it directly; its fork
@@ -120,7 +123,8 @@ public final class PeerBenchmark {
         System.out.println("| model | mpt precision | mpt | PyTorch fp32 | PyTorch bf16 autocast | vs PyTorch fp32 "
                 + "| vs PyTorch bf16 |");
         System.out.println("| --- | --- | --- | --- | --- | --- | --- |");
-        for (var model : List.of(Map.entry("mlp", mlp), Map.entry("cnn", cnn), Map.entry("lstm", lstm))) {
+        for (var model : List.of(Map.entry("mlp", mlp), Map.entry("cnn", cnn), Map.entry("lstm", lstm),
+                Map.entry("gpt", gpt))) {
             Timing fp32 = torch.get(model.getKey() + "/fp32");
             Timing bf16 = torch.get(model.getKey() + "/bf16");
             for (String p : PRECISIONS) {

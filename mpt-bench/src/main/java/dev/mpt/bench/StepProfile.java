@@ -28,7 +28,8 @@ import java.util.SplittableRandom;
  * <p>Models: {@code mlp} (784-1024-1024-10, batch 256, SGD with momentum, as
  * {@link TrainingStepBenchmark}), {@code cnn} (the fashion-cnn example's model with 32
  * channels, batch 128, Adam) and {@code lstm} (the char-lstm step of {@link CharLstmStepBenchmark}:
- * batch 32 x 64, Adam, clipping). Run:
+ * batch 32 x 64, Adam, clipping) and {@code gpt} (the char-gpt step of {@link CharGptStepBenchmark}:
+ * 4 blocks, width 128, batch 32 x 128, dropout 0.1, AdamW in two groups). Run:
  * {@code java --add-modules=jdk.incubator.vector -cp mpt-bench/target/benchmarks.jar
  * dev.mpt.bench.StepProfile mlp MIXED_FP16 2 200}
  * (model, precision, threads, measured steps; warm-up is a third of them, at least 20). With
@@ -42,14 +43,20 @@ public final class StepProfile {
 
     public static void main(String[] args) throws java.io.IOException, java.text.ParseException {
         if (args.length != 4) {
-            throw new IllegalArgumentException("StepProfile: expected <mlp|cnn|lstm> <precision> <threads> <steps>, got "
+            throw new IllegalArgumentException("StepProfile: expected <mlp|cnn|lstm|gpt> <precision> <threads> <steps>, got "
                     + Arrays.toString(args));
         }
         String model = args[0];
         Precision precision = Precision.valueOf(args[1]);
         Parallel.setThreads(Integer.parseInt(args[2]));
         int steps = Integer.parseInt(args[3]);
-        Runnable step = model.equals("lstm") ? lstmStep(precision) : trainerStep(model, precision);
+        Runnable step = switch (model) {
+            case "lstm" -> lstmStep(precision);
+            case "gpt" -> gptStep(precision);
+            case "mlp", "cnn" -> trainerStep(model, precision);
+            default -> throw new IllegalArgumentException("StepProfile: unknown model '" + model
+                    + "'; expected mlp, cnn, lstm or gpt");
+        };
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         int warmup = Math.max(20, steps / 3);
         for (int i = 0; i < warmup; i++) {
@@ -85,6 +92,15 @@ public final class StepProfile {
     /** The char-lstm step of {@link CharLstmStepBenchmark}. */
     private static Runnable lstmStep(Precision precision) {
         CharLstmStepBenchmark b = new CharLstmStepBenchmark();
+        b.precision = precision;
+        b.threads = Parallel.threads();
+        b.setUp();
+        return b::step;
+    }
+
+    /** The char-gpt step of {@link CharGptStepBenchmark}. */
+    private static Runnable gptStep(Precision precision) {
+        CharGptStepBenchmark b = new CharGptStepBenchmark();
         b.precision = precision;
         b.threads = Parallel.threads();
         b.setUp();

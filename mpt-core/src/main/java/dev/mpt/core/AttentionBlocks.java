@@ -1,5 +1,7 @@
 package dev.mpt.core;
 
+import dev.mpt.core.kernel.ActivationKernel;
+import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.kernel.Gemm;
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.kernel.ThreadScratch;
@@ -52,7 +54,7 @@ final class AttentionBlocks {
      */
     static final int BLOCK_K = 64;
 
-    private static final ThreadScratch SCRATCH = new ThreadScratch(8);
+    private static final ThreadScratch SCRATCH = new ThreadScratch(9);
     private static final int S_Q = 0;
     private static final int S_K = 1;
     private static final int S_V = 2;
@@ -61,6 +63,9 @@ final class AttentionBlocks {
     private static final int S_ROW = 5;
     private static final int S_DO = 6;
     private static final int S_X = 7;
+    private static final int S_Z = 8;
+    /** The vectorized exp and dropout mask. */
+    private static final ActivationKernel EXP = ActivationKernel.INSTANCE;
 
     final DType dt;
     final int batch;
@@ -75,6 +80,8 @@ final class AttentionBlocks {
     final boolean[] padded;
     final double dropout;
     final float keepScale;
+    /** A weight is kept when the top 53 bits of its hash are at least this: {@code ceil(dropout 2^53)}. */
+    final long keepThreshold;
     final long seed;
     final Tensor q;
     final Tensor k;
@@ -99,6 +106,7 @@ final class AttentionBlocks {
         this.padded = padded;
         this.dropout = dropout;
         this.keepScale = (float) (1.0 / (1.0 - dropout));
+        this.keepThreshold = (long) Math.ceil(dropout * 0x1p53);
         this.seed = seed;
         this.q = q;
         this.k = k;
@@ -130,12 +138,18 @@ final class AttentionBlocks {
             return 1f;
         }
         long idx = (((long) b * heads + h) * tq + i) * tk + j;
-        long z = seed + (idx + 1) * 0x9e3779b97f4a7c15L;
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        z ^= z >>> 31;
-        double u = (z >>> 11) * 0x1p-53;
-        return u >= dropout ? keepScale : 0f;
+        return (ActivationKernel.dropoutHash(seed, idx) >>> 11) >= keepThreshold ? keepScale : 0f;
+    }
+
+    /**
+     * {@code z[c] = keep(b, h, i, j0 + c)} for {@code c < cols}, dropout on. The uniform draw
+     * {@code u = (hash >>> 11) 2^-53} is kept when {@code u >= p}, that is when the integer
+     * {@code hash >>> 11 >= p 2^53} (exact: a scaling by a power of two), so when it is at least
+     * {@link #keepThreshold}.
+     */
+    private void keepRow(int b, int h, int i, int j0, int cols, float[] z) {
+        long idx = (((long) b * heads + h) * tq + i) * tk + j0;
+        EXP.dropoutMask(seed, idx, keepThreshold, keepScale, z, 0, cols);
     }
 
     /** Last key (exclusive) that any query row of {@code [i0, i0 + rows)} may see. */
@@ -159,6 +173,7 @@ final class AttentionBlocks {
         float[] acc = SCRATCH.get(S_ACC, rows * dv);
         float[] s = SCRATCH.get(S_SC, rows * BLOCK_K);
         float[] ml = SCRATCH.get(S_ROW, 2 * rows);
+        float[] z = SCRATCH.get(S_Z, BLOCK_K);
         java.util.Arrays.fill(acc, 0, rows * dv, 0f);
         for (int r = 0; r < rows; r++) {
             ml[r] = Float.NEGATIVE_INFINITY;
@@ -194,19 +209,21 @@ final class AttentionBlocks {
                         acc[a + e] *= alpha;
                     }
                 }
+                // p = exp(s - m'), exactly 0 where masked (a visible p is at least e^-87: exp clamps)
+                EXP.expShifted(s, so, mNew, s, so, cols);
                 float l = ml[rows + r];
-                int i = i0 + r;
                 for (int c = 0; c < cols; c++) {
-                    if (s[so + c] == Float.NEGATIVE_INFINITY) {
-                        s[so + c] = 0f;
-                        continue;
-                    }
-                    float p = (float) Math.exp(s[so + c] - mNew);
-                    l += p;
-                    s[so + c] = round(p * keep(b, h, i, j0 + c));
+                    l += s[so + c];
                 }
                 ml[r] = mNew;
                 ml[rows + r] = l;
+                if (dropout != 0) {
+                    keepRow(b, h, i0 + r, j0, cols, z);
+                    for (int c = 0; c < cols; c++) {
+                        s[so + c] *= z[c];
+                    }
+                }
+                roundRun(s, so, cols);
             }
             // acc += P V_blk: per element an FP32 chain over the block's keys in order, then one addition
             Gemm.sgemm(false, false, rows, dv, cols, s, 0, cols, vf, 0, dv, 1f, acc, 0, dv);
@@ -235,10 +252,19 @@ final class AttentionBlocks {
     private void scores(int b, int i0, int rows, int j0, int cols, float[] qf, float[] kf, float[] s) {
         Gemm.sgemm(false, true, rows, cols, d, qf, 0, d, kf, 0, d, 0f, s, 0, cols);
         for (int r = 0; r < rows; r++) {
-            int i = i0 + r;
             int so = r * cols;
-            for (int c = 0; c < cols; c++) {
-                s[so + c] = visible(b, i, j0 + c) ? s[so + c] * scale : Float.NEGATIVE_INFINITY;
+            // keys c < seen pass the causal mask (visible(b, i0 + r, j0 + c) before padding)
+            int seen = causal ? Math.clamp(i0 + r - j0 + 1, 0, cols) : cols;
+            for (int c = 0; c < seen; c++) {
+                s[so + c] *= scale;
+            }
+            java.util.Arrays.fill(s, so + seen, so + cols, Float.NEGATIVE_INFINITY);
+            if (padded != null) {
+                for (int c = 0; c < seen; c++) {
+                    if (padded[b * tk + j0 + c]) {
+                        s[so + c] = Float.NEGATIVE_INFINITY;
+                    }
+                }
             }
         }
     }
@@ -306,7 +332,8 @@ final class AttentionBlocks {
      * {@code dP = dO_blk V_blk^T} (Gemm, per element one FP32 chain over Dv in order); see {@link #backward}.
      */
     private void weightsAndScoreGrads(int b, int h, int i0, int rows, int j0, int cols, float[] qf, float[] kf,
-                                      float[] vf, float[] dOut, int go, float[] delta, float[] s, float[] ds) {
+                                      float[] vf, float[] dOut, int go, float[] delta, float[] s, float[] ds,
+                                      float[] z) {
         scores(b, i0, rows, j0, cols, qf, kf, s);
         Gemm.sgemm(false, true, rows, cols, dv, dOut, go, dv, vf, 0, dv, 0f, ds, 0, cols);
         int bh = b * heads + h;
@@ -315,17 +342,29 @@ final class AttentionBlocks {
             int row = bh * tq + i;
             float lseI = lse[row];
             int so = r * cols;
-            for (int c = 0; c < cols; c++) {
-                if (lseI == Float.NEGATIVE_INFINITY || s[so + c] == Float.NEGATIVE_INFINITY) {
-                    s[so + c] = 0f;
-                    ds[so + c] = 0f;
-                    continue;
-                }
-                float z = keep(b, h, i, j0 + c);
-                float p = (float) Math.exp(s[so + c] - lseI);
-                ds[so + c] = round(scale * (p * (z * ds[so + c] - delta[row])));
-                s[so + c] = round(z * p);
+            if (lseI == Float.NEGATIVE_INFINITY) {
+                java.util.Arrays.fill(s, so, so + cols, 0f);
+                java.util.Arrays.fill(ds, so, so + cols, 0f);
+                continue;
             }
+            // P = exp(s - lse), exactly 0 where masked (and only there: exp clamps at e^-87)
+            EXP.expShifted(s, so, lseI, s, so, cols);
+            float dl = delta[row];
+            if (dropout != 0) {
+                keepRow(b, h, i, j0, cols, z);
+                for (int c = 0; c < cols; c++) {
+                    float p = s[so + c];
+                    ds[so + c] = p == 0f ? 0f : scale * (p * (z[c] * ds[so + c] - dl));
+                    s[so + c] = z[c] * p;
+                }
+            } else {
+                for (int c = 0; c < cols; c++) {
+                    float p = s[so + c];
+                    ds[so + c] = p == 0f ? 0f : scale * (p * (ds[so + c] - dl));
+                }
+            }
+            roundRun(ds, so, cols);
+            roundRun(s, so, cols);
         }
     }
 
@@ -339,6 +378,7 @@ final class AttentionBlocks {
         float[] vf = SCRATCH.get(S_V, BLOCK_K * dv);
         float[] s = SCRATCH.get(S_SC, rows * BLOCK_K);
         float[] ds = SCRATCH.get(S_X, rows * BLOCK_K);
+        float[] z = SCRATCH.get(S_Z, BLOCK_K);
         widen(q, ((long) bh * tq + i0) * d, qf, rows * d);
         int go = dOff + (bh * tq + i0) * dv;
         int jEnd = keyEnd(i0, rows);
@@ -346,7 +386,7 @@ final class AttentionBlocks {
             int cols = Math.min(BLOCK_K, jEnd - j0);
             widen(k, ((long) bh * tk + j0) * d, kf, cols * d);
             widen(v, ((long) bh * tk + j0) * dv, vf, cols * dv);
-            weightsAndScoreGrads(b, h, i0, rows, j0, cols, qf, kf, vf, dOut, go, delta, s, ds);
+            weightsAndScoreGrads(b, h, i0, rows, j0, cols, qf, kf, vf, dOut, go, delta, s, ds, z);
             // dQ_blk += dS K_blk
             Gemm.sgemm(false, false, rows, d, cols, ds, 0, cols, kf, 0, d, 1f, dq, (bh * tq + i0) * d, d);
         }
@@ -362,6 +402,7 @@ final class AttentionBlocks {
         float[] qf = SCRATCH.get(S_Q, BLOCK_Q * d);
         float[] s = SCRATCH.get(S_SC, BLOCK_Q * cols);
         float[] ds = SCRATCH.get(S_X, BLOCK_Q * cols);
+        float[] z = SCRATCH.get(S_Z, cols);
         widen(k, ((long) bh * tk + j0) * d, kf, cols * d);
         widen(v, ((long) bh * tk + j0) * dv, vf, cols * dv);
         int iStart = causal ? Math.min(j0, tq) : 0;
@@ -369,7 +410,7 @@ final class AttentionBlocks {
             int rows = Math.min(BLOCK_Q, tq - i0);
             int go = dOff + (bh * tq + i0) * dv;
             widen(q, ((long) bh * tq + i0) * d, qf, rows * d);
-            weightsAndScoreGrads(b, h, i0, rows, j0, cols, qf, kf, vf, dOut, go, delta, s, ds);
+            weightsAndScoreGrads(b, h, i0, rows, j0, cols, qf, kf, vf, dOut, go, delta, s, ds, z);
             // dV_blk += P^T dO_blk,  dK_blk += dS^T Q_blk
             Gemm.sgemm(true, false, cols, dv, rows, s, 0, cols, dOut, go, dv, 1f, dvOut, (bh * tk + j0) * dv, dv);
             Gemm.sgemm(true, false, cols, d, rows, ds, 0, cols, qf, 0, d, 1f, dk, (bh * tk + j0) * d, d);
@@ -392,8 +433,15 @@ final class AttentionBlocks {
         return Conversions.widen(dt, bits);
     }
 
-    private float round(float v) {
-        return Conversions.round(dt, v);
+    /** Rounds {@code a[off, off + n)} to the dtype in place (nothing for FP32). */
+    private void roundRun(float[] a, int off, int n) {
+        if (dt == DType.FP16) {
+            Convert.roundToHalf(a, off, n);
+        } else if (dt == DType.BF16) {
+            for (int c = 0; c < n; c++) {
+                a[off + c] = Conversions.round(dt, a[off + c]);
+            }
+        }
     }
 
     private short narrow(float v) {

@@ -9,17 +9,22 @@ package dev.mpt.core;
  * nb key blocks, a_ij = scale sum |q||k|, r_i the range of the row's scores):
  * <pre>
  * score      e_s   = (D + 1) u32 a_ij                          D-term FP32 dot, the scale product
- * weight     E_i   = 2 max_j e_s + u32 (r_i + 2)                s - m rounded, exp rounded
+ * weight     E_i   = 2 max_j e_s + u32 (r_i + 2) + X u32         s - m rounded, exp (see below)
  * output     |dO|  <= (E_i + u + u32 (n_i + nb + 2)) sum_j zP|v| + (E_i + u + u32 (n_i + nb + 2))|o|
  *                     + floor sum_j |v|                          l sums FP32 p, P V sees round(z p)
  * lse        e_l   = E_i + u32 (n_i + nb + 1) + u32 (|log l| + |lse|)
- * P again    e_p   = e_s + e_l + u32 (|s - lse| + 2)
+ * P again    e_p   = e_s + e_l + u32 (|s - lse| + 2) + X u32
  * D_i               from the op's rounded output: sum_e |g| bound(o) + Dv u32 sum |g||o|
  * dP         z Dv u32 sum |g||v| + u32 |dP|
  * dS         scale (e_p P|dP - D| + P (err dP + err D) + 3 u32 P|dP - D|) + u |dS| + floor
  * dQ, dK     sum err(dS) |k| + n u32 sum |dS||k|,  then the leaf's rounding u |g| + floor
  * dV         sum (e_p + u + u32) zP |g| + floor sum |g| + n u32 sum zP|g|, then u |g| + floor
  * </pre>
+ * The weights' exp is FloatMath.exp, relative error d_e + 3 u32 with d_e < 2^-26 (FloatMathTest):
+ * X = 2.25 beyond the one rounding a correctly rounded exp would have; it clamps its argument at
+ * -87, so a weight below e^-87 comes out as e^-87: an extra absolute error of at most
+ * C = 2^-125 per normalized weight (l >= 1, the row maximum contributes 1), which adds
+ * C sum_j z|v| to the output, scale C |dP - D| to dS, C z|g| per term to dV.
  * The n u32 terms of the sums over keys (P V, dQ) and over query rows (dK, dV) hold for the op's
  * blocked order: a GEMM chain over one block (masked entries are exact zero products), its sum then
  * added to the running total. A term of a block with n_b visible entries is rounded at most n_b times
@@ -48,6 +53,8 @@ final class AttentionReference {
         int dvn = blk.dv;
         double sc = blk.scale;
         double u32 = 0x1p-24;
+        double expExtra = 2.25;
+        double clamp = 0x1p-125;
         out = new double[bs * hs * tq * dvn];
         outErr = new double[out.length];
         dq = new double[bs * hs * tq * d];
@@ -106,30 +113,32 @@ final class AttentionReference {
                     }
                     double lse = m + Math.log(l);
                     int nb = (jEnd + AttentionBlocks.BLOCK_K - 1) / AttentionBlocks.BLOCK_K;
-                    double bigE = 2 * maxEs + u32 * (m - lo + 2);
+                    double bigE = 2 * maxEs + u32 * (m - lo + 2 + expExtra);
                     double el = bigE + u32 * (n[i] + nb + 1) + u32 * (Math.abs(Math.log(l)) + Math.abs(lse));
                     double rel = bigE + u + u32 * (n[i] + nb + 2);
                     for (int j = 0; j < tk; j++) {
                         if (vis[i][j]) {
                             p[i][j] = Math.exp(s[i][j] - m) / l;
-                            ep[i][j] = es[i][j] + el + u32 * (Math.abs(s[i][j] - lse) + 2);
+                            ep[i][j] = es[i][j] + el + u32 * (Math.abs(s[i][j] - lse) + 2 + expExtra);
                         }
                     }
                     for (int e = 0; e < dvn; e++) {
                         double o = 0;
                         double absPv = 0;
                         double absV = 0;
+                        double absZv = 0;
                         for (int j = 0; j < tk; j++) {
                             if (vis[i][j]) {
                                 double vv = v[(bh * tk + j) * dvn + e];
                                 o += z[i][j] * p[i][j] * vv;
                                 absPv += z[i][j] * p[i][j] * Math.abs(vv);
                                 absV += Math.abs(vv);
+                                absZv += z[i][j] * Math.abs(vv);
                             }
                         }
                         int oi = (bh * tq + i) * dvn + e;
                         out[oi] = o;
-                        outErr[oi] = rel * absPv + rel * Math.abs(o) + floor * absV + floor;
+                        outErr[oi] = rel * absPv + rel * Math.abs(o) + floor * absV + clamp * absZv + floor;
                     }
                 }
                 // backward
@@ -165,7 +174,8 @@ final class AttentionReference {
                         double diff = dp - delta;
                         ds[i][j] = sc * p[i][j] * diff;
                         dsErr[i][j] = sc * (ep[i][j] * p[i][j] * Math.abs(diff) + p[i][j] * (dpErr + deltaErr)
-                                + 3 * u32 * p[i][j] * Math.abs(diff)) + u * Math.abs(ds[i][j]) + floor;
+                                + 3 * u32 * p[i][j] * Math.abs(diff) + clamp * Math.abs(diff)) + u * Math.abs(ds[i][j])
+                                + floor;
                     }
                 }
                 for (int i = 0; i < tq; i++) {
@@ -217,7 +227,7 @@ final class AttentionReference {
                                 double gg = g[(bh * tq + i) * dvn + e];
                                 double w = z[i][j] * p[i][j];
                                 acc += w * gg;
-                                err += (ep[i][j] + u + u32) * w * Math.abs(gg);
+                                err += (ep[i][j] + u + u32) * w * Math.abs(gg) + clamp * z[i][j] * Math.abs(gg);
                                 abs += w * Math.abs(gg);
                                 absG += Math.abs(gg);
                             }

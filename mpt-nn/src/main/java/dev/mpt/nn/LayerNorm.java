@@ -1,7 +1,7 @@
 package dev.mpt.nn;
 
+import dev.mpt.core.LayerNormOp;
 import dev.mpt.core.Tensor;
-import dev.mpt.core.number.DType;
 import java.util.Arrays;
 
 /**
@@ -11,7 +11,8 @@ import java.util.Arrays;
  * <p>Precision: the input (FP32, FP16 or BF16) is widened to FP32, the mean and variance are
  * accumulated in double and rounded to FP32, normalization and the affine map run in FP32 with
  * the FP32 parameters {@code gamma} (ones) and {@code beta} (zeros), and the result is rounded
- * once to the input's dtype. This is the documented exception to the equal-dtypes rule: the
+ * once to the input's dtype, all in one fused op ({@link LayerNormOp}: one node, one output tensor,
+ * the backward in closed form). This is the documented exception to the equal-dtypes rule: the
  * parameters are registered with {@code fp32Parameter} and stay FP32 under {@code to(FP16)}.
  */
 public final class LayerNorm extends Module {
@@ -67,18 +68,12 @@ public final class LayerNorm extends Module {
             throw new IllegalArgumentException("LayerNorm: input shape " + Arrays.toString(s) + " must end with "
                     + Arrays.toString(normalizedShape));
         }
-        int[] dims = new int[k];
-        for (int i = 0; i < k; i++) {
-            dims[i] = r - k + i;
+        int n = 1;
+        for (int d : normalizedShape) {
+            n *= d;
         }
-        Tensor xf = x.to(DType.FP32);
-        Tensor mean = xf.mean(dims, true);
-        Tensor var = xf.variance(dims, false, true);
-        Tensor y = xf.sub(mean).div(var.add(eps).sqrt());
-        if (weight != null) {
-            y = y.mul(weight.value()).add(bias.value());
-        }
-        return y.to(x.dtype());
+        // one fused op, bit for bit the chain mean, variance, sub, add, sqrt, div, mul, add, to(dtype)
+        return LayerNormOp.forward(x, n, weight == null ? null : weight.value(), bias == null ? null : bias.value(), eps);
     }
 
     @Override

@@ -20,9 +20,8 @@ import org.junit.jupiter.api.TestFactory;
  * {@code ThreadCountInvarianceTest}; a fused layer kernel joins here with one line.
  *
  * <p>Parallel paths (read from the ops' splits): LayerNorm over the last dim of
- * {@code [64, 4096]} runs its mean and variance as row reductions (64 rows, grain
- * {@code 2^15 / 4096 = 8}: 8 chunks) and its point-wise steps over {@code 2^18} elements (8
- * chunks); the LSTM (batch 16, hidden 256) multiplies {@code [16, 256] x [256, 1024]} at each
+ * {@code [64, 4096]} (the fused LayerNormOp) runs its forward and its backward over rows in
+ * tasks of {@code 2^15 / 4096 = 8} rows: 8 chunks each; the LSTM (batch 16, hidden 256) multiplies {@code [16, 256] x [256, 1024]} at each
  * time step (volume {@code 2^22}, over the GEMM's parallel minimum {@code 128^3}), forward and
  * backward. Conv2d over 8 images runs {@code Parallel.forEach} over the images forward and over
  * 8 batch parts backward; pooling of 64 planes of {@code 63 x 64} splits them with grain

@@ -21,8 +21,10 @@ import static dev.mpt.core.kernel.FloatMath.TANH_SMALL;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -35,6 +37,10 @@ final class VectorActivationKernel implements ActivationKernel {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
     private static final int SIGN = 0x8000_0000;
+    private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_PREFERRED;
+    /** Float lanes as many as {@link #LONGS} has: half its width. */
+    private static final VectorSpecies<Float> MASK_FLOATS = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(LONGS.vectorBitSize() / 2));
 
     /** Creates the kernel; called reflectively by {@link Simd#select}. */
     public VectorActivationKernel() {
@@ -130,6 +136,69 @@ final class VectorActivationKernel implements ActivationKernel {
         }
         for (; i < n; i++) {
             y[yo + i] = FloatMath.tanh(x[xo + i]);
+        }
+    }
+
+    @Override
+    public void expShifted(float[] x, int xo, float shift, float[] y, int yo, int n) {
+        FloatVector ln2Hi = FloatVector.broadcast(SPECIES, -LN2_HI);
+        FloatVector ln2Lo = FloatVector.broadcast(SPECIES, -LN2_LO);
+        FloatVector e0 = FloatVector.broadcast(SPECIES, E0);
+        FloatVector e1 = FloatVector.broadcast(SPECIES, E1);
+        FloatVector e2 = FloatVector.broadcast(SPECIES, E2);
+        FloatVector e3 = FloatVector.broadcast(SPECIES, E3);
+        FloatVector e4 = FloatVector.broadcast(SPECIES, E4);
+        FloatVector e5 = FloatVector.broadcast(SPECIES, E5);
+        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+        FloatVector zero = FloatVector.zero(SPECIES);
+        FloatVector lo = FloatVector.broadcast(SPECIES, EXP_MIN);
+        FloatVector hi = FloatVector.broadcast(SPECIES, EXP_MAX);
+        FloatVector log2e = FloatVector.broadcast(SPECIES, LOG2E);
+        FloatVector round = FloatVector.broadcast(SPECIES, ROUND);
+        FloatVector minusInf = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+        FloatVector sh = FloatVector.broadcast(SPECIES, shift);
+        IntVector bias = IntVector.broadcast(INTS, 127);
+        int end = SPECIES.loopBound(n);
+        int i = 0;
+        for (; i < end; i += SPECIES.length()) {
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo + i);
+            FloatVector v = x0.sub(sh).max(lo).min(hi);
+            FloatVector kf = v.fma(log2e, round).sub(round);
+            FloatVector r = kf.fma(ln2Hi, v);
+            r = kf.fma(ln2Lo, r);
+            FloatVector p = e0.fma(r, e1).fma(r, e2).fma(r, e3).fma(r, e4).fma(r, e5);
+            FloatVector scale = ((IntVector) kf.convert(VectorOperators.F2I, 0)).add(bias)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = p.fma(r.mul(r), r).add(one).mul(scale);
+            e.blend(zero, x0.eq(minusInf)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            float v = x[xo + i];
+            y[yo + i] = v == Float.NEGATIVE_INFINITY ? 0f : FloatMath.exp(v - shift);
+        }
+    }
+
+    @Override
+    public void dropoutMask(long seed, long index, long threshold, float keep, float[] z, int zo, int n) {
+        LongVector iota = LongVector.zero(LONGS).addIndex(1);
+        LongVector golden = LongVector.broadcast(LONGS, 0x9e3779b97f4a7c15L);
+        LongVector m1 = LongVector.broadcast(LONGS, 0xbf58476d1ce4e5b9L);
+        LongVector m2 = LongVector.broadcast(LONGS, 0x94d049bb133111ebL);
+        FloatVector kept = FloatVector.broadcast(MASK_FLOATS, keep);
+        FloatVector dropped = FloatVector.zero(MASK_FLOATS);
+        int lanes = LONGS.length();
+        int end = LONGS.loopBound(n);
+        int i = 0;
+        for (; i < end; i += lanes) {
+            LongVector x = iota.add(index + i + 1).mul(golden).add(seed);
+            x = x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.LSHR, 30)).mul(m1);
+            x = x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.LSHR, 27)).mul(m2);
+            x = x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.LSHR, 31)).lanewise(VectorOperators.LSHR, 11);
+            VectorMask<Long> keepLane = x.compare(VectorOperators.GE, threshold);
+            dropped.blend(kept, keepLane.cast(MASK_FLOATS)).intoArray(z, zo + i);
+        }
+        for (; i < n; i++) {
+            z[zo + i] = (ActivationKernel.dropoutHash(seed, index + i) >>> 11) >= threshold ? keep : 0f;
         }
     }
 }

@@ -139,6 +139,11 @@ class FloatMathTest {
         }
     }
 
+    /** A finite shift for expShifted: a typical row maximum, or one far from the scores. */
+    private static float randomShift(SplittableRandom rng) {
+        return rng.nextBoolean() ? (float) (4 * rng.nextGaussian()) : (float) (200 * rng.nextGaussian());
+    }
+
     private static void check(ActivationKernel kernel) {
         SplittableRandom rng = new SplittableRandom(19);
         for (int n : new int[] {0, 1, 3, 7, 8, 13, 16, 31, 64, 100, 4097}) {
@@ -157,6 +162,28 @@ class FloatMathTest {
                 String where = kernel.getClass().getSimpleName() + " n=" + n + " x=" + v;
                 assertEquals(Float.floatToIntBits(FloatMath.sigmoid(v)), Float.floatToIntBits(s[yo + i]), "sigmoid " + where);
                 assertEquals(Float.floatToIntBits(FloatMath.tanh(v)), Float.floatToIntBits(t[yo + i]), "tanh " + where);
+            }
+            float shift = randomShift(rng);
+            float[] e = new float[yo + n];
+            kernel.expShifted(x, xo, shift, e, yo, n);
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + i];
+                float want = v == Float.NEGATIVE_INFINITY ? 0f : FloatMath.exp(v - shift);
+                assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(e[yo + i]),
+                        "expShifted " + kernel.getClass().getSimpleName() + " n=" + n + " x=" + v + " shift=" + shift);
+            }
+            long seed = rng.nextLong();
+            long index = rng.nextLong(1L << 40);
+            for (double p : new double[] {0, 0.1, 0.5, 0x1p-53}) {
+                long threshold = (long) Math.ceil(p * 0x1p53);
+                float[] z = new float[yo + n];
+                kernel.dropoutMask(seed, index, threshold, 1.25f, z, yo, n);
+                for (int i = 0; i < n; i++) {
+                    long h = ActivationKernel.dropoutHash(seed, index + i);
+                    float want = (h >>> 11) * 0x1p-53 >= p ? 1.25f : 0f; // the uniform draw against p
+                    assertEquals(want, z[yo + i], "dropoutMask " + kernel.getClass().getSimpleName() + " n=" + n
+                            + " p=" + p + " i=" + i);
+                }
             }
             // in place, as the LSTM calls it
             float[] inPlace = x.clone();
