@@ -86,7 +86,7 @@ class SparkDataParallelTest {
     void aFailingTaskFailsTheRunAndNoTaskHangs() {
         long t0 = System.nanoTime();
         Exception e = assertThrows(Exception.class, () -> SparkDataParallel.builder().workers(WORKERS)
-                .timeout(Duration.ofSeconds(30)).build()
+                .timeout(Duration.ofSeconds(300)).build()
                 .run(LocalSpark.context().parallelize(List.of(1, 2, 3, 4), WORKERS), (c, partition) -> {
                     if (c.rank() == 2) {
                         throw new IllegalStateException("rank 2 broke at step 7");
@@ -97,8 +97,10 @@ class SparkDataParallelTest {
         String m = String.valueOf(e.getMessage());
         assertTrue(m.contains("rank 2 broke at step 7") || m.contains("CollectiveException") && m.contains(
                 "rank 2 closed its connection") || m.contains("lost its connection to rank 2"), m);
-        // the others fail as soon as rank 2's connections close, well before the 30 s timeout
-        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(20).toNanos());
+        // the others fail as soon as rank 2's connections close, not after the 300 s collective timeout
+        // (the run took 23-27 s on a 2-core machine at load 20+, so the bound leaves room for that)
+        long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+        assertTrue(seconds < 120, "the failed run took " + seconds + " s");
     }
 
     @Test
