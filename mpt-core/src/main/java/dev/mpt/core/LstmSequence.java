@@ -6,6 +6,7 @@ import dev.mpt.core.kernel.BinaryOp;
 import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.kernel.FloatMath;
 import dev.mpt.core.kernel.Gemm;
+import dev.mpt.core.kernel.PackedB;
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.kernel.ThreadScratch;
 import dev.mpt.core.number.BFloat16;
@@ -121,9 +122,12 @@ final class LstmSequence {
         // the input projection of every step in one GEMM, FP32 accumulation and output
         product(false, true, steps * batch, g, in, x, 0, in, wIh, 0, in, act, 0);
         float[] hw = SCRATCH.get(HW, batch * g);
+        // W_hh^T packed once for all steps
+        PackedB whT = packed(true, hidden, g, wHh);
+        Tensor hs = hOperand();
         for (int t = 0; t < steps; t++) {
             // h_{t-1} W_hh^T for the step's B rows
-            product(false, true, batch, g, hidden, hOperand(), t * bh, hidden, wHh, 0, hidden, hw, 0);
+            product(batch, hs, t * bh, hidden, whT, hw, 0);
             int step = t;
             Parallel.forRange(batch, ROWS_PER_TASK, (from, to) -> gates(step, hw, from, to));
         }
@@ -255,10 +259,12 @@ final class LstmSequence {
             System.arraycopy(dcLast, dcOff, dc, 0, bh);
         }
         Tensor dPreT = new Tensor(dt, d32, d16, 0, new int[] {rows, g}, new int[] {g, 1});
+        // W_hh packed once for the recurrent products of all steps and dh0
+        PackedB wh = packed(false, g, h, wHh);
         for (int t = steps - 1; t >= 0; t--) {
             boolean recurrent = t < steps - 1;
             if (recurrent) {
-                product(false, false, batch, h, g, dPreT, (t + 1) * batch * g, g, wHh, 0, h, dhRec, 0);
+                product(batch, dPreT, (t + 1) * batch * g, g, wh, dhRec, 0);
             }
             int step = t;
             Parallel.forRange(batch, ROWS_PER_TASK, (from, to) -> gateGrads(step, recurrent, dOut, dOutOff, dhRec, dc,
@@ -267,7 +273,7 @@ final class LstmSequence {
         Tensor dh0 = null;
         if (needH0) {
             float[] d = new float[bh];
-            product(false, false, batch, h, g, dPreT, 0, g, wHh, 0, h, d, 0);
+            product(batch, dPreT, 0, g, wh, d, 0);
             dh0 = f32(d, batch, h);
         }
         Tensor dc0 = needC0 ? f32(dc, batch, h) : null;
@@ -356,6 +362,26 @@ final class LstmSequence {
             out[j] = (float) s[j];
         }
         return out;
+    }
+
+    /** {@code op(B)} ({@code k x n}) of the contiguous compute-dtype tensor {@code b}, packed for many products. */
+    private PackedB packed(boolean transB, int k, int n, Tensor b) {
+        int ldb = b.shape[1];
+        return dt == DType.FP32 ? Gemm.packB(transB, k, n, b.floats, b.offset, ldb)
+                : Gemm.packB16(dt, transB, k, n, b.shorts, b.offset, ldb);
+    }
+
+    /**
+     * {@code c[cOff..] = A B} (beta 0) with FP32 output, A an {@code m x b.k()} row-major slice of the
+     * compute-dtype tensor {@code a} from offset {@code aOff}, B packed: bit for bit the unpacked product.
+     */
+    private void product(int m, Tensor a, int aOff, int lda, PackedB b, float[] c, int cOff) {
+        int ao = a.offset + aOff;
+        if (dt == DType.FP32) {
+            Gemm.sgemm(false, m, a.floats, ao, lda, b, 0f, c, cOff, b.n());
+        } else {
+            Gemm.gemm16(dt, false, m, a.shorts, ao, lda, b, 0f, c, cOff, b.n());
+        }
     }
 
     /**
