@@ -30,9 +30,11 @@ import dev.mpt.core.number.DType;
 final class LstmSequence {
 
     /**
-     * Fewest batch rows of one task of the gate loops: a row of H = 128 does about 5 H
-     * FP32 transcendentals a vector at a time, so 8 rows hide a fork/join hand-off. An
-     * estimate, like {@link dev.mpt.core.kernel.Grain#ELEMENTWISE}; results do not depend on it.
+     * Fewest batch rows of one task of a time step (its rows of the recurrent product, then their
+     * gate math): a row of H = 128 does 4 H^2 multiply-adds and about 5 H FP32 transcendentals a
+     * vector at a time, so 8 rows (one register block of the AVX-512 GEMM kernel) hide a fork/join
+     * hand-off. An estimate, like {@link dev.mpt.core.kernel.Grain#ELEMENTWISE}; results do not
+     * depend on it.
      */
     static final int ROWS_PER_TASK = 8;
 
@@ -126,10 +128,14 @@ final class LstmSequence {
         PackedB whT = packed(true, hidden, g, wHh);
         Tensor hs = hOperand();
         for (int t = 0; t < steps; t++) {
-            // h_{t-1} W_hh^T for the step's B rows
-            product(batch, hs, t * bh, hidden, whT, hw, 0);
             int step = t;
-            Parallel.forRange(batch, ROWS_PER_TASK, (from, to) -> gates(step, hw, from, to));
+            // per task, h_{t-1} W_hh^T for its batch rows, then their gates: one fork/join per step
+            // (a row of a product does not depend on the rows computed with it, so the bits are those
+            // of one product over all rows)
+            Parallel.forRange(batch, ROWS_PER_TASK, (from, to) -> {
+                product(to - from, hs, step * bh + from * hidden, hidden, whT, hw, from * g);
+                gates(step, hw, from, to);
+            });
         }
     }
 
@@ -183,6 +189,13 @@ final class LstmSequence {
      * vectorized), bit for bit the per-element loop, and {@code hw}'s row is left rounded.
      */
     private void preActivations(float[] act, int a, float[] hw, int w, int n) {
+        if (dt == DType.FP32) {
+            // the roundings are exact: a loop without them, which C2 vectorizes
+            for (int j = 0; j < n; j++) {
+                act[a + j] = (act[a + j] + bIh[j]) + (hw[w + j] + bHh[j]);
+            }
+            return;
+        }
         if (dt != DType.FP16) {
             for (int j = 0; j < n; j++) {
                 act[a + j] = pre(act[a + j], bIh[j], hw[w + j], bHh[j]);
@@ -198,6 +211,17 @@ final class LstmSequence {
         Convert.roundToHalf(hw, w, n);
         add.apply(BinaryOp.ADD, act, a, hw, w, act, a, n);
         Convert.roundToHalf(act, a, n);
+    }
+
+    /** {@code x[from .. from+n)} rounded to the compute dtype in place ({@link #round}, a run at a time for FP16). */
+    private void roundRun(float[] x, int from, int n) {
+        if (dt == DType.FP16) {
+            Convert.roundToHalf(x, from, n);
+        } else if (dt == DType.BF16) {
+            for (int j = from; j < from + n; j++) {
+                x[j] = round(x[j]);
+            }
+        }
     }
 
     /** {@code (xw + bi) + (hw + bh)}, each product and sum rounded to the compute dtype. */
@@ -263,12 +287,14 @@ final class LstmSequence {
         PackedB wh = packed(false, g, h, wHh);
         for (int t = steps - 1; t >= 0; t--) {
             boolean recurrent = t < steps - 1;
-            if (recurrent) {
-                product(batch, dPreT, (t + 1) * batch * g, g, wh, dhRec, 0);
-            }
             int step = t;
-            Parallel.forRange(batch, ROWS_PER_TASK, (from, to) -> gateGrads(step, recurrent, dOut, dOutOff, dhRec, dc,
-                    dPre, d16, from, to));
+            // per task, dPre_{t+1} W_hh for its batch rows, then their gate gradients (as in run)
+            Parallel.forRange(batch, ROWS_PER_TASK, (from, to) -> {
+                if (recurrent) {
+                    product(to - from, dPreT, ((step + 1) * batch + from) * g, g, wh, dhRec, from * h);
+                }
+                gateGrads(step, recurrent, dOut, dOutOff, dhRec, dc, dPre, d16, from, to);
+            });
         }
         Tensor dh0 = null;
         if (needH0) {
@@ -309,11 +335,26 @@ final class LstmSequence {
             int hRow = (t * batch + b) * h;
             int sRow = b * h;
             int cPrevRow = t * bh + b * h;
-            for (int j = 0; j < h; j++) {
-                float dh = dOut == null ? 0f : dOut[dOutOff + hRow + j];
-                if (recurrent) {
-                    dh = round(dh + dhRec[sRow + j]);
+            // dh of the row, in place in the row of dhRec (read by this row only), so the loop below
+            // has no branch: dOut, plus the recurrent gradient and rounded to the dtype
+            if (recurrent) {
+                if (dOut != null) {
+                    for (int j = 0; j < h; j++) {
+                        dhRec[sRow + j] = dOut[dOutOff + hRow + j] + dhRec[sRow + j];
+                    }
+                } else {
+                    for (int j = 0; j < h; j++) {
+                        dhRec[sRow + j] = 0f + dhRec[sRow + j];
+                    }
                 }
+                roundRun(dhRec, sRow, h);
+            } else if (dOut != null) {
+                System.arraycopy(dOut, dOutOff + hRow, dhRec, sRow, h);
+            } else {
+                java.util.Arrays.fill(dhRec, sRow, sRow + h, 0f);
+            }
+            for (int j = 0; j < h; j++) {
+                float dh = dhRec[sRow + j];
                 int ii = row + j;
                 int fi = ii + h;
                 int gi = fi + h;
