@@ -184,33 +184,38 @@ final class LstmSequence {
     }
 
     /**
-     * {@code act[a + j] = pre(act[a + j], bIh[j], hw[w + j], bHh[j])} for {@code j < n} (n = 4H);
-     * for FP16 the same roundings a run at a time ({@link Convert#roundToHalf} and the bias adds are
-     * vectorized), bit for bit the per-element loop, and {@code hw}'s row is left rounded.
+     * {@code act[a + j] = pre(act[a + j], bIh[j], hw[w + j], bHh[j])} for {@code j < n} (n = 4H),
+     * for FP32 and FP16 a run at a time ({@link BinaryKernel}'s vector adds, and for FP16
+     * {@link Convert#roundToHalf} in between; in FP32 the roundings are exact), bit for bit the
+     * per-element loop, which BF16 runs; {@code hw}'s row is left holding {@code round(round(hw) + bHh)}.
+     * C2 does not vectorize the per-element loop even without the roundings (throwaway harness,
+     * JDK 25: the same time with {@code -XX:-UseSuperWord}).
      */
     private void preActivations(float[] act, int a, float[] hw, int w, int n) {
-        if (dt == DType.FP32) {
-            // the roundings are exact: a loop without them, which C2 vectorizes
-            for (int j = 0; j < n; j++) {
-                act[a + j] = (act[a + j] + bIh[j]) + (hw[w + j] + bHh[j]);
-            }
-            return;
-        }
-        if (dt != DType.FP16) {
+        if (dt == DType.BF16) {
             for (int j = 0; j < n; j++) {
                 act[a + j] = pre(act[a + j], bIh[j], hw[w + j], bHh[j]);
             }
             return;
         }
+        boolean half = dt == DType.FP16;
         BinaryKernel add = BinaryKernel.INSTANCE;
-        Convert.roundToHalf(act, a, n);
+        if (half) {
+            Convert.roundToHalf(act, a, n);
+        }
         add.apply(BinaryOp.ADD, act, a, bIh, 0, act, a, n);
-        Convert.roundToHalf(act, a, n);
-        Convert.roundToHalf(hw, w, n);
+        if (half) {
+            Convert.roundToHalf(act, a, n);
+            Convert.roundToHalf(hw, w, n);
+        }
         add.apply(BinaryOp.ADD, hw, w, bHh, 0, hw, w, n);
-        Convert.roundToHalf(hw, w, n);
+        if (half) {
+            Convert.roundToHalf(hw, w, n);
+        }
         add.apply(BinaryOp.ADD, act, a, hw, w, act, a, n);
-        Convert.roundToHalf(act, a, n);
+        if (half) {
+            Convert.roundToHalf(act, a, n);
+        }
     }
 
     /** {@code x[from .. from+n)} rounded to the compute dtype in place ({@link #round}, a run at a time for FP16). */
