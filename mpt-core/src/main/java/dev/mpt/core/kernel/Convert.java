@@ -14,7 +14,8 @@ package dev.mpt.core.kernel;
  */
 public final class Convert {
 
-    private static final ConvertKernel KERNEL =
+    /** The conversion loops of this JVM, chosen once; {@link GemmOperand} widens 16-bit operands with them. */
+    static final ConvertKernel KERNEL =
             Simd.select(ConvertKernel.class, "dev.mpt.core.kernel.VectorConvert", ScalarConvert::new);
 
     private Convert() {

@@ -155,31 +155,40 @@ final class GemmOperand {
         }
     }
 
-    /**
-     * Rows of storage read together by {@link #packRows}: each step of its loop reads one element
-     * from each of 8 rows and writes them as 8 contiguous floats of the sliver. Copying one row at a
-     * time instead scatters its stores {@code w} floats apart over the whole sliver (150 KiB for the
-     * forward pass's {@code W^T} with k = 784 and the 48-wide AVX-512 sliver), which made packing
-     * that operand about a fifth of its GEMM; 8-row groups packed it 1.6x faster from cache and from
-     * memory (throwaway harness, 1024 x 784, 2-core Zen 5 VM shared with other builds).
-     */
-    static final int ROW_GROUP = 8;
+    /** The transposing copy of this JVM, chosen once. */
+    static final TransposeKernel TRANSPOSE = Simd.select(TransposeKernel.class,
+            "dev.mpt.core.kernel.VectorTranspose", ScalarTranspose::new);
 
     /**
-     * op(X) = X: row r of the sliver is contiguous in storage. Full groups of {@link #ROW_GROUP}
-     * rows are read side by side so that the stores are contiguous; the rest row by row.
+     * Columns of 16-bit storage widened per {@link #TRANSPOSE} call: a group of 16 rows of this
+     * many columns is 16 KiB of FP32, so the widened rows are still in L1 when the transpose reads
+     * them back. A multiple of 16 (the widest transpose block).
+     */
+    static final int WIDEN_COLUMNS = 256;
+
+    /**
+     * op(X) = X: row r of the sliver is contiguous in storage. Groups of {@code TRANSPOSE.rows(w)}
+     * rows are transposed into the sliver by {@link #TRANSPOSE}, 16-bit rows widened first (in
+     * runs of {@link #WIDEN_COLUMNS} columns, each element once, with the vectorized bulk
+     * conversion); the rest row by row.
      */
     private void packRows(int r0, int h0, int c0, int cols, int w, float[] dst, int base) {
+        int g = TRANSPOSE.rows(w);
         int i = 0;
-        for (; i + ROW_GROUP <= h0; i += ROW_GROUP) {
+        for (; i + g <= h0; i += g) {
             int src = off + (r0 + i) * ld + c0;
             int d = base + i;
             if (f != null) {
-                packGroup(f, src, ld, cols, w, dst, d);
-            } else if (bf16) {
-                packGroupBf16(h, src, ld, cols, w, dst, d);
-            } else {
-                packGroupHalf(h, src, ld, cols, w, dst, d);
+                TRANSPOSE.transpose(f, src, ld, cols, w, dst, d);
+                continue;
+            }
+            float[] rows = widened(g * WIDEN_COLUMNS);
+            for (int p = 0; p < cols; p += WIDEN_COLUMNS) {
+                int n = Math.min(WIDEN_COLUMNS, cols - p);
+                for (int r = 0; r < g; r++) {
+                    widen(src + r * ld + p, rows, r * n, n);
+                }
+                TRANSPOSE.transpose(rows, 0, n, n, w, dst, d + p * w);
             }
         }
         float[] row = f != null || i == h0 ? f : widened(cols);
@@ -187,7 +196,7 @@ final class GemmOperand {
             int src = off + (r0 + i) * ld + c0;
             int from = src;
             if (f == null) {
-                widen(src, row, cols);
+                widen(src, row, 0, cols);
                 from = 0;
             }
             int d = base + i;
@@ -197,58 +206,12 @@ final class GemmOperand {
         }
     }
 
-    /** {@code dst[d + p*w + i] = x[src + i*ld + p]} for {@code i < 8, p < cols}. */
-    private static void packGroup(float[] x, int src, int ld, int cols, int w, float[] dst, int d) {
-        for (int p = 0; p < cols; p++, src++, d += w) {
-            dst[d] = x[src];
-            dst[d + 1] = x[src + ld];
-            dst[d + 2] = x[src + 2 * ld];
-            dst[d + 3] = x[src + 3 * ld];
-            dst[d + 4] = x[src + 4 * ld];
-            dst[d + 5] = x[src + 5 * ld];
-            dst[d + 6] = x[src + 6 * ld];
-            dst[d + 7] = x[src + 7 * ld];
-        }
-    }
-
-    /** {@link #packGroup} of FP16 storage, widened exactly. */
-    private static void packGroupHalf(short[] x, int src, int ld, int cols, int w, float[] dst, int d) {
-        for (int p = 0; p < cols; p++, src++, d += w) {
-            dst[d] = Float.float16ToFloat(x[src]);
-            dst[d + 1] = Float.float16ToFloat(x[src + ld]);
-            dst[d + 2] = Float.float16ToFloat(x[src + 2 * ld]);
-            dst[d + 3] = Float.float16ToFloat(x[src + 3 * ld]);
-            dst[d + 4] = Float.float16ToFloat(x[src + 4 * ld]);
-            dst[d + 5] = Float.float16ToFloat(x[src + 5 * ld]);
-            dst[d + 6] = Float.float16ToFloat(x[src + 6 * ld]);
-            dst[d + 7] = Float.float16ToFloat(x[src + 7 * ld]);
-        }
-    }
-
-    /** {@link #packGroup} of BF16 storage, widened exactly. */
-    private static void packGroupBf16(short[] x, int src, int ld, int cols, int w, float[] dst, int d) {
-        for (int p = 0; p < cols; p++, src++, d += w) {
-            dst[d] = Float.intBitsToFloat(x[src] << 16);
-            dst[d + 1] = Float.intBitsToFloat(x[src + ld] << 16);
-            dst[d + 2] = Float.intBitsToFloat(x[src + 2 * ld] << 16);
-            dst[d + 3] = Float.intBitsToFloat(x[src + 3 * ld] << 16);
-            dst[d + 4] = Float.intBitsToFloat(x[src + 4 * ld] << 16);
-            dst[d + 5] = Float.intBitsToFloat(x[src + 5 * ld] << 16);
-            dst[d + 6] = Float.intBitsToFloat(x[src + 6 * ld] << 16);
-            dst[d + 7] = Float.intBitsToFloat(x[src + 7 * ld] << 16);
-        }
-    }
-
-    /** {@code out[i] = (float) h[src + i]} for {@code i < n}: exact widening of FP16 or BF16. */
-    private void widen(int src, float[] out, int n) {
+    /** {@code out[o + i] = (float) h[src + i]} for {@code i < n}: exact widening of FP16 or BF16, vectorized. */
+    private void widen(int src, float[] out, int o, int n) {
         if (bf16) {
-            for (int i = 0; i < n; i++) {
-                out[i] = Float.intBitsToFloat(h[src + i] << 16);
-            }
+            Convert.KERNEL.bfloat16ToFloat(h, src, out, o, n);
         } else {
-            for (int i = 0; i < n; i++) {
-                out[i] = Float.float16ToFloat(h[src + i]);
-            }
+            Convert.KERNEL.halfToFloat(h, src, out, o, n);
         }
     }
 

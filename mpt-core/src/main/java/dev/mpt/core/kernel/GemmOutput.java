@@ -83,9 +83,13 @@ final class GemmOutput {
                     }
                 }
             } else if (bf16) {
-                for (int j = 0; j < cols; j++) {
-                    float v = beta == 0f ? sum[s + j] : sum[s + j] + beta * Float.intBitsToFloat(h[c + j] << 16);
-                    h[c + j] = BFloat16.fromFloat(v);
+                if (beta == 0f) {
+                    Convert.KERNEL.floatToBFloat16(sum, s, h, c, cols); // C2 does not vectorize the plain loop
+                } else {
+                    for (int j = 0; j < cols; j++) {
+                        float v = sum[s + j] + beta * Float.intBitsToFloat(h[c + j] << 16);
+                        h[c + j] = BFloat16.fromFloat(v);
+                    }
                 }
             } else {
                 for (int j = 0; j < cols; j++) {
@@ -100,8 +104,13 @@ final class GemmOutput {
     private void storeWithBias(float[] sum, int s, int c, int j0, int cols) {
         int bo = biasOff + j0;
         if (f != null) {
+            if (beta == 0f) {
+                // the plain loop does not vectorize (sum, bias and C may alias as far as C2 knows)
+                BinaryKernel.INSTANCE.apply(BinaryOp.ADD, sum, s, bias, bo, f, c, cols);
+                return;
+            }
             for (int j = 0; j < cols; j++) {
-                float v = beta == 0f ? sum[s + j] : sum[s + j] + beta * f[c + j];
+                float v = sum[s + j] + beta * f[c + j];
                 f[c + j] = v + bias[bo + j];
             }
         } else if (bf16) {

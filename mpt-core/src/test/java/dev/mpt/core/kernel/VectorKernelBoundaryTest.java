@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class VectorKernelBoundaryTest {
 
     private static final List<Class<? extends Object>> KERNELS = List.of(VectorGemmKernel.class,
-            VectorBinaryKernel.class, VectorActivationKernel.class, VectorConvert.class);
+            VectorBinaryKernel.class, VectorActivationKernel.class, VectorConvert.class, VectorTranspose.class);
 
     @Test
     void noKernelMethodTakesOrReturnsAVector() {
