@@ -12,10 +12,11 @@ import java.util.Objects;
  * c_t = sigmoid(f) c_{t-1} + sigmoid(i) tanh(g)
  * h_t = sigmoid(o) tanh(c_t)
  * </pre>
- * The input projection of all steps is one GEMM, the recurrent product one GEMM per step, and the
- * gate and cell math one fused loop per step; backward runs through time with fused gate
- * derivatives and computes {@code dx}, {@code dW_ih}, {@code dW_hh} as one GEMM each over the whole
- * sequence. One autograd node stands for the whole layer instead of some fifteen per step.
+ * The input projection of all steps is one GEMM, the recurrent product one GEMM per step (over
+ * W_hh packed once per sequence, {@link dev.mpt.core.kernel.PackedB}), and the gate and cell math
+ * one fused loop per step, each task of a step doing its batch rows of both; backward runs through
+ * time with fused gate derivatives and computes {@code dx}, {@code dW_ih}, {@code dW_hh} as one GEMM
+ * each over the whole sequence. One autograd node stands for the whole layer instead of some fifteen per step.
  *
  * <p>Precision: the dot products read the weights' dtype (FP16, BF16 or FP32) and accumulate in
  * FP32; each product and each bias sum is rounded to that dtype, as the composed ops

@@ -6,6 +6,7 @@ import dev.mpt.core.kernel.BinaryOp;
 import dev.mpt.core.kernel.Convert;
 import dev.mpt.core.kernel.FloatMath;
 import dev.mpt.core.kernel.Gemm;
+import dev.mpt.core.kernel.PackedB;
 import dev.mpt.core.kernel.Parallel;
 import dev.mpt.core.kernel.ThreadScratch;
 import dev.mpt.core.number.BFloat16;
@@ -29,9 +30,11 @@ import dev.mpt.core.number.DType;
 final class LstmSequence {
 
     /**
-     * Fewest batch rows of one task of the gate loops: a row of H = 128 does about 5 H
-     * FP32 transcendentals a vector at a time, so 8 rows hide a fork/join hand-off. An
-     * estimate, like {@link dev.mpt.core.kernel.Grain#ELEMENTWISE}; results do not depend on it.
+     * Fewest batch rows of one task of a time step (its rows of the recurrent product, then their
+     * gate math): a row of H = 128 does 4 H^2 multiply-adds and about 5 H FP32 transcendentals a
+     * vector at a time, so 8 rows (one register block of the AVX-512 GEMM kernel) hide a fork/join
+     * hand-off. An estimate, like {@link dev.mpt.core.kernel.Grain#ELEMENTWISE}; results do not
+     * depend on it.
      */
     static final int ROWS_PER_TASK = 8;
 
@@ -121,11 +124,18 @@ final class LstmSequence {
         // the input projection of every step in one GEMM, FP32 accumulation and output
         product(false, true, steps * batch, g, in, x, 0, in, wIh, 0, in, act, 0);
         float[] hw = SCRATCH.get(HW, batch * g);
+        // W_hh^T packed once for all steps
+        PackedB whT = packed(true, hidden, g, wHh);
+        Tensor hs = hOperand();
         for (int t = 0; t < steps; t++) {
-            // h_{t-1} W_hh^T for the step's B rows
-            product(false, true, batch, g, hidden, hOperand(), t * bh, hidden, wHh, 0, hidden, hw, 0);
             int step = t;
-            Parallel.forRange(batch, ROWS_PER_TASK, (from, to) -> gates(step, hw, from, to));
+            // per task, h_{t-1} W_hh^T for its batch rows, then their gates: one fork/join per step
+            // (a row of a product does not depend on the rows computed with it, so the bits are those
+            // of one product over all rows)
+            Parallel.forRange(batch, ROWS_PER_TASK, (from, to) -> {
+                product(to - from, hs, step * bh + from * hidden, hidden, whT, hw, from * g);
+                gates(step, hw, from, to);
+            });
         }
     }
 
@@ -174,26 +184,49 @@ final class LstmSequence {
     }
 
     /**
-     * {@code act[a + j] = pre(act[a + j], bIh[j], hw[w + j], bHh[j])} for {@code j < n} (n = 4H);
-     * for FP16 the same roundings a run at a time ({@link Convert#roundToHalf} and the bias adds are
-     * vectorized), bit for bit the per-element loop, and {@code hw}'s row is left rounded.
+     * {@code act[a + j] = pre(act[a + j], bIh[j], hw[w + j], bHh[j])} for {@code j < n} (n = 4H),
+     * for FP32 and FP16 a run at a time ({@link BinaryKernel}'s vector adds, and for FP16
+     * {@link Convert#roundToHalf} in between; in FP32 the roundings are exact), bit for bit the
+     * per-element loop, which BF16 runs; {@code hw}'s row is left holding {@code round(round(hw) + bHh)}.
+     * C2 does not vectorize the per-element loop even without the roundings (throwaway harness,
+     * JDK 25: the same time with {@code -XX:-UseSuperWord}).
      */
     private void preActivations(float[] act, int a, float[] hw, int w, int n) {
-        if (dt != DType.FP16) {
+        if (dt == DType.BF16) {
             for (int j = 0; j < n; j++) {
                 act[a + j] = pre(act[a + j], bIh[j], hw[w + j], bHh[j]);
             }
             return;
         }
+        boolean half = dt == DType.FP16;
         BinaryKernel add = BinaryKernel.INSTANCE;
-        Convert.roundToHalf(act, a, n);
+        if (half) {
+            Convert.roundToHalf(act, a, n);
+        }
         add.apply(BinaryOp.ADD, act, a, bIh, 0, act, a, n);
-        Convert.roundToHalf(act, a, n);
-        Convert.roundToHalf(hw, w, n);
+        if (half) {
+            Convert.roundToHalf(act, a, n);
+            Convert.roundToHalf(hw, w, n);
+        }
         add.apply(BinaryOp.ADD, hw, w, bHh, 0, hw, w, n);
-        Convert.roundToHalf(hw, w, n);
+        if (half) {
+            Convert.roundToHalf(hw, w, n);
+        }
         add.apply(BinaryOp.ADD, act, a, hw, w, act, a, n);
-        Convert.roundToHalf(act, a, n);
+        if (half) {
+            Convert.roundToHalf(act, a, n);
+        }
+    }
+
+    /** {@code x[from .. from+n)} rounded to the compute dtype in place ({@link #round}, a run at a time for FP16). */
+    private void roundRun(float[] x, int from, int n) {
+        if (dt == DType.FP16) {
+            Convert.roundToHalf(x, from, n);
+        } else if (dt == DType.BF16) {
+            for (int j = from; j < from + n; j++) {
+                x[j] = round(x[j]);
+            }
+        }
     }
 
     /** {@code (xw + bi) + (hw + bh)}, each product and sum rounded to the compute dtype. */
@@ -255,19 +288,23 @@ final class LstmSequence {
             System.arraycopy(dcLast, dcOff, dc, 0, bh);
         }
         Tensor dPreT = new Tensor(dt, d32, d16, 0, new int[] {rows, g}, new int[] {g, 1});
+        // W_hh packed once for the recurrent products of all steps and dh0
+        PackedB wh = packed(false, g, h, wHh);
         for (int t = steps - 1; t >= 0; t--) {
             boolean recurrent = t < steps - 1;
-            if (recurrent) {
-                product(false, false, batch, h, g, dPreT, (t + 1) * batch * g, g, wHh, 0, h, dhRec, 0);
-            }
             int step = t;
-            Parallel.forRange(batch, ROWS_PER_TASK, (from, to) -> gateGrads(step, recurrent, dOut, dOutOff, dhRec, dc,
-                    dPre, d16, from, to));
+            // per task, dPre_{t+1} W_hh for its batch rows, then their gate gradients (as in run)
+            Parallel.forRange(batch, ROWS_PER_TASK, (from, to) -> {
+                if (recurrent) {
+                    product(to - from, dPreT, ((step + 1) * batch + from) * g, g, wh, dhRec, from * h);
+                }
+                gateGrads(step, recurrent, dOut, dOutOff, dhRec, dc, dPre, d16, from, to);
+            });
         }
         Tensor dh0 = null;
         if (needH0) {
             float[] d = new float[bh];
-            product(false, false, batch, h, g, dPreT, 0, g, wHh, 0, h, d, 0);
+            product(batch, dPreT, 0, g, wh, d, 0);
             dh0 = f32(d, batch, h);
         }
         Tensor dc0 = needC0 ? f32(dc, batch, h) : null;
@@ -303,11 +340,26 @@ final class LstmSequence {
             int hRow = (t * batch + b) * h;
             int sRow = b * h;
             int cPrevRow = t * bh + b * h;
-            for (int j = 0; j < h; j++) {
-                float dh = dOut == null ? 0f : dOut[dOutOff + hRow + j];
-                if (recurrent) {
-                    dh = round(dh + dhRec[sRow + j]);
+            // dh of the row, in place in the row of dhRec (read by this row only), so the loop below
+            // has no branch: dOut, plus the recurrent gradient and rounded to the dtype
+            if (recurrent) {
+                if (dOut != null) {
+                    for (int j = 0; j < h; j++) {
+                        dhRec[sRow + j] = dOut[dOutOff + hRow + j] + dhRec[sRow + j];
+                    }
+                } else {
+                    for (int j = 0; j < h; j++) {
+                        dhRec[sRow + j] = 0f + dhRec[sRow + j];
+                    }
                 }
+                roundRun(dhRec, sRow, h);
+            } else if (dOut != null) {
+                System.arraycopy(dOut, dOutOff + hRow, dhRec, sRow, h);
+            } else {
+                java.util.Arrays.fill(dhRec, sRow, sRow + h, 0f);
+            }
+            for (int j = 0; j < h; j++) {
+                float dh = dhRec[sRow + j];
                 int ii = row + j;
                 int fi = ii + h;
                 int gi = fi + h;
@@ -356,6 +408,26 @@ final class LstmSequence {
             out[j] = (float) s[j];
         }
         return out;
+    }
+
+    /** {@code op(B)} ({@code k x n}) of the contiguous compute-dtype tensor {@code b}, packed for many products. */
+    private PackedB packed(boolean transB, int k, int n, Tensor b) {
+        int ldb = b.shape[1];
+        return dt == DType.FP32 ? Gemm.packB(transB, k, n, b.floats, b.offset, ldb)
+                : Gemm.packB16(dt, transB, k, n, b.shorts, b.offset, ldb);
+    }
+
+    /**
+     * {@code c[cOff..] = A B} (beta 0) with FP32 output, A an {@code m x b.k()} row-major slice of the
+     * compute-dtype tensor {@code a} from offset {@code aOff}, B packed: bit for bit the unpacked product.
+     */
+    private void product(int m, Tensor a, int aOff, int lda, PackedB b, float[] c, int cOff) {
+        int ao = a.offset + aOff;
+        if (dt == DType.FP32) {
+            Gemm.sgemm(false, m, a.floats, ao, lda, b, 0f, c, cOff, b.n());
+        } else {
+            Gemm.gemm16(dt, false, m, a.shorts, ao, lda, b, 0f, c, cOff, b.n());
+        }
     }
 
     /**

@@ -19,6 +19,9 @@ package dev.mpt.core.kernel;
  * across k-blocks through the FP32 workspace W), on one thread. The result therefore does not
  * depend on the thread count, on how rows and columns are split, or on MC/KC/NC.
  *
+ * <p>A B used for many products (a recurrent weight) can be packed once, whole ({@link #packB},
+ * {@link PackedB}); {@link #packed} then runs the same loop nest over it without the first step.
+ *
  * <p>An op(A) read from transposed storage (a weight gradient {@code dY^T x}: column p of op(A) is
  * row p of dY) is packed whole, once, before the loop nest, by all threads side by side, when it
  * fits {@link #A_PANEL_FLOATS}: packing it per block read runs of a block's height from rows 4 KiB
@@ -136,7 +139,6 @@ final class BlockedGemm {
         if (m == 0 || n == 0) {
             return;
         }
-        int mr = kernel.mr();
         int nr = kernel.nr();
         int ncMax = Math.min(roundUp(n, nr), NC);
         if (k > 0) {
@@ -157,18 +159,67 @@ final class BlockedGemm {
                 int cols = Math.min(nc, s1 * nr) - s0 * nr;
                 bt.pack(jcc + s0 * nr, cols, 0, k, nr, bp, s0 * k * nr);
             });
-            Grid grid = Grid.of(threads, ceilDiv(m, mr), colSlivers);
-            Parallel.forEach(grid.rowTasks * grid.colTasks, t -> {
-                int rt = t / grid.colTasks;
-                int ct = t % grid.colTasks;
-                int rs0 = (int) ((long) grid.rowSlivers * rt / grid.rowTasks);
-                int rs1 = (int) ((long) grid.rowSlivers * (rt + 1) / grid.rowTasks);
-                int cs0 = (int) ((long) colSlivers * ct / grid.colTasks);
-                int cs1 = (int) ((long) colSlivers * (ct + 1) / grid.colTasks);
-                task(kernel, m, k, a, whole, bp, c, rs0 * mr, Math.min(m, rs1 * mr), cs0, cs1,
-                        jcc, Math.min(nc, cs1 * nr) - cs0 * nr);
-            });
+            panel(kernel, threads, m, k, a, whole, bp, 0, c, jc, nc);
         }
+    }
+
+    /**
+     * op(B) ({@code k x n}) packed whole for {@code kernel}: sliver {@code s} at {@code s*k*nr}, as
+     * {@link #blocked} packs one panel, so that any run of whole slivers is a panel it can multiply.
+     */
+    static float[] packB(GemmKernel kernel, int k, int n, GemmOperand b) {
+        int nr = kernel.nr();
+        float[] bp = new float[ceilDiv(n, nr) * k * nr];
+        b.transposed().pack(0, n, 0, k, nr, bp, 0);
+        return bp;
+    }
+
+    /** Computes C = op(A) op(B) + beta C over a pre-packed B, on the threads its size earns. */
+    static void multiply(int m, GemmOperand a, PackedB b, GemmOutput c) {
+        long volume = (long) m * b.n * b.k;
+        packed(volume < PARALLEL_MIN_VOLUME ? 1 : Parallel.threads(), m, a, b, c);
+    }
+
+    /**
+     * {@link #blocked} over a pre-packed B with the kernel it was packed for: the same panels of at
+     * most {@link #NC} columns (rounded down to whole slivers), read from {@code b} instead of packed.
+     * Same sums in the same order, so the same bits.
+     */
+    static void packed(int threads, int m, GemmOperand a, PackedB b, GemmOutput c) {
+        int n = b.n;
+        int k = b.k;
+        if (m == 0 || n == 0) {
+            return;
+        }
+        GemmKernel kernel = b.kernel;
+        int nr = kernel.nr();
+        int ncMax = Math.min(roundUp(n, nr), Math.max(nr, NC / nr * nr));
+        float[] whole = packWholeA(kernel, threads, m, k, a);
+        for (int jc = 0; jc < n; jc += ncMax) {
+            panel(kernel, threads, m, k, a, whole, b.panel, jc * k, c, jc, Math.min(ncMax, n - jc));
+        }
+    }
+
+    /**
+     * C's columns {@code [jc, jc+nc)} from the packed panel of op(B) at {@code bp[bpOff]} (sliver
+     * {@code s} of the panel at {@code bpOff + s*k*nr}), split into tasks by {@link Grid}.
+     */
+    private static void panel(GemmKernel kernel, int threads, int m, int k, GemmOperand a, float[] whole,
+                              float[] bp, int bpOff, GemmOutput c, int jc, int nc) {
+        int mr = kernel.mr();
+        int nr = kernel.nr();
+        int colSlivers = ceilDiv(nc, nr);
+        Grid grid = Grid.of(threads, ceilDiv(m, mr), colSlivers);
+        Parallel.forEach(grid.rowTasks * grid.colTasks, t -> {
+            int rt = t / grid.colTasks;
+            int ct = t % grid.colTasks;
+            int rs0 = (int) ((long) grid.rowSlivers * rt / grid.rowTasks);
+            int rs1 = (int) ((long) grid.rowSlivers * (rt + 1) / grid.rowTasks);
+            int cs0 = (int) ((long) colSlivers * ct / grid.colTasks);
+            int cs1 = (int) ((long) colSlivers * (ct + 1) / grid.colTasks);
+            task(kernel, m, k, a, whole, bp, bpOff, c, rs0 * mr, Math.min(m, rs1 * mr), cs0, cs1,
+                    jc, Math.min(nc, cs1 * nr) - cs0 * nr);
+        });
     }
 
     /**
@@ -198,12 +249,12 @@ final class BlockedGemm {
     }
 
     /**
-     * Rows {@code [i0, i1)} of C times B slivers {@code [cs0, cs1)} of the packed panel starting at
-     * column {@code jc}; {@code cols} valid columns. op(A) comes from {@code whole} when it was
-     * packed whole ({@link #packWholeA}), else block by block.
+     * Rows {@code [i0, i1)} of C times B slivers {@code [cs0, cs1)} of the packed panel at
+     * {@code bp[bpOff]}, which starts at column {@code jc}; {@code cols} valid columns. op(A) comes
+     * from {@code whole} when it was packed whole ({@link #packWholeA}), else block by block.
      */
-    private static void task(GemmKernel kernel, int m, int k, GemmOperand a, float[] whole, float[] bp, GemmOutput c,
-                             int i0, int i1, int cs0, int cs1, int jc, int cols) {
+    private static void task(GemmKernel kernel, int m, int k, GemmOperand a, float[] whole, float[] bp, int bpOff,
+                             GemmOutput c, int i0, int i1, int cs0, int cs1, int jc, int cols) {
         int mr = kernel.mr();
         int nr = kernel.nr();
         int kcMax = kBlock(kernel, k);
@@ -231,7 +282,7 @@ final class BlockedGemm {
                 }
                 boolean accumulate = pc > 0;
                 for (int js = cs0; js < cs1; js++) {
-                    int bo = js * k * nr + pc * nr;
+                    int bo = bpOff + js * k * nr + pc * nr;
                     int wo = (js - cs0) * nr;
                     for (int is = 0; is < rowSlivers; is++) {
                         kernel.multiply(kc, ap, ao + is * kc * mr, bp, bo, w, wo + is * mr * ldw, ldw, accumulate);

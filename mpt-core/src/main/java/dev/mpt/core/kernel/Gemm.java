@@ -21,7 +21,9 @@ import java.util.Objects;
  *
  * <p>Large problems are packed into FP32 panels, cache-blocked and computed by a register-blocked
  * micro-kernel (Vector API with fused multiply-add when {@link Simd#VECTOR_ENABLED}, else scalar),
- * in parallel over blocks of C; small ones run plain loops on the calling thread.
+ * in parallel over blocks of C; small ones run plain loops on the calling thread. A B multiplied
+ * many times (a recurrent weight) can be packed once ({@link #packB}, {@link PackedB}) and passed to
+ * the {@code PackedB} overloads, which give the same bits without repacking it.
  *
  * <p>Each product is first offered to the native backend chosen at start-up ({@link Backends},
  * {@code -Dmpt.backend=java|onednn|auto}); when it declines, or is the Java one, the Java kernels
@@ -109,6 +111,76 @@ public final class Gemm {
         }
         BlockedGemm.multiply(m, n, k, GemmOperand.of16(a, bf16, aOff, lda, transA),
                 GemmOperand.of16(b, bf16, bOff, ldb, transB), GemmOutput.of16(c, bf16, cOff, ldc, beta));
+    }
+
+    /**
+     * Packs FP32 {@code op(B)} ({@code k x n}) once for many products with it ({@link PackedB}).
+     *
+     * @throws NullPointerException if {@code b} is null
+     * @throws IllegalArgumentException if a size, the offset or the leading dimension is negative,
+     *         {@code ldb} is smaller than the stored row, or {@code b} is too short
+     */
+    public static PackedB packB(boolean transB, int k, int n, float[] b, int bOff, int ldb) {
+        checkB("packB", transB, k, n, b, bOff, ldb, b == null ? 0 : b.length);
+        return new PackedB(DType.FP32, k, n, b, bOff, ldb, transB, BlockedGemm.KERNEL,
+                BlockedGemm.packB(BlockedGemm.KERNEL, k, n, GemmOperand.of(b, bOff, ldb, transB)));
+    }
+
+    /**
+     * Packs 16-bit {@code op(B)} of type {@code in} (FP16 or BF16, {@code k x n}), widened exactly,
+     * once for many products with it ({@link PackedB}).
+     *
+     * @throws NullPointerException if {@code in} or {@code b} is null
+     * @throws IllegalArgumentException if {@code in} is not FP16 or BF16, or as {@link #packB}
+     */
+    public static PackedB packB16(DType in, boolean transB, int k, int n, short[] b, int bOff, int ldb) {
+        boolean bf16 = checkType("packB16", in);
+        checkB("packB16", transB, k, n, b, bOff, ldb, b == null ? 0 : b.length);
+        return new PackedB(in, k, n, b, bOff, ldb, transB, BlockedGemm.KERNEL,
+                BlockedGemm.packB(BlockedGemm.KERNEL, k, n, GemmOperand.of16(b, bf16, bOff, ldb, transB)));
+    }
+
+    /**
+     * {@link #sgemm} with a pre-packed FP32 B: {@code C = op(A) B + beta C}, {@code op(A)} m x
+     * {@code b.k()}, C m x {@code b.n()}; the same bits as {@link #sgemm} with B's source.
+     *
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code b} is not FP32, or as {@link #sgemm}
+     */
+    public static void sgemm(boolean transA, int m, float[] a, int aOff, int lda, PackedB b,
+                             float beta, float[] c, int cOff, int ldc) {
+        packedType("sgemm", b, DType.FP32);
+        float[] bs = (float[]) b.source;
+        check("sgemm", transA, b.trans, m, b.n, b.k, a, aOff, lda, a == null ? 0 : a.length,
+                bs, b.off, b.ld, bs.length, c, cOff, ldc, c == null ? 0 : c.length);
+        if (Backends.gemm().sgemm(Parallel.callerThreads(), transA, b.trans, m, b.n, b.k, a, aOff, lda, bs, b.off,
+                b.ld, beta, c, cOff, ldc)) {
+            return;
+        }
+        BlockedGemm.multiply(m, GemmOperand.of(a, aOff, lda, transA), b, GemmOutput.of(c, cOff, ldc, beta));
+    }
+
+    /**
+     * {@link #gemm16(DType, boolean, boolean, int, int, int, short[], int, int, short[], int, int, float,
+     * float[], int, int)} with a pre-packed B of type {@code in}, FP32 output: the same bits as that
+     * call with B's source.
+     *
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code in} is not FP16 or BF16, {@code b} is not of type
+     *         {@code in}, or as {@link #sgemm}
+     */
+    public static void gemm16(DType in, boolean transA, int m, short[] a, int aOff, int lda, PackedB b,
+                              float beta, float[] c, int cOff, int ldc) {
+        boolean bf16 = checkType("gemm16", in);
+        packedType("gemm16", b, in);
+        short[] bs = (short[]) b.source;
+        check("gemm16", transA, b.trans, m, b.n, b.k, a, aOff, lda, a == null ? 0 : a.length,
+                bs, b.off, b.ld, bs.length, c, cOff, ldc, c == null ? 0 : c.length);
+        if (Backends.gemm().gemm16(Parallel.callerThreads(), bf16, transA, b.trans, m, b.n, b.k, a, aOff, lda, bs,
+                b.off, b.ld, beta, c, cOff, ldc)) {
+            return;
+        }
+        BlockedGemm.multiply(m, GemmOperand.of16(a, bf16, aOff, lda, transA), b, GemmOutput.of(c, cOff, ldc, beta));
     }
 
     /**
@@ -236,6 +308,22 @@ public final class Gemm {
             throw new IllegalArgumentException("Gemm." + op + ": 'c' overlaps 'bias' in the same array: bias uses ["
                     + biasOff + ", " + (biasOff + n) + "), c uses [" + cOff + ", " + cEnd + ")");
         }
+    }
+
+    private static void packedType(String op, PackedB b, DType want) {
+        Objects.requireNonNull(b, () -> "Gemm." + op + ": 'b' is null");
+        if (b.dtype != want) {
+            throw new IllegalArgumentException("Gemm." + op + ": packed 'b' must be " + want + ", got " + b.dtype);
+        }
+    }
+
+    private static void checkB(String op, boolean transB, int k, int n, Object b, int bOff, int ldb, int bLen) {
+        Objects.requireNonNull(b, () -> "Gemm." + op + ": 'b' is null");
+        if (k < 0 || n < 0) {
+            throw new IllegalArgumentException("Gemm." + op + ": sizes must be >= 0, got k=" + k + ", n=" + n);
+        }
+        extent(op, "b", "ldb", transB ? "n" : "k", transB ? n : k, transB ? "k" : "n", transB ? k : n,
+                bOff, ldb, bLen, "k=" + k + ", n=" + n + ", transB=" + transB);
     }
 
     private static boolean checkType(String op, DType in) {

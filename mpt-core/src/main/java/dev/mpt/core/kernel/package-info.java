@@ -3,7 +3,8 @@
  * depend on {@code dev.mpt.core.number} and the native-backend seam
  * {@code dev.mpt.core.kernel.backend} only, never on the tensor package.
  * {@link dev.mpt.core.kernel.Convert} converts FP32 to and from FP16/BF16 in bulk,
- * {@link dev.mpt.core.kernel.Gemm} multiplies matrices with FP32 accumulation,
+ * {@link dev.mpt.core.kernel.Gemm} multiplies matrices with FP32 accumulation (a right operand used
+ * for many products packed once as a {@link dev.mpt.core.kernel.PackedB}),
  * {@link dev.mpt.core.kernel.BinaryKernel} runs the point-wise binary row loops of
  * {@link dev.mpt.core.kernel.BinaryOp}, {@link dev.mpt.core.kernel.ActivationKernel} evaluates
  * sigmoid and tanh over runs in FP32 arithmetic as {@link dev.mpt.core.kernel.FloatMath} defines

@@ -191,6 +191,18 @@ final class GemmCase {
         return c;
     }
 
+    /** op(B) packed whole for {@code kernel}, as {@link Gemm#packB} packs it for the kernel of this JVM. */
+    PackedB packedB(GemmKernel kernel) {
+        return new PackedB(in, k, n, b, bOff, ldb, transB, kernel, BlockedGemm.packB(kernel, k, n, operandB()));
+    }
+
+    /** Runs the pre-packed path over {@code b} with the given thread count on a fresh C and returns it. */
+    Object runPacked(PackedB b, int threads) {
+        Object c = freshC();
+        BlockedGemm.packed(threads, m, operandA(), b, output(c));
+        return c;
+    }
+
     /** Runs the small-problem loops on a fresh C and returns it. */
     Object runSimple() {
         Object c = freshC();
