@@ -84,7 +84,9 @@ final class Im2col {
                             Arrays.fill(col, dst, dst + g.ow, (short) 0);
                             continue;
                         }
-                        Arrays.fill(col, dst, dst + lo, (short) 0);
+                        for (int i = dst; i < dst + lo; i++) {
+                            col[i] = 0;
+                        }
                         if (hi > lo) {
                             int from = off + (c * g.h + iy) * g.w + lo * sw + shift;
                             if (sw == 1) {
@@ -95,7 +97,9 @@ final class Im2col {
                                 }
                             }
                         }
-                        Arrays.fill(col, dst + hi, dst + g.ow, (short) 0);
+                        for (int i = dst + hi; i < dst + g.ow; i++) {
+                            col[i] = 0;
+                        }
                     }
                 }
             }
@@ -119,12 +123,17 @@ final class Im2col {
                             Arrays.fill(col, dst, dst + g.ow, 0f);
                             continue;
                         }
-                        Arrays.fill(col, dst, dst + lo, 0f);
+                        // the edges are a column or two of padding: a loop, not a call to Arrays.fill
+                        for (int i = dst; i < dst + lo; i++) {
+                            col[i] = 0f;
+                        }
                         if (hi > lo) {
                             int from = off + (c * g.h + iy) * g.w + lo * sw + shift;
                             copyRow(f, from, sw, col, dst + lo, hi - lo);
                         }
-                        Arrays.fill(col, dst + hi, dst + g.ow, 0f);
+                        for (int i = dst + hi; i < dst + g.ow; i++) {
+                            col[i] = 0f;
+                        }
                     }
                 }
             }
