@@ -31,6 +31,7 @@ public final class Gpt extends Module {
     private final int vocab;
     private final int context;
     private final int width;
+    private final int heads;
     private final Embedding wte;
     private final Embedding wpe;
     private final Dropout drop;
@@ -49,6 +50,7 @@ public final class Gpt extends Module {
         this.context = LayerChecks.positive("Gpt", "context", context);
         this.width = LayerChecks.positive("Gpt", "width", width);
         LayerChecks.positive("Gpt", "layers", layers);
+        this.heads = heads;
         LayerChecks.rng("Gpt", rng);
         this.wte = module("wte", new Embedding(vocab, width, rng));
         this.wpe = module("wpe", new Embedding(context, width, rng));
@@ -88,6 +90,21 @@ public final class Gpt extends Module {
     /** Vocabulary size. */
     public int vocab() {
         return vocab;
+    }
+
+    /** Width C of the embeddings and blocks. */
+    public int width() {
+        return width;
+    }
+
+    /** Number of transformer blocks L. */
+    public int layers() {
+        return blocks.length;
+    }
+
+    /** Number of attention heads H of each block. */
+    public int heads() {
+        return heads;
     }
 
     /** Logits {@code [B, T, V]} for token ids {@code [B, T]} (whole numbers in {@code [0, V)}). */

@@ -8,17 +8,16 @@ import dev.mpt.core.NoGrad;
 import dev.mpt.core.Tensor;
 import dev.mpt.nn.checkpoint.Checkpoints;
 import dev.mpt.nn.checkpoint.NamedTensor;
+import dev.mpt.nn.checkpoint.NanoGpt;
 import dev.mpt.nn.checkpoint.Safetensors;
 import dev.mpt.nn.checkpoint.SafetensorsFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -26,8 +25,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link Gpt} and nanoGPT in PyTorch hold the same weights under the README's mapping and compute
- * the same logits. The fixture (test resources {@code nanogpt-tiny.safetensors}, a nanoGPT
+ * {@link Gpt} and nanoGPT in PyTorch hold the same weights under {@link NanoGpt}'s mapping and
+ * compute the same logits. The fixture (test resources {@code nanogpt-tiny.safetensors}, a nanoGPT
  * state_dict, and {@code nanogpt-tiny-logits.safetensors}, token ids and PyTorch 1.13's FP32
  * logits) was written by
  * {@code /usr/bin/python3 mpt-bench/peer/gpt_roundtrip.py fixture mpt-nn/src/test/resources/dev/mpt/nn}.
@@ -46,7 +45,11 @@ class GptPyTorchFixtureTest {
     private static final String PREFIX = "transformer.";
     private static final String LM_HEAD = "lm_head.weight";
 
-    /** A nanoGPT state_dict's tensors as mpt's Gpt names them: prefix dropped, the tied lm_head checked and dropped. */
+    /**
+     * A nanoGPT state_dict's tensors as mpt's Gpt names them: prefix dropped, the tied lm_head checked
+     * and dropped. The test's own reading of the mapping, for the double reference, independent of
+     * {@link NanoGpt}, which loads the model.
+     */
     static Map<String, Tensor> fromNanoGpt(SafetensorsFile file) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (NamedTensor t : file.tensors()) {
@@ -58,16 +61,6 @@ class GptPyTorchFixtureTest {
             assertTrue(t.name().startsWith(PREFIX), t.name());
             out.put(t.name().substring(PREFIX.length()), Tensor.of(t.floats(), t.shape()));
         }
-        return out;
-    }
-
-    /** mpt's Gpt weights under nanoGPT's names, with the tied {@code lm_head.weight} written out. */
-    static List<NamedTensor> toNanoGpt(Gpt model) {
-        List<NamedTensor> out = new ArrayList<>();
-        Checkpoints.stateDict(model).forEach((n, t) ->
-                out.add(NamedTensor.ofFloats(PREFIX + n, t.shape(), t.toFloatArray())));
-        Tensor wte = model.tokenEmbedding().weight().value();
-        out.add(NamedTensor.ofFloats(LM_HEAD, wte.shape(), wte.toFloatArray()));
         return out;
     }
 
@@ -157,7 +150,7 @@ class GptPyTorchFixtureTest {
         int heads = meta(weights, "heads");
         Gpt model = new Gpt(vocab, meta(weights, "context"), width, layers, heads, 0, new SplittableRandom(1));
         Map<String, Tensor> state = fromNanoGpt(weights);
-        Checkpoints.loadStateDict(model, state);      // every name and shape matches, none left over
+        NanoGpt.load(model, dir.resolve("nanogpt-tiny.safetensors"));  // strict: every name and shape matches
 
         int[][] ids = ids(expected.tensor("ids"));
         var ref = new NanoGptReference(floats(state), vocab, width, layers, heads, ids);
@@ -190,14 +183,17 @@ class GptPyTorchFixtureTest {
             System.out.printf("q/k exchanged in layer %d: a logit moves by %.3f%n", l, far);
         }
 
-        // and back: mpt writes the same names, shapes and bits PyTorch wrote
-        List<NamedTensor> written = toNanoGpt(model);
-        Set<String> names = new TreeSet<>();
-        for (NamedTensor t : written) {
-            names.add(t.name());
+        // and back: mpt writes the same names, shapes and bits PyTorch wrote, and its configuration
+        Path back = dir.resolve("back.safetensors");
+        NanoGpt.save(model, back, Map.of());
+        SafetensorsFile written = Safetensors.read(back);
+        for (NamedTensor t : written.tensors()) {
             assertEquals(weights.tensor(t.name()), t, t.name());
         }
-        assertEquals(new TreeSet<>(weights.names()), names);
+        assertEquals(new TreeSet<>(weights.names()), new TreeSet<>(written.names()));
+        for (String key : new String[] {"vocab", "context", "width", "layers", "heads"}) {
+            assertEquals(weights.metadata().get(key), written.metadata().get(key), key);
+        }
     }
 
     /**
@@ -246,8 +242,7 @@ class GptPyTorchFixtureTest {
         for (int i = 0; i < bound.length; i++) {
             bound[i] = Math.nextUp((float) ref.bound()[i]);     // rounded up: still a bound
         }
-        Safetensors.write(dir.resolve("mpt-gpt.safetensors"), toNanoGpt(model), Map.of("vocab", "" + vocab,
-                "context", "" + context, "width", "" + width, "layers", "" + layers, "heads", "" + heads));
+        NanoGpt.save(model, dir.resolve("mpt-gpt.safetensors"), Map.of());
         int[] shape = {ids.length, context, vocab};
         Safetensors.write(dir.resolve("mpt-logits.safetensors"), List.of(
                 NamedTensor.ofFloats("ids", new int[] {ids.length, context}, flat(ids)),
@@ -270,7 +265,7 @@ class GptPyTorchFixtureTest {
         }
         Gpt model = new Gpt(meta(mine, "vocab"), meta(mine, "context"), meta(mine, "width"), meta(mine, "layers"),
                 meta(mine, "heads"), 0, new SplittableRandom(1));
-        Checkpoints.loadStateDict(model, fromNanoGpt(theirs));
+        NanoGpt.load(model, dir.resolve("torch-gpt.safetensors"));
         SafetensorsFile mpt = Safetensors.read(dir.resolve("mpt-logits.safetensors"));
         SafetensorsFile torch = Safetensors.read(dir.resolve("torch-logits.safetensors"));
         int[][] ids = ids(mpt.tensor("ids"));

@@ -7,6 +7,7 @@
  * ({@link dev.mpt.nn.checkpoint.Checkpoints}) with the loading choices PyTorch's
  * {@code load_state_dict} offers ({@link dev.mpt.nn.checkpoint.LoadOptions}: strictness and
  * {@link dev.mpt.nn.checkpoint.Conversion} of dtypes) and what a non-strict load left out
- * ({@link dev.mpt.nn.checkpoint.LoadResult}).
+ * ({@link dev.mpt.nn.checkpoint.LoadResult}); a {@link dev.mpt.nn.Gpt} under nanoGPT's state-dict
+ * names ({@link dev.mpt.nn.checkpoint.NanoGpt}).
  */
 package dev.mpt.nn.checkpoint;

@@ -3,6 +3,7 @@ package dev.mpt.optim.train;
 import dev.mpt.core.Tensor;
 import dev.mpt.core.random.SplitMix64;
 import dev.mpt.nn.Module;
+import dev.mpt.nn.Parameter;
 import dev.mpt.nn.data.Batch;
 import dev.mpt.nn.data.Dataset;
 import dev.mpt.nn.data.TargetBatch;
@@ -17,7 +18,11 @@ import dev.mpt.optim.schedule.LearningRateSchedule;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -64,8 +69,14 @@ import java.util.function.Function;
  * targetShape...]} for a {@link TargetDataset}. {@link #evaluate} checks every batch's output the
  * same way.
  *
+ * <p><b>Parameter groups.</b> {@link Builder#group} hands groups on to the {@link AmpOptimizer}
+ * (PyTorch's {@code param_groups}: e.g. AdamW with weight decay on a {@link dev.mpt.nn.Gpt}'s
+ * weight matrices only, {@link dev.mpt.nn.Gpt#decayGroups()}); checkpoints record each
+ * parameter's group and restore only into a trainer with the same groups.
+ *
  * <p><b>Learning rate.</b> The optimizer's rate is its schedule (or the builder's) times the
- * trainer's {@link #learningRateFactor()}, 1 unless changed ({@link ReduceLROnPlateau} lowers it):
+ * trainer's {@link #learningRateFactor()}, 1 unless changed ({@link ReduceLROnPlateau} lowers it);
+ * with parameter groups each group's schedule is multiplied by the same factor:
  * the factor lives in the trainer rather than in {@link AmpOptimizer}, which keeps the schedule a
  * pure function of the step.
  *
@@ -143,18 +154,22 @@ public final class Trainer {
 
     /**
      * The learning rate the next applied step will use: the schedule's rate times
-     * {@link #learningRateFactor()}.
+     * {@link #learningRateFactor()} (with parameter groups, the first group's; each group's is
+     * {@code optimizer().learningRate(name)}).
      */
     public double learningRate() {
         return amp.learningRate();
     }
 
-    /** The schedule's rate for the next applied step, without the factor. */
+    /** The schedule's rate for the next applied step, without the factor (the first group's). */
     double baseLearningRate() {
-        return lrFactor.baseAt(amp.appliedSteps());
+        return LearningRateFactor.baseAt(amp.groups().get(0).optimizer().schedule(), amp.appliedSteps());
     }
 
-    /** The factor on the optimizer's learning-rate schedule, 1 unless changed (saved in checkpoints). */
+    /**
+     * The factor on the optimizer's learning-rate schedule (on every parameter group's), 1 unless
+     * changed (saved in checkpoints).
+     */
     public double learningRateFactor() {
         return lrFactor.factor();
     }
@@ -418,6 +433,8 @@ public final class Trainer {
 
         private final Module model;
         private final AmpOptimizer.Builder amp;
+        private final List<Group> groups = new ArrayList<>();
+        private boolean built;
         private Loss<int[]> loss;
         private Loss<Tensor> targetLoss;
         private Optimizer optimizer;
@@ -436,10 +453,32 @@ public final class Trainer {
             return this;
         }
 
-        /** The optimizer (required); see {@link AmpOptimizer.Builder#optimizer}. */
+        /**
+         * The optimizer: required unless {@link #group} calls place every parameter; with groups, the
+         * optimizer of the parameters no group names. See {@link AmpOptimizer.Builder#optimizer}.
+         */
         public Builder optimizer(Optimizer o) {
-            amp.optimizer(o);
-            optimizer = o;
+            optimizer = Objects.requireNonNull(o, "Trainer.Builder.optimizer: optimizer is null");
+            return this;
+        }
+
+        /**
+         * A parameter group updated by {@code o} (of the same class as every other group's
+         * optimizer), as {@link AmpOptimizer.Builder#group}, which checks the groups in
+         * {@link #build()}: for example the two AdamW groups of a {@link dev.mpt.nn.Gpt}:
+         * <pre>{@code
+         * var g = gpt.decayGroups();
+         * Trainer.builder(gpt).group("decay", g.get(true), new AdamW(1e-3, 0.9, 0.99, 1e-8, 0.1))
+         *                     .group("no_decay", g.get(false), new AdamW(1e-3, 0.9, 0.99, 1e-8, 0))
+         * }</pre>
+         * Each group's schedule is multiplied by the trainer's {@link Trainer#learningRateFactor()};
+         * {@link #schedule} replaces every group's.
+         */
+        public Builder group(String name, Map<String, Parameter> params, Optimizer o) {
+            Objects.requireNonNull(name, "Trainer.Builder.group: name is null");
+            Objects.requireNonNull(params, () -> "Trainer.Builder.group: parameters of group '" + name + "' are null");
+            Objects.requireNonNull(o, () -> "Trainer.Builder.group: optimizer of group '" + name + "' is null");
+            groups.add(new Group(name, new LinkedHashMap<>(params), o));
             return this;
         }
 
@@ -449,10 +488,9 @@ public final class Trainer {
             return this;
         }
 
-        /** A schedule replacing the optimizer's own; see {@link AmpOptimizer.Builder#schedule}. */
+        /** A schedule replacing the optimizer's own, in every group; see {@link AmpOptimizer.Builder#schedule}. */
         public Builder schedule(LearningRateSchedule s) {
-            amp.schedule(s);
-            schedule = s;
+            schedule = Objects.requireNonNull(s, "Trainer.Builder.schedule: schedule is null");
             return this;
         }
 
@@ -516,12 +554,17 @@ public final class Trainer {
          * precision's dtype and creates the FP32 masters and optimizer state).
          *
          * @throws IllegalStateException    if no loss ({@link #loss} or {@link #targetLoss}) or no
-         *                                  optimizer is set
+         *                                  optimizer and no group is set, or this builder already
+         *                                  built a trainer
          * @throws IllegalArgumentException if {@link AmpOptimizer.Builder#build()} refuses the
          *                                  optimizer settings (e.g. a scaler the precision does not
-         *                                  allow)
+         *                                  allow, a parameter in two groups)
          */
         public Trainer build() {
+            if (built) {
+                throw new IllegalStateException("Trainer.Builder.build: this builder already built a trainer; use a new "
+                        + "Trainer.builder(model) for another");
+            }
             if (loss == null && targetLoss == null) {
                 throw new IllegalStateException("Trainer.Builder.build: no loss function; call .loss(Losses::crossEntropy) "
                         + "(a Loss<int[]>, for class labels) or .targetLoss(Losses::mse) (a Loss<Tensor>, for float "
@@ -530,12 +573,23 @@ public final class Trainer {
             if (random == null) {
                 random = SplitMix64.seeded(0);
             }
-            LearningRateFactor factor = null;
-            if (optimizer != null) {                // without one, amp.build() says what is missing
-                factor = new LearningRateFactor(schedule != null ? schedule : optimizer.schedule());
-                amp.schedule(factor);
+            built = true;                           // the groups below go into amp once
+            LearningRateFactor factor = new LearningRateFactor();
+            if (schedule != null) {
+                amp.schedule(factor.times(schedule));           // replaces every group's
+            }
+            if (optimizer != null) {                // without one and without groups, amp.build() says so
+                amp.optimizer(schedule != null ? optimizer : optimizer.withSchedule(factor.times(optimizer.schedule())));
+            }
+            for (Group g : groups) {
+                amp.group(g.name(), g.params(), schedule != null ? g.optimizer()
+                        : g.optimizer().withSchedule(factor.times(g.optimizer().schedule())));
             }
             return new Trainer(this, amp.build(), factor);
+        }
+
+        /** A group as {@link #group} received it. */
+        private record Group(String name, Map<String, Parameter> params, Optimizer optimizer) {
         }
     }
 }

@@ -22,7 +22,7 @@
  *       learning-rate factor, random generator);</li>
  *   <li>package-private helpers: {@code Evaluator} (the evaluation pass and the output check),
  *       {@code ProgressLog} (the periodic log lines), {@code BatchChecks} (batch, label and output
- *       validation), {@code LearningRateFactor} (the schedule times the trainer's factor).</li>
+ *       validation), {@code LearningRateFactor} (the trainer's factor on every group's schedule).</li>
  * </ul>
  */
 package dev.mpt.optim.train;
