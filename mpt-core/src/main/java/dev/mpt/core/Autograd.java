@@ -139,6 +139,9 @@ final class Autograd {
                         accumulate(grads, in, inGrads[k], fresh(inGrads, k, g, owned));
                     }
                 }
+                if (owned) {
+                    recycleIfDropped(g, inGrads);
+                }
                 if (!retainGraph) {
                     node.release();
                 }
@@ -146,6 +149,23 @@ final class Autograd {
         } finally {
             EDGES.set(outer);
         }
+    }
+
+    /**
+     * Hands the storage of an owned incoming gradient to {@link GradientBuffers} once its rule has
+     * run, unless a gradient the rule returned uses it (then it passes on with that gradient).
+     */
+    private static void recycleIfDropped(Tensor g, Tensor[] inGrads) {
+        float[] s = g.floats;
+        if (s == null || g.offset != 0 || s.length != g.numel) {
+            return;
+        }
+        for (Tensor in : inGrads) {
+            if (in != null && storage(in) == s) {
+                return;
+            }
+        }
+        GradientBuffers.recycle(s);
     }
 
     private static IllegalStateException released(Node node) {

@@ -17,8 +17,9 @@ import java.util.Objects;
  * biased variance are accumulated in double over all its elements (two passes, as {@link
  * Tensor#variance}) and rounded to FP32; then {@code y = ((x - mean) / sqrt(var + eps)) * gamma +
  * beta} in FP32, each operation rounded as written, and {@code y} is rounded once to the input's
- * dtype. The backward pass sums {@code g} and {@code g * xhat} per channel in double, keeping the
- * channel's {@code xhat} (recomputed from the input as in the forward pass) for the input gradient.
+ * dtype. The backward pass sums {@code g} and {@code g * xhat} per channel in double ({@code xhat}
+ * recomputed from the input as in the forward pass, and kept for the input gradient), and writes the input gradient over the
+ * incoming one when the walk owns it.
  */
 final class BatchNormOp {
 
@@ -139,11 +140,16 @@ final class BatchNormOp {
                 rv[ov + c] = rv[ov + c] * keep + (var[c] * unbias) * mom;
             }
         }
-        return Autograd.record(out, "batchNorm",
-                grad -> backward(grad, lay, mean, div, gamma, training, weight, bias), in, weight, bias);
+        return Autograd.record(out, "batchNorm", Node.reusing(
+                (grad, owned) -> backward(grad, owned, lay, mean, div, gamma, training, weight, bias)), in, weight, bias);
     }
 
-    private static Tensor[] backward(Tensor grad, Layout lay, float[] mean, float[] div, float[] gamma,
+    /*
+     * Per channel: pass 1 computes xhat from the input as in the forward pass (kept for pass 2) and
+     * sums g and g * xhat; pass 2 writes dx = (gamma / div) (g - mean(g) - xhat mean(g xhat)) element by element,
+     * over g itself when the walk owns it (each element is read before it is written).
+     */
+    private static Tensor[] backward(Tensor grad, boolean owned, Layout lay, float[] mean, float[] div, float[] gamma,
                                      boolean training, Tensor weight, Tensor bias) {
         int channels = lay.channels;
         int batch = lay.batch;
@@ -153,27 +159,28 @@ final class BatchNormOp {
         int go = grad.offset;
         float[] dGamma = new float[channels];
         float[] dBeta = new float[channels];
-        float[] dx = Autograd.needs(lay.x) ? new float[lay.x.numel] : null;
+        boolean inPlace = owned && go == 0 && gv.length == lay.x.numel;
+        float[] dx = !Autograd.needs(lay.x) ? null : inPlace ? gv : GradientBuffers.take(lay.x.numel);
         lay.forChannels((from, to) -> {
             float[] buf = lay.channelBuffer();
-            float[] xh = SCRATCH.get(XHAT, batch * inner); // pass 1 computes xhat once for pass 2
+            float[] xh = SCRATCH.get(XHAT, batch * inner);
+            double[] sums = new double[2];
             for (int c = from; c < to; c++) {
                 float m = mean[c];
                 float d = div[c];
+                float[] src = lay.channel(c, buf);
                 double sumG = 0;
                 double sumGX = 0;
-                float[] src = lay.channel(c, buf);
                 for (int b = 0; b < batch; b++) {
                     int s = lay.start(b, c, buf);
-                    int gs = go + lay.base(b, c);
                     int h = b * inner;
+                    // xhat first, in a loop of its own: the division vectorizes there, not inside the sums
                     for (int i = 0; i < inner; i++) {
-                        float g = gv[gs + i];
-                        float xhat = (src[s + i] - m) / d;
-                        xh[h + i] = xhat;
-                        sumG += g;
-                        sumGX += (double) g * xhat;
+                        xh[h + i] = (src[s + i] - m) / d;
                     }
+                    gradSums(gv, go + lay.base(b, c), xh, h, inner, sums);
+                    sumG += sums[0];
+                    sumGX += sums[1];
                 }
                 dGamma[c] = (float) sumGX;
                 dBeta[c] = (float) sumG;
@@ -199,6 +206,45 @@ final class BatchNormOp {
             Autograd.needs(weight) ? Conversions.wrap(dGamma, DType.FP32, cShape) : null,
             Autograd.needs(bias) ? Conversions.wrap(dBeta, DType.FP32, cShape) : null,
         };
+    }
+
+    /**
+     * Over one run of {@code n} elements: {@code out[0] = sum g}, {@code out[1] = sum g * xhat}, in
+     * double, each as four interleaved partial sums (element {@code i} into sum {@code i mod 4}, then
+     * {@code (s0 + s1) + (s2 + s3)}, as {@link #sum}): four independent add chains instead of one,
+     * whose latency bounded this pass.
+     */
+    private static void gradSums(float[] g, int gAt, float[] xh, int xAt, int n, double[] out) {
+        double a0 = 0;
+        double a1 = 0;
+        double a2 = 0;
+        double a3 = 0;
+        double b0 = 0;
+        double b1 = 0;
+        double b2 = 0;
+        double b3 = 0;
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            float g0 = g[gAt + i];
+            float g1 = g[gAt + i + 1];
+            float g2 = g[gAt + i + 2];
+            float g3 = g[gAt + i + 3];
+            a0 += g0;
+            a1 += g1;
+            a2 += g2;
+            a3 += g3;
+            b0 += (double) g0 * xh[xAt + i];
+            b1 += (double) g1 * xh[xAt + i + 1];
+            b2 += (double) g2 * xh[xAt + i + 2];
+            b3 += (double) g3 * xh[xAt + i + 3];
+        }
+        for (; i < n; i++) {
+            float gi = g[gAt + i];
+            a0 += gi;
+            b0 += (double) gi * xh[xAt + i];
+        }
+        out[0] = (a0 + a1) + (a2 + a3);
+        out[1] = (b0 + b1) + (b2 + b3);
     }
 
     /** Elements per (sample, channel) pair: the product of the dimensions after the channel. */

@@ -114,10 +114,21 @@ final class Convolution {
             int cnt = Math.min(nb, d.n - n0);
             int cols = cnt * ohw;
             Object col = scratch(dt, COL, k * cols);
-            float[] buf = SCRATCH.get(OUT, og * cols);
+            // one FP32 image: the product goes straight into the output, the bias is added there
+            boolean direct = cnt == 1 && dt == DType.FP32;
+            float[] buf = direct ? null : SCRATCH.get(OUT, og * cols);
             for (int g = 0; g < groups; g++) {
                 for (int j = 0; j < cnt; j++) {
                     lower(geo, storage(xc), xc.offset + ((n0 + j) * d.cin + g * cg) * d.h * d.w, col, j * ohw, cols);
+                }
+                if (direct) {
+                    int at = (n0 * d.cout + g * og) * ohw;
+                    product(dt, false, false, og, cols, k, storage(wc), wc.offset + g * og * k, k, col, 0, cols, 0f,
+                            out.floats, at, cols);
+                    if (bv != null) {
+                        addBias(out.floats, at, bv, g * og, og, ohw);
+                    }
+                    continue;
                 }
                 product(dt, false, false, og, cols, k, storage(wc), wc.offset + g * og * k, k, col, 0, cols, 0f, buf,
                         0, cols);
@@ -181,6 +192,16 @@ final class Convolution {
         return bits;
     }
 
+    /** {@code c[at + r*cols + i] += bias[b0 + r]} for {@code r < rows}, {@code i < cols}. */
+    private static void addBias(float[] c, int at, float[] bias, int b0, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            float b = bias[b0 + r];
+            for (int i = at + r * cols, end = i + cols; i < end; i++) {
+                c[i] += b;
+            }
+        }
+    }
+
     /** Adds the bias (FP32) to the rows of {@code buf} and writes them to {@code out} rounded once. */
     private static void store(Tensor out, int off, float[] buf, float[] bias, int b0, int rows, int cols) {
         if (bias != null) {
@@ -225,6 +246,15 @@ final class Convolution {
                                   int cols) {
         for (int r = 0; r < rows; r++) {
             int src = at + r * ld;
+            if (out.dtype == DType.FP32 && bias != null) {
+                // the add and the copy in one pass
+                float b = bias[b0 + r];
+                float[] o = out.floats;
+                for (int i = 0, to = off + r * cols; i < cols; i++) {
+                    o[to + i] = buf[src + i] + b;
+                }
+                continue;
+            }
             if (bias != null) {
                 float b = bias[b0 + r];
                 for (int i = src, end = src + cols; i < end; i++) {
@@ -283,7 +313,8 @@ final class Convolution {
         // part 0 sums straight into the result; the others into the caller's scratch
         float[] partial = needW && parts > 1 ? SCRATCH.get(PARTIALS, (parts - 1) * wn) : null;
         Object gs = needW || needX ? gradStorage(dt, gv, d.n * d.cout * ohw) : null;
-        float[] gxv = needX ? new float[d.n * d.cin * d.h * d.w] : null;
+        int img = d.cin * d.h * d.w;
+        float[] gxv = needX ? GradientBuffers.take(d.n * img) : null; // each part zeroes its images
         int nb = imagesPerGemm(d.n, ohw);
         Parallel.forEach(parts, c -> {
             int n0 = (int) ((long) d.n * c / parts);
@@ -294,6 +325,9 @@ final class Convolution {
             int most = Math.min(nb, n1 - n0) * ohw;
             float[] dcol = needX ? SCRATCH.get(OUT, k * most) : null;
             Object gyb = needX ? scratch(dt, GRAD_BLOCK, og * most) : null;
+            if (needX) {
+                Arrays.fill(gxv, n0 * img, n1 * img, 0f);
+            }
             for (int b0 = n0; b0 < n1; b0 += nb) {
                 int cnt = Math.min(nb, n1 - b0);
                 int cols = cnt * ohw;
@@ -339,7 +373,12 @@ final class Convolution {
         }
     }
 
-    /** Per channel, the double sum over batch and positions in order; channels in parallel. */
+    /**
+     * Per channel, the double sum over batch and positions: each image's run of {@code hw} as four
+     * interleaved partial sums (element {@code i} into sum {@code i mod 4}, then
+     * {@code (s0 + s1) + (s2 + s3)}; four add chains instead of one, whose latency bounded this
+     * pass), the runs added in batch order; channels in parallel.
+     */
     private static Tensor biasGrad(float[] gv, int n, int c, int hw) {
         float[] gb = new float[c];
         Parallel.forRange(c, Math.max(1, Grain.ELEMENTWISE / Math.max(1, n * hw)), (from, to) -> {
@@ -347,9 +386,21 @@ final class Convolution {
                 double s = 0;
                 for (int b = 0; b < n; b++) {
                     int off = (b * c + o) * hw;
-                    for (int i = 0; i < hw; i++) {
-                        s += gv[off + i];
+                    double s0 = 0;
+                    double s1 = 0;
+                    double s2 = 0;
+                    double s3 = 0;
+                    int i = 0;
+                    for (; i + 4 <= hw; i += 4) {
+                        s0 += gv[off + i];
+                        s1 += gv[off + i + 1];
+                        s2 += gv[off + i + 2];
+                        s3 += gv[off + i + 3];
                     }
+                    for (; i < hw; i++) {
+                        s0 += gv[off + i];
+                    }
+                    s += (s0 + s1) + (s2 + s3);
                 }
                 gb[o] = (float) s;
             }

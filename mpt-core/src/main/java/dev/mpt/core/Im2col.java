@@ -84,7 +84,9 @@ final class Im2col {
                             Arrays.fill(col, dst, dst + g.ow, (short) 0);
                             continue;
                         }
-                        Arrays.fill(col, dst, dst + lo, (short) 0);
+                        for (int i = dst; i < dst + lo; i++) {
+                            col[i] = 0;
+                        }
                         if (hi > lo) {
                             int from = off + (c * g.h + iy) * g.w + lo * sw + shift;
                             if (sw == 1) {
@@ -95,7 +97,9 @@ final class Im2col {
                                 }
                             }
                         }
-                        Arrays.fill(col, dst + hi, dst + g.ow, (short) 0);
+                        for (int i = dst + hi; i < dst + g.ow; i++) {
+                            col[i] = 0;
+                        }
                     }
                 }
             }
@@ -119,12 +123,17 @@ final class Im2col {
                             Arrays.fill(col, dst, dst + g.ow, 0f);
                             continue;
                         }
-                        Arrays.fill(col, dst, dst + lo, 0f);
+                        // the edges are a column or two of padding: a loop, not a call to Arrays.fill
+                        for (int i = dst; i < dst + lo; i++) {
+                            col[i] = 0f;
+                        }
                         if (hi > lo) {
                             int from = off + (c * g.h + iy) * g.w + lo * sw + shift;
                             copyRow(f, from, sw, col, dst + lo, hi - lo);
                         }
-                        Arrays.fill(col, dst + hi, dst + g.ow, 0f);
+                        for (int i = dst + hi; i < dst + g.ow; i++) {
+                            col[i] = 0f;
+                        }
                     }
                 }
             }
@@ -154,6 +163,10 @@ final class Im2col {
     static void col2im(Geometry g, float[] col, int colOff, int ld, float[] img, int off) {
         Conv2dSpec s = g.spec;
         int sw = s.strideW();
+        if (g.kw == 3 && sw == 1 && s.dilationW() == 1) {
+            col2imRows3(g, col, colOff, ld, img, off);
+            return;
+        }
         for (int c = 0; c < g.c; c++) {
             for (int ki = 0; ki < g.kh; ki++) {
                 for (int kj = 0; kj < g.kw; kj++) {
@@ -182,6 +195,81 @@ final class Im2col {
                 }
             }
         }
+    }
+
+    /**
+     * {@link #col2im} for 3 kernel columns, stride and dilation 1 across: per output row {@code oy}
+     * of a kernel row, the three taps' columns are added to the image row in one loop, in tap order
+     * ({@code ((img + tap0) + tap1) + tap2} where all three reach the pixel, each add rounded as
+     * before), so every pixel sees the sums of {@link #col2imPlain} in its order, (kernel row,
+     * kernel column), with a third of the loops and image loads and stores.
+     */
+    private static void col2imRows3(Geometry g, float[] col, int colOff, int ld, float[] img, int off) {
+        Conv2dSpec s = g.spec;
+        // tap kj reaches pixel x from column x - sh[kj], for x in [lo[kj] + sh[kj], hi[kj] + sh[kj])
+        int[] sh = new int[3];
+        int[] lo = new int[3];
+        int[] hi = new int[3];
+        int from = g.w;
+        int to = 0;
+        int inFrom = 0;
+        int inTo = g.w;
+        for (int kj = 0; kj < 3; kj++) {
+            sh[kj] = kj - s.padW();
+            lo[kj] = g.firstCol(sh[kj]);
+            hi[kj] = Math.max(lo[kj], g.endCol(sh[kj]));
+            if (hi[kj] > lo[kj]) {
+                from = Math.min(from, lo[kj] + sh[kj]);
+                to = Math.max(to, hi[kj] + sh[kj]);
+            }
+            inFrom = Math.max(inFrom, lo[kj] + sh[kj]);
+            inTo = Math.min(inTo, hi[kj] + sh[kj]);
+        }
+        if (from >= to) {
+            return;
+        }
+        if (inFrom >= inTo) { // no pixel reached by all three taps: all edge
+            inFrom = from;
+            inTo = from;
+        }
+        for (int c = 0; c < g.c; c++) {
+            for (int ki = 0; ki < g.kh; ki++) {
+                int r0 = colOff + (c * g.kh + ki) * 3 * ld;
+                for (int oy = 0; oy < g.oh; oy++) {
+                    int iy = oy * s.strideH() - s.padH() + ki * s.dilationH();
+                    if (iy < 0 || iy >= g.h) {
+                        continue;
+                    }
+                    int p = off + (c * g.h + iy) * g.w;
+                    int t0 = r0 + oy * g.ow - sh[0];
+                    int t1 = t0 + ld + sh[0] - sh[1];
+                    int t2 = t1 + ld + sh[1] - sh[2];
+                    for (int x = from; x < inFrom; x++) {
+                        img[p + x] = edge(col, t0, t1, t2, x, sh, lo, hi, img[p + x]);
+                    }
+                    for (int x = inFrom; x < inTo; x++) {
+                        img[p + x] = ((img[p + x] + col[t0 + x]) + col[t1 + x]) + col[t2 + x];
+                    }
+                    for (int x = Math.max(inTo, from); x < to; x++) {
+                        img[p + x] = edge(col, t0, t1, t2, x, sh, lo, hi, img[p + x]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code v} plus, in tap order, the column entries of the taps that reach pixel {@code x}. */
+    private static float edge(float[] col, int t0, int t1, int t2, int x, int[] sh, int[] lo, int[] hi, float v) {
+        if (x - sh[0] >= lo[0] && x - sh[0] < hi[0]) {
+            v += col[t0 + x];
+        }
+        if (x - sh[1] >= lo[1] && x - sh[1] < hi[1]) {
+            v += col[t1 + x];
+        }
+        if (x - sh[2] >= lo[2] && x - sh[2] < hi[2]) {
+            v += col[t2 + x];
+        }
+        return v;
     }
 
     /** The specification of {@link #im2col}: one FP32 element at a time. */

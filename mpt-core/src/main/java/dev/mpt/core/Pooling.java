@@ -2,12 +2,17 @@ package dev.mpt.core;
 
 import dev.mpt.core.kernel.Grain;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.core.kernel.ThreadScratch;
 import dev.mpt.core.number.DType;
 import java.util.Arrays;
 import java.util.Objects;
 
 /** 2-D max and average pooling over NCHW tensors ({@link Pool2dSpec} geometry), with their gradients. */
 final class Pooling {
+
+    /** Per-thread buffer of one widened 16-bit plane, reused across calls. */
+    private static final ThreadScratch SCRATCH = new ThreadScratch(1);
+    private static final int PLANE = 0;
 
     private Pooling() {
     }
@@ -132,7 +137,7 @@ final class Pooling {
         float[] y = new float[planes * oh * ow];
         int[] arg = new int[y.length];
         forPlanes(planes, hw, (from, to) -> {
-            float[] buf = xc.dtype == DType.FP32 ? null : new float[hw];
+            float[] buf = xc.dtype == DType.FP32 ? null : SCRATCH.get(PLANE, hw);
             for (int p = from; p < to; p++) {
                 float[] src = xc.floats;
                 int sb = xc.offset + p * hw;
@@ -151,9 +156,12 @@ final class Pooling {
         Tensor out = Conversions.wrap(y, x.dtype, new int[] {x.shape[0], x.shape[1], oh, ow});
         return Autograd.record(out, "maxPool2d", g -> {
             float[] gv = g.readFloats();
-            float[] gx = new float[x.numel];
+            // each range zeroes its own planes (an arg-max lies in its window's plane), then scatters:
+            // less than writing each window whole (measured: 0.7 against 7.5 ms for 128 x 32 x 28 x 28)
+            float[] gx = GradientBuffers.take(x.numel);
             int per = oh * ow;
             forPlanes(planes, h * w, (from, to) -> {
+                Arrays.fill(gx, from * hw, to * hw, 0f);
                 for (int q = from * per; q < to * per; q++) {
                     int a = arg[q];
                     if (a >= 0) {

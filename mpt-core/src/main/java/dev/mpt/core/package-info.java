@@ -13,7 +13,9 @@
  *     a pooling window, its strides, padding, dilation, ceil mode and divisor rule.
  * <li>The autograd engine: {@code Node} (one recorded op: inputs and backward rule),
  *     {@code Autograd} (recording, the iterative reverse topological walk, gradient
- *     accumulation and rounding), {@link dev.mpt.core.NoGrad} (scopes that record nothing).
+ *     accumulation and rounding), {@link dev.mpt.core.NoGrad} (scopes that record nothing),
+ *     {@code GradientBuffers} (per-thread arrays of gradients the walk owned and dropped, which
+ *     later rules take instead of allocating; never forward outputs or parameter gradients).
  * <li>Op drivers: {@code Pointwise} (unary, binary with broadcasting, {@code where}) with the op
  *     enums {@code Unary} (forward loops and gradient rules) and {@code Binary} (gradient rules;
  *     the row loops are the kernel's {@code BinaryOp}); {@code Reduce} (sum, mean, variance, max,

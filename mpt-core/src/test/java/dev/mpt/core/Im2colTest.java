@@ -61,6 +61,18 @@ class Im2colTest {
                     float[] got = base.clone();
                     Im2col.col2im(g, col, got, off);
                     assertArrayEquals(want, got, s + " col2im " + g);
+                    // the same columns as a block of a wider matrix (several images side by side);
+                    // NaN around it: nothing outside the block may be read
+                    int ld = g.cols() + 5;
+                    int colOff = 2;
+                    float[] wide = new float[colOff + g.rows() * ld];
+                    java.util.Arrays.fill(wide, Float.NaN);
+                    for (int r = 0; r < g.rows(); r++) {
+                        System.arraycopy(col, r * g.cols(), wide, colOff + r * ld, g.cols());
+                    }
+                    float[] gotBlock = base.clone();
+                    Im2col.col2im(g, wide, colOff, ld, gotBlock, off);
+                    assertArrayEquals(want, gotBlock, s + " col2im block " + g);
                     cases++;
                 }
             }

@@ -101,11 +101,14 @@ public final class Parallel {
         }
     }
 
+    /** Numbers the kernel threads' names (the pool index is not yet assigned in the constructor). */
+    private static final AtomicInteger THREAD_NUMBER = new AtomicInteger();
+
     /** A worker of a kernel pool; nested kernel calls on it run inline. */
     private static final class KernelThread extends ForkJoinWorkerThread {
         KernelThread(ForkJoinPool pool) {
             super(null, pool, true);
-            setName("mpt-kernel-" + getPoolIndex());
+            setName("mpt-kernel-" + THREAD_NUMBER.getAndIncrement());
             setDaemon(true);
         }
     }
