@@ -275,8 +275,12 @@ final class BatchNormOp {
         }
     }
 
-    /** Sum of {@code n} floats in double, four independent partial sums. */
-    private static double sum(float[] v, int at, int n) {
+    /**
+     * Sum of {@code n} floats in double, four independent partial sums ({@code v[at + i]} into
+     * partial {@code i mod 4}, the tail into the first, then {@code (s0 + s1) + (s2 + s3)}); also
+     * the per-image runs of {@link Convolution}'s bias gradient.
+     */
+    static double sum(float[] v, int at, int n) {
         double s0 = 0;
         double s1 = 0;
         double s2 = 0;

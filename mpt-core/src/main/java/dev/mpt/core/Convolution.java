@@ -385,22 +385,7 @@ final class Convolution {
             for (int o = from; o < to; o++) {
                 double s = 0;
                 for (int b = 0; b < n; b++) {
-                    int off = (b * c + o) * hw;
-                    double s0 = 0;
-                    double s1 = 0;
-                    double s2 = 0;
-                    double s3 = 0;
-                    int i = 0;
-                    for (; i + 4 <= hw; i += 4) {
-                        s0 += gv[off + i];
-                        s1 += gv[off + i + 1];
-                        s2 += gv[off + i + 2];
-                        s3 += gv[off + i + 3];
-                    }
-                    for (; i < hw; i++) {
-                        s0 += gv[off + i];
-                    }
-                    s += (s0 + s1) + (s2 + s3);
+                    s += BatchNormOp.sum(gv, (b * c + o) * hw, hw);
                 }
                 gb[o] = (float) s;
             }
