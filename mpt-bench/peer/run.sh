@@ -8,7 +8,7 @@
 # PyTorch is a measuring stick only: it comes from Debian's python3-torch (apt-get install
 # python3-torch libopenblas0-openmp); without it the PyTorch columns read n/a and mpt's half
 # runs alone. The mpt half builds mpt-bench/target/benchmarks.jar first when it is missing or
-# older than a source file. A full run takes about 5 minutes on an idle 2-core machine (far
+# older than a source file. A full run takes about 7 minutes on an idle 2-core machine (far
 # longer on a busy one: see the warning it prints).
 #
 # Environment: JAVA (a JDK 25 java; default: the first JDK >= 25 found), PYTHON (default
