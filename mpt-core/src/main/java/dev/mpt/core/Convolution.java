@@ -202,23 +202,6 @@ final class Convolution {
         }
     }
 
-    /** Adds the bias (FP32) to the rows of {@code buf} and writes them to {@code out} rounded once. */
-    private static void store(Tensor out, int off, float[] buf, float[] bias, int b0, int rows, int cols) {
-        if (bias != null) {
-            for (int r = 0; r < rows; r++) {
-                float b = bias[b0 + r];
-                for (int i = r * cols, end = i + cols; i < end; i++) {
-                    buf[i] += b;
-                }
-            }
-        }
-        if (out.dtype == DType.FP32) {
-            System.arraycopy(buf, 0, out.floats, off, rows * cols);
-        } else {
-            Conversions.narrow(out.dtype, buf, 0, out.shorts, off, rows * cols);
-        }
-    }
-
     /**
      * Most columns one forward or input-gradient GEMM of the convolution is given by putting the
      * column matrices of several images side by side: 768 = 16 slivers of the AVX-512 kernel's 48
@@ -239,32 +222,31 @@ final class Convolution {
     }
 
     /**
-     * {@link #store} for {@code rows} rows of {@code cols} floats that sit at {@code buf[at + r*ld]}
-     * (one image's columns of a batched GEMM output).
+     * Rows {@code r < rows} of {@code cols} floats at {@code buf[at + r*ld]} plus the bias
+     * {@code bias[b0 + r]} (FP32; none when null) into {@code out} from {@code off}, rounded once to
+     * its dtype; a 16-bit output has the bias added in {@code buf} first.
      */
     private static void storeRows(Tensor out, int off, float[] buf, int at, int ld, float[] bias, int b0, int rows,
                                   int cols) {
         for (int r = 0; r < rows; r++) {
             int src = at + r * ld;
-            if (out.dtype == DType.FP32 && bias != null) {
-                // the add and the copy in one pass
-                float b = bias[b0 + r];
-                float[] o = out.floats;
-                for (int i = 0, to = off + r * cols; i < cols; i++) {
-                    o[to + i] = buf[src + i] + b;
-                }
-                continue;
-            }
-            if (bias != null) {
-                float b = bias[b0 + r];
-                for (int i = src, end = src + cols; i < end; i++) {
-                    buf[i] += b;
-                }
-            }
+            int to = off + r * cols;
             if (out.dtype == DType.FP32) {
-                System.arraycopy(buf, src, out.floats, off + r * cols, cols);
+                if (bias == null) {
+                    System.arraycopy(buf, src, out.floats, to, cols);
+                } else {
+                    // the add and the copy in one pass
+                    float b = bias[b0 + r];
+                    float[] o = out.floats;
+                    for (int i = 0; i < cols; i++) {
+                        o[to + i] = buf[src + i] + b;
+                    }
+                }
             } else {
-                Conversions.narrow(out.dtype, buf, src, out.shorts, off + r * cols, cols);
+                if (bias != null) {
+                    addBias(buf, src, bias, b0 + r, 1, cols);
+                }
+                Conversions.narrow(out.dtype, buf, src, out.shorts, to, cols);
             }
         }
     }
@@ -447,7 +429,7 @@ final class Convolution {
                         xBase + g * cinG * hw, hw, 0f, cols, 0, hw);
                 Arrays.fill(buf, 0, coutG * img, 0f);
                 Im2col.col2im(geo, cols, buf, 0);
-                store(out, (b * cout + g * coutG) * img, buf, bv, g * coutG, coutG, img);
+                storeRows(out, (b * cout + g * coutG) * img, buf, 0, img, bv, g * coutG, coutG, img);
             }
         });
         return Autograd.record(out, op, grad -> {
