@@ -196,9 +196,10 @@ public final class CharGpt extends TrainingExample {
      * The optimizer of char-gpt: AdamW (nanoGPT's betas for small models) in two groups of one
      * {@link AmpOptimizer}, {@code "decay"} (the Linear weight matrices, weight decay
      * {@code weightDecay}) and {@code "no_decay"} (biases, norms, embeddings), with the precision's
-     * default loss scaler; converts the model to the precision's dtype.
+     * default loss scaler; converts the model to the precision's dtype. Public for the step
+     * benchmark ({@code dev.mpt.bench.CharGptStepBenchmark}), which times this optimizer.
      */
-    static AmpOptimizer optimizer(Gpt model, Precision precision, double lr, double weightDecay) {
+    public static AmpOptimizer optimizer(Gpt model, Precision precision, double lr, double weightDecay) {
         Map<Boolean, Map<String, Parameter>> groups = model.decayGroups();
         return AmpOptimizer.builder(model)
                 .group("decay", groups.get(true), new AdamW(lr, BETA1, BETA2, EPS, weightDecay))

@@ -2,14 +2,12 @@ package dev.mpt.bench;
 
 import dev.mpt.core.Tensor;
 import dev.mpt.core.kernel.Parallel;
+import dev.mpt.examples.CharGpt;
 import dev.mpt.nn.Gpt;
-import dev.mpt.nn.Parameter;
 import dev.mpt.nn.loss.Losses;
-import dev.mpt.optim.AdamW;
 import dev.mpt.optim.amp.AmpOptimizer;
 import dev.mpt.optim.amp.Precision;
 import dev.mpt.optim.amp.StepOutcome;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -29,7 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * One training step of the char-gpt example at its defaults, as its loop does it: {@link Gpt}
  * with 4 pre-norm blocks of 4 heads, width 128, context 128, dropout 0.1, read-out tied to the
  * token table, over batch 32 x 128 characters; AdamW (learning rate 0.001, betas 0.9 and 0.99,
- * eps 1e-8) in the example's two groups of one {@link AmpOptimizer} (weight decay 0.1 on the
+ * eps 1e-8) in the example's two groups of one {@link AmpOptimizer} ({@link CharGpt#optimizer}: weight decay 0.1 on the
  * Linear weight matrices, none on biases, norms and embeddings; {@link Gpt#decayGroups()}), no
  * gradient clipping (the example sets none): zero the gradients, forward, cross-entropy over the
  * 4096 positions, scaled backward, unscale-check-update. In each {@link Precision}, on
@@ -55,11 +53,8 @@ public class CharGptStepBenchmark {
     static final int CONTEXT = 128;
     static final int BATCH = 32;
     static final double DROPOUT = 0.1;
-    /** char-gpt's AdamW: learning rate, nanoGPT's betas for small models, PyTorch's eps, weight decay. */
+    /** char-gpt's AdamW learning rate and weight decay (its --lr and --weight-decay defaults). */
     static final double LEARNING_RATE = 0.001;
-    static final double BETA1 = 0.9;
-    static final double BETA2 = 0.99;
-    static final double EPS = 1e-8;
     static final double WEIGHT_DECAY = 0.1;
 
     @Param({"FP32", "MIXED_FP16", "MIXED_BF16"})
@@ -89,13 +84,7 @@ public class CharGptStepBenchmark {
             targets[i] = rng.nextInt(VOCAB);
         }
         model = new Gpt(VOCAB, CONTEXT, WIDTH, LAYERS, HEADS, DROPOUT, new SplittableRandom(42));
-        // as CharGpt.optimizer
-        Map<Boolean, Map<String, Parameter>> groups = model.decayGroups();
-        optimizer = AmpOptimizer.builder(model)
-                .group("decay", groups.get(true), new AdamW(LEARNING_RATE, BETA1, BETA2, EPS, WEIGHT_DECAY))
-                .group("no_decay", groups.get(false), new AdamW(LEARNING_RATE, BETA1, BETA2, EPS, 0))
-                .precision(precision)
-                .build();
+        optimizer = CharGpt.optimizer(model, precision, LEARNING_RATE, WEIGHT_DECAY);
     }
 
     @TearDown
