@@ -84,9 +84,10 @@ public final class StepProfile {
             recording.close();
         }
         Arrays.sort(wall);
-        System.out.printf("%s %s threads=%d median_ms=%.2f min_ms=%.2f cpu_ms_per_step=%.2f alloc_kib_per_step=%.1f%n",
+        System.out.printf("%s %s threads=%d median_ms=%.2f min_ms=%.2f p10_ms=%.2f p90_ms=%.2f"
+                        + " cpu_ms_per_step=%.2f alloc_kib_per_step=%.1f%n",
                 model, precision, Parallel.threads(), wall[steps / 2] / 1e6, wall[0] / 1e6,
-                cpu / 1e6 / steps, alloc / 1024.0 / steps);
+                wall[steps / 10] / 1e6, wall[steps * 9 / 10] / 1e6, cpu / 1e6 / steps, alloc / 1024.0 / steps);
     }
 
     /** The char-lstm step of {@link CharLstmStepBenchmark}. */
